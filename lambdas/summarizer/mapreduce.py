@@ -1,0 +1,408 @@
+"""Map-reduce summarization over an injected ``generate(prompt, params) -> text``.
+
+Flow: one call when the whole text fits; otherwise map every chunk in parallel
+(bounded), collapse the partial summaries in rounds until they fit one call,
+then reduce. Every model call is retried with full-jitter backoff when the
+error is retryable. A 422 "too many tokens" recalibrates the shared estimator
+and re-splits that chunk; chunks not yet sent are re-checked against the new
+calibration before they go out. If any chunk still fails, the whole request
+fails with ``ChunkFailed`` naming it: there is no partial result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Protocol
+
+from summarizer.chunking import Chunk, split_text
+from summarizer.errors import (
+    ChunkFailed,
+    DeadlineExceeded,
+    InvalidInput,
+    ModelCallError,
+    ModelInputTooLong,
+    RetryableModelError,
+    SummarizerError,
+)
+from summarizer.prompts import PromptFormat, Stage, Style, instruction, prompt_format
+from summarizer.tokens import TokenEstimator, base_units
+
+Generate = Callable[[str, dict], str]
+
+
+class Checkpoints(Protocol):
+    """Durable per-call results so a resumed job skips finished calls.
+
+    Keys are content hashes of the prompt and its parameters, so they stay
+    valid even if a resumed run groups the work differently.
+    """
+
+    def get(self, key: str) -> str | None: ...
+
+    def put(self, key: str, summary: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class ModelLimits:
+    max_input_length: int = 1024
+    max_total_tokens: int = 2048
+
+
+@dataclass(frozen=True)
+class SummarizeConfig:
+    """Knobs of one summarization run.
+
+    Args:
+        max_concurrency: parallel model calls per stage (SUMMARIZE_MAX_CONCURRENCY).
+        map_max_new_tokens: output cap for map and collapse summaries.
+        final_max_new_tokens: output cap for the single or reduce call.
+        max_attempts: tries per call, first included, for retryable errors.
+        reserve_output_in_input: size chunks as MAX_INPUT_LENGTH - prompt -
+            max_new_tokens (the issue's rule). False uses TGI's actual limit,
+            min(MAX_INPUT_LENGTH, MAX_TOTAL_TOKENS - max_new_tokens) - prompt,
+            which gives bigger chunks and fewer calls.
+        seconds_per_call_base, seconds_per_output_token: latency model used
+            only to decide sync vs async (defaults: 7B on a g5).
+    """
+
+    max_concurrency: int = 8
+    map_max_new_tokens: int = 200
+    final_max_new_tokens: int = 400
+    max_attempts: int = 4
+    backoff_base_s: float = 0.25
+    backoff_cap_s: float = 8.0
+    max_resplits: int = 2
+    max_rounds: int = 8
+    reserve_output_in_input: bool = True
+    seconds_per_call_base: float = 0.05
+    seconds_per_output_token: float = 0.03
+
+
+@dataclass
+class SummaryStats:
+    chunks: int = 0
+    calls: int = 0
+    retries: int = 0
+    resplits: int = 0
+    recalibrations: int = 0
+    checkpoint_hits: int = 0
+    rounds: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    map_budget_tokens: int = 0
+    elapsed_s: float = 0.0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class SummaryResult:
+    summary: str
+    stats: SummaryStats = field(default_factory=SummaryStats)
+
+
+@dataclass(frozen=True)
+class WorkEstimate:
+    chunks: int
+    calls: int
+    seconds: float
+
+
+class _Cancelled(Exception):
+    """A sibling call failed; stop quietly so the real error surfaces."""
+
+
+class Summarizer:
+    """One summarization request. Not reused across requests: it holds state.
+
+    Args:
+        generate: the model call; raises ``ModelInputTooLong``,
+            ``RetryableModelError`` or ``ModelCallError``.
+        family: prompt family (``falcon``...).
+        limits: the model's token limits.
+        config: run knobs.
+        estimator: token estimator; pass one with a saved scale to resume.
+        checkpoints: optional durable store of finished calls.
+        on_progress: ``(chunks_done, chunks_total)`` after each map chunk.
+        deadline: ``time.monotonic()`` value after which no new call starts.
+        rng: randomness for backoff jitter (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        generate: Generate,
+        family: str = "falcon",
+        limits: ModelLimits = ModelLimits(),
+        config: SummarizeConfig = SummarizeConfig(),
+        *,
+        estimator: TokenEstimator | None = None,
+        checkpoints: Checkpoints | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+        deadline: float | None = None,
+        rng: random.Random | None = None,
+    ):
+        self._generate = generate
+        self.format: PromptFormat = prompt_format(family)
+        self.limits = limits
+        self.config = config
+        self.estimator = estimator or TokenEstimator()
+        self._checkpoints = checkpoints
+        self._on_progress = on_progress
+        self._deadline = deadline
+        self._rng = rng or random.Random()
+        self._abort = threading.Event()
+        self._lock = threading.Lock()
+        self.stats = SummaryStats()
+
+    # -- budgets ---------------------------------------------------------
+    def prompt_limit(self, max_new_tokens: int) -> int:
+        """Most tokens a whole prompt may have for a given output cap."""
+        if self.config.reserve_output_in_input:
+            return self.limits.max_input_length - max_new_tokens
+        return min(self.limits.max_input_length, self.limits.max_total_tokens - max_new_tokens)
+
+    def text_budget(self, instr: str, max_new_tokens: int) -> int:
+        """Tokens left for the text once the prompt template is accounted for."""
+        overhead = self.estimator.count(self.format.render(instr, ""))
+        budget = self.prompt_limit(max_new_tokens) - overhead
+        if budget < 16:
+            raise InvalidInput(
+                f"max_new_tokens={max_new_tokens} leaves {budget} tokens for text "
+                f"within max_input_length={self.limits.max_input_length}"
+            )
+        return budget
+
+    def _final_max_new(self, max_words: int | None) -> int:
+        if not max_words:
+            return self.config.final_max_new_tokens
+        # ~1.3 tokens per English word plus room for bullet markers.
+        return min(self.config.final_max_new_tokens, max(32, math.ceil(max_words * 1.5) + 16))
+
+    # -- public API --------------------------------------------------------
+    def estimate_work(self, text: str) -> WorkEstimate:
+        """Calls and worst-case seconds, without splitting or calling anything."""
+        cfg = self.config
+        map_instr = instruction(Stage.MAP)
+        units = base_units(text)
+        fits_units = self.estimator.units_within(self.text_budget(instruction(Stage.SINGLE), cfg.final_max_new_tokens))
+        per_call = cfg.seconds_per_call_base + cfg.seconds_per_output_token * cfg.map_max_new_tokens
+        final_call = cfg.seconds_per_call_base + cfg.seconds_per_output_token * cfg.final_max_new_tokens
+        if units <= fits_units:
+            return WorkEstimate(1, 1, final_call)
+        chunk_units = max(1, int(self.estimator.units_within(self.text_budget(map_instr, cfg.map_max_new_tokens)) * 0.95))
+        chunks = math.ceil(units / chunk_units)
+        calls, seconds, level = chunks, math.ceil(chunks / cfg.max_concurrency) * per_call, chunks
+        # Each collapse round packs several map-sized outputs into one input.
+        shrink = max(2, chunk_units // max(1, cfg.map_max_new_tokens))
+        while level * cfg.map_max_new_tokens > fits_units and level > 1:
+            level = math.ceil(level / shrink)
+            calls += level
+            seconds += math.ceil(level / cfg.max_concurrency) * per_call
+        return WorkEstimate(chunks, calls + 1, seconds + final_call)
+
+    def summarize(self, text: str, style: Style = Style.PARAGRAPH, max_words: int | None = None) -> SummaryResult:
+        started = time.monotonic()
+        try:
+            summary = self._summarize(text, Style(style), max_words)
+        finally:
+            self.stats.elapsed_s = round(time.monotonic() - started, 3)
+            self.stats.recalibrations = self.estimator.recalibrations
+        return SummaryResult(summary, self.stats)
+
+    # -- orchestration -----------------------------------------------------
+    def _summarize(self, text: str, style: Style, max_words: int | None) -> str:
+        if not text or not text.strip():
+            raise InvalidInput("text is empty")
+        self.format.check_user_text(text)
+        cfg = self.config
+        final_new = self._final_max_new(max_words)
+
+        single = instruction(Stage.SINGLE, style, max_words)
+        if self.estimator.count(self.format.render(single, text)) <= self.prompt_limit(final_new):
+            try:
+                self.stats.chunks = self.stats.rounds = 1
+                self._progress(0, 1)
+                out = self._call(Stage.SINGLE, 0, self.format.render(single, text), final_new)
+                self._progress(1, 1)
+                return out
+            except ModelInputTooLong as exc:
+                # The estimate was optimistic: learn and fall through to map-reduce.
+                self._learn(self.format.render(single, text), exc)
+
+        map_instr = instruction(Stage.MAP)
+        budget = self.text_budget(map_instr, cfg.map_max_new_tokens)
+        self.stats.map_budget_tokens = budget
+        self.stats.rounds = 1
+        summaries = self._run_stage(Stage.MAP, map_instr, text, budget, cfg.map_max_new_tokens)
+
+        reduce_instr = instruction(Stage.REDUCE, style, max_words)
+        collapse_instr = instruction(Stage.COLLAPSE)
+        while True:
+            joined = "\n\n".join(summaries)
+            reduce_prompt = self.format.render(reduce_instr, joined)
+            if self.estimator.count(reduce_prompt) <= self.prompt_limit(final_new):
+                try:
+                    out = self._call(Stage.REDUCE, 0, reduce_prompt, final_new)
+                    self.stats.rounds += 1
+                    return out
+                except ModelInputTooLong as exc:
+                    # Collapse once more under the corrected calibration.
+                    self._learn(reduce_prompt, exc)
+            if self.stats.rounds >= cfg.max_rounds:
+                raise ChunkFailed(
+                    Stage.COLLAPSE.value, 0,
+                    SummarizerError(f"summaries still too long for one call after {cfg.max_rounds} rounds"), 0,
+                )
+            budget = self.text_budget(collapse_instr, cfg.map_max_new_tokens)
+            summaries = self._run_stage(Stage.COLLAPSE, collapse_instr, joined, budget, cfg.map_max_new_tokens)
+            self.stats.rounds += 1
+
+    def _run_stage(self, stage: Stage, instr: str, source: str, budget: int, max_new: int) -> list[str]:
+        """Summarize ``source`` split into chunks, at most ``max_concurrency`` at a time.
+
+        Chunks are submitted in order and only as slots free up, so when a 422
+        recalibrates the estimator the not-yet-submitted tail (one contiguous
+        span of ``source``) is re-split under the new calibration instead of
+        each of its chunks being halved later.
+        """
+        chunks = split_text(source, budget, self.estimator)
+        calibration = self.estimator.recalibrations
+        results: dict[int, str] = {}
+        submitted = 0
+        if stage is Stage.MAP:
+            self.stats.chunks = len(chunks)
+            self._progress(0, len(chunks))
+        pool = ThreadPoolExecutor(max_workers=max(1, min(self.config.max_concurrency, len(chunks))))
+        pending: dict = {}
+        try:
+            while submitted < len(chunks) or pending:
+                if self.estimator.recalibrations != calibration and submitted < len(chunks):
+                    calibration = self.estimator.recalibrations
+                    offset = chunks[submitted].start
+                    tail = split_text(source[offset:], self.text_budget(instr, max_new), self.estimator)
+                    chunks = chunks[:submitted] + [
+                        Chunk(submitted + c.index, c.text, c.start + offset, c.end + offset, c.units) for c in tail
+                    ]
+                    if stage is Stage.MAP:
+                        self.stats.chunks += len(chunks) - self.stats.chunks
+                while submitted < len(chunks) and len(pending) < self.config.max_concurrency:
+                    chunk = chunks[submitted]
+                    pending[pool.submit(self._piece, stage, chunk.index, instr, chunk.text, max_new, 0)] = chunk.index
+                    submitted += 1
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    index = pending.pop(fut)
+                    exc = fut.exception()
+                    if exc is not None:
+                        self._abort.set()
+                        raise self._surface(exc, pending)
+                    results[index] = fut.result()
+                    if stage is Stage.MAP:
+                        self._progress(len(results), len(chunks))
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return [results[i] for i in range(len(chunks))]
+
+    @staticmethod
+    def _surface(exc: BaseException, pending) -> BaseException:
+        """Prefer a real failure over the cancellations it caused in siblings."""
+        if not isinstance(exc, _Cancelled):
+            return exc
+        for fut in pending:
+            if fut.cancelled():
+                continue
+            other = fut.exception()  # waits: siblings stop at their next attempt
+            if other is not None and not isinstance(other, _Cancelled):
+                return other
+        return SummarizerError("stage cancelled")
+
+    def _piece(self, stage: Stage, index: int, instr: str, text: str, max_new: int, depth: int) -> str:
+        """Summarize one chunk, re-splitting it when it proves too long."""
+        prompt = self.format.render(instr, text)
+        if self.estimator.count(prompt) > self.prompt_limit(max_new):
+            # Split before the estimator learned the model's real arithmetic.
+            return self._resplit(stage, index, instr, text, max_new, depth, None)
+        try:
+            return self._call(stage, index, prompt, max_new)
+        except ModelInputTooLong as exc:
+            self._learn(prompt, exc)
+            return self._resplit(stage, index, instr, text, max_new, depth, exc)
+
+    def _resplit(self, stage, index, instr, text, max_new, depth, cause) -> str:
+        if depth >= self.config.max_resplits:
+            raise ChunkFailed(stage.value, index, cause or SummarizerError("still over budget after re-splitting"), depth + 1)
+        parts = split_text(text, self.text_budget(instr, max_new), self.estimator)
+        with self._lock:
+            self.stats.resplits += 1
+            self.stats.chunks += len(parts) - 1 if stage is Stage.MAP else 0
+        return "\n\n".join(self._piece(stage, index, instr, p.text, max_new, depth + 1) for p in parts)
+
+    def _learn(self, prompt: str, exc: ModelInputTooLong) -> None:
+        if exc.input_tokens:
+            self.estimator.observe(prompt, exc.input_tokens)
+        else:
+            # No count stated: assume we were 25% short, enough to force a split.
+            self.estimator.observe(prompt, math.ceil(self.estimator.count(prompt) * 1.25))
+
+    def _call(self, stage: Stage, index: int, prompt: str, max_new: int) -> str:
+        params = {"max_new_tokens": max_new, "do_sample": False, "return_full_text": False}
+        if self.format.stop:
+            params["stop"] = list(self.format.stop)
+        key = hashlib.sha256(f"{max_new}\x00{prompt}".encode()).hexdigest()[:32]
+        if self._checkpoints is not None:
+            saved = self._checkpoints.get(key)
+            if saved is not None:
+                with self._lock:
+                    self.stats.checkpoint_hits += 1
+                return saved
+        attempts = 0
+        while True:
+            if self._abort.is_set():
+                raise _Cancelled()
+            if self._deadline is not None and time.monotonic() >= self._deadline:
+                raise DeadlineExceeded(f"time budget ran out before {stage.value} chunk {index}")
+            attempts += 1
+            with self._lock:
+                self.stats.calls += 1
+                self.stats.retries += attempts > 1
+                self.stats.input_tokens += self.estimator.count(prompt)
+            try:
+                out = self.format.clean_output(self._generate(prompt, params))
+                if not out:
+                    raise RetryableModelError("model returned an empty summary")
+            except ModelInputTooLong:
+                raise
+            except RetryableModelError as exc:
+                if attempts >= self.config.max_attempts:
+                    raise ChunkFailed(stage.value, index, exc, attempts) from exc
+                self._backoff(attempts, exc.retry_after)
+                continue
+            except ModelCallError as exc:
+                raise ChunkFailed(stage.value, index, exc, attempts) from exc
+            except Exception as exc:  # an adapter bug must still name the chunk
+                raise ChunkFailed(stage.value, index, exc, attempts) from exc
+            with self._lock:
+                self.stats.output_tokens += self.estimator.count(out)
+            if self._checkpoints is not None:
+                self._checkpoints.put(key, out)
+            return out
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> None:
+        cfg = self.config
+        delay = self._rng.uniform(0, min(cfg.backoff_cap_s, cfg.backoff_base_s * 2 ** (attempt - 1)))
+        if retry_after:
+            delay = max(delay, min(retry_after, cfg.backoff_cap_s))
+        # Waiting on the abort event lets a sibling's failure cut the sleep short.
+        if self._abort.wait(delay):
+            raise _Cancelled()
+
+    def _progress(self, done: int, total: int) -> None:
+        if self._on_progress is not None:
+            self._on_progress(done, total)

@@ -1,0 +1,117 @@
+"""Token estimation without shipping a tokenizer.
+
+The Lambda asset may carry only stdlib + boto3 + Powertools, so there is no
+Falcon tokenizer at run time. Instead we count cheap "base units" that track
+BPE tokens for English prose (one per ASCII word, more for long words, one per
+digit, punctuation mark or non-ASCII character), multiply by a per-model scale
+and add a safety margin. Base units are additive over whitespace-separated
+pieces, which is what lets the chunker pack sentences without re-counting.
+
+When the model refuses a prompt it states the true token count (TGI 422). The
+estimator then raises its scale to the observed ratio, so every later chunk of
+the same request is sized with the model's own arithmetic.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+
+_ASCII_WORD = re.compile(r"[A-Za-z]+")
+# BPE vocabularies cover common words whole; rarer long words split into
+# pieces of roughly 4-7 letters, so charge one extra unit per 7 letters.
+_LONG_WORD = re.compile(r"[A-Za-z]{8,}")
+# Digits, punctuation and non-ASCII characters: one unit each. Over-counts
+# accented Latin text a little, which errs on the safe side.
+_OTHER = re.compile(r"[^A-Za-z\s]")
+
+# Both variants of TGI's validation error state the true `inputs` count.
+_TOTAL_TOKENS_RE = re.compile(r"Given: (\d+) `inputs` tokens and (\d+) `max_new_tokens`")
+_INPUT_LENGTH_RE = re.compile(r"must have less than (\d+) tokens\. Given: (\d+)")
+
+
+def base_units(text: str) -> int:
+    """Model-independent size of ``text``; additive over whitespace splits."""
+    return (
+        len(_ASCII_WORD.findall(text))
+        + sum((len(word) - 1) // 7 for word in _LONG_WORD.findall(text))
+        + len(_OTHER.findall(text))
+    )
+
+
+def parse_true_input_tokens(message: str) -> int | None:
+    """Return the true ``inputs`` token count stated in a TGI 422 message.
+
+    Works on the raw TGI text and on SageMaker's ModelError wrapping of it
+    ("Received client error (422) from primary with message ..."), whose JSON
+    escaping leaves the numbers and backticks intact.
+    """
+    match = _TOTAL_TOKENS_RE.search(message)
+    if match:
+        return int(match.group(1))
+    match = _INPUT_LENGTH_RE.search(message)
+    if match:
+        return int(match.group(2))
+    return None
+
+
+class TokenEstimator:
+    """Calibrated, thread-safe token estimate with a safety margin.
+
+    Args:
+        scale: model tokens per base unit. 1.0 fits Falcon's 65k BPE on English
+            prose; a 422 raises it for the rest of the request.
+        margin: fractional headroom added on top, absorbing estimate noise so a
+            chunk packed to 100% of the estimated budget still fits.
+    """
+
+    def __init__(self, scale: float = 1.0, margin: float = 0.08):
+        if scale <= 0 or margin < 0:
+            raise ValueError("scale must be > 0 and margin >= 0")
+        self._scale = scale
+        self.margin = margin
+        self.recalibrations = 0
+        self._lock = threading.Lock()
+
+    @property
+    def scale(self) -> float:
+        return self._scale
+
+    @property
+    def tokens_per_unit(self) -> float:
+        return self._scale * (1.0 + self.margin)
+
+    def count(self, text: str) -> int:
+        return self.from_units(base_units(text))
+
+    def from_units(self, units: int) -> int:
+        # The epsilon stops float noise (100 * 1.1 = 110.00000000000001) adding a token.
+        return math.ceil(units * self.tokens_per_unit - 1e-9)
+
+    def units_within(self, tokens: int) -> int:
+        """Largest number of base units whose estimate stays within ``tokens``."""
+        if tokens <= 0:
+            return 0
+        units = math.floor(tokens / self.tokens_per_unit)
+        # Guard against float rounding pushing ceil() one over the budget.
+        while units > 0 and self.from_units(units) > tokens:
+            units -= 1
+        return units
+
+    def observe(self, text: str, true_tokens: int) -> bool:
+        """Learn from a true count for ``text``; return True if the scale grew.
+
+        The scale only ratchets up within a request: under-estimating costs a
+        failed call, over-estimating costs a few percent of fill.
+        """
+        units = base_units(text)
+        if units <= 0 or true_tokens <= 0:
+            return False
+        observed = true_tokens / units
+        with self._lock:
+            if observed <= self._scale:
+                return False
+            self._scale = observed
+            self.recalibrations += 1
+            return True

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import pytest
+
+from summarizer.tokens import TokenEstimator, base_units, parse_true_input_tokens
+
+TOTAL_422 = (
+    "Input validation error: `inputs` tokens + `max_new_tokens` must be <= 2048. "
+    "Given: 1900 `inputs` tokens and 200 `max_new_tokens`"
+)
+INPUT_422 = "Input validation error: `inputs` must have less than 1024 tokens. Given: 1187"
+WRAPPED_424 = (
+    'Received client error (422) from primary with message "{\\"error\\":\\"' + TOTAL_422 + '\\",'
+    '\\"error_type\\":\\"validation\\"}". See https://us-east-1.console.aws.amazon.com/cloudwatch/...'
+)
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [(TOTAL_422, 1900), (INPUT_422, 1187), (WRAPPED_424, 1900), ("ThrottlingException: slow down", None)],
+)
+def test_true_input_tokens_are_parsed_from_every_tgi_variant(message, expected):
+    assert parse_true_input_tokens(message) == expected
+
+
+def test_base_units_are_additive_over_whitespace_joins():
+    a, b = "The committee approved 12.5 percent.", "Internationalization costs rose!"
+    assert base_units(a + " " + b) == base_units(a) + base_units(b)
+
+
+def test_long_words_digits_and_punctuation_cost_more_than_short_words():
+    assert base_units("cat dog") == 2
+    assert base_units("internationalization") == 3
+    assert base_units("2024, ok.") == 4 + 1 + 1 + 1
+
+
+def test_estimate_includes_the_safety_margin():
+    estimator = TokenEstimator(scale=1.0, margin=0.1)
+    assert estimator.count(" ".join(["word"] * 100)) == 110
+
+
+def test_units_within_never_overshoots_the_budget():
+    estimator = TokenEstimator(scale=1.37, margin=0.08)
+    for budget in range(1, 3000, 7):
+        units = estimator.units_within(budget)
+        assert estimator.from_units(units) <= budget
+        assert estimator.from_units(units + 1) > budget
+
+
+def test_given_a_true_count_above_the_estimate_when_observed_then_later_estimates_cover_it():
+    estimator = TokenEstimator()
+    text = "Section 4: the reservoir reported maintenance costs. " * 20
+    true = int(base_units(text) * 1.4)
+    assert estimator.observe(text, true) is True
+    assert estimator.count(text) >= true
+    assert estimator.recalibrations == 1
+
+
+def test_a_true_count_below_the_estimate_does_not_lower_the_scale():
+    estimator = TokenEstimator(scale=1.2)
+    assert estimator.observe("a b c d e f g h i j", 5) is False
+    assert estimator.scale == 1.2
