@@ -1,0 +1,42 @@
+# Two entry points (README): `make synth` and `make test`. Both set up on a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CONFIG ?= config/default.yaml
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+
+.PHONY: setup synth test serve bench clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(BIN)/.installed node_modules/.installed
+
+## Synthesize the chosen config with the pinned CDK CLI (cdk.json context applies) and summarize it.
+synth: setup
+	cdk synth --quiet -c config=$(CONFIG)
+	$(BIN)/python -m stacks.summary cdk.out --config $(CONFIG)
+
+## The whole test suite.
+test: setup
+	$(BIN)/python -m pytest -q -n 2
+
+## Local front door + SageMaker runtime emulator on 127.0.0.1:8080.
+serve: setup
+	$(BIN)/python -m local.serve --config $(CONFIG)
+
+## Benchmarks (by hand; results go to docs/).
+bench: setup
+	$(BIN)/python bench/synth_bench.py
+
+clean:
+	rm -rf cdk.out .pytest_cache

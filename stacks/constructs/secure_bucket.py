@@ -1,0 +1,101 @@
+"""S3 buckets with the project's defaults: private, TLS-only, versioned, retained."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from stacks.nag import acknowledge
+
+_REPLICATION_REASON = (
+    "Cross-region replication is a disaster-recovery choice per deployment; the objects "
+    "here (captured samples, job artifacts, access logs) are re-creatable or short-lived."
+)
+
+
+class AccessLogBucket(Construct):
+    """Target of S3 server access logs for the other buckets of a stack.
+
+    S3 log delivery writes with SSE-S3 only, so this bucket cannot use a
+    customer-managed key, and logging it to itself would loop.
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, retention_days: int = 365) -> None:
+        super().__init__(scope, id_)
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            removal_policy=RemovalPolicy.RETAIN,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    expiration=Duration.days(retention_days),
+                    noncurrent_version_expiration=Duration.days(30),
+                )
+            ],
+        )
+        acknowledge(
+            self.bucket,
+            "This is the server-access-log target; logging it to itself would create a loop.",
+            "AwsSolutions-S1",
+            "NIST.800.53.R5-S3BucketLoggingEnabled",
+            "HIPAA.Security-S3BucketLoggingEnabled",
+        )
+        acknowledge(
+            self.bucket,
+            "S3 server access log delivery supports only SSE-S3 on the target bucket, not SSE-KMS.",
+            "NIST.800.53.R5-S3DefaultEncryptionKMS",
+            "HIPAA.Security-S3DefaultEncryptionKMS",
+        )
+        acknowledge(
+            self.bucket,
+            _REPLICATION_REASON,
+            "NIST.800.53.R5-S3BucketReplicationEnabled",
+            "HIPAA.Security-S3BucketReplicationEnabled",
+        )
+
+
+class SecureBucket(Construct):
+    """A KMS-encrypted, TLS-only, access-logged, versioned bucket, retained on delete."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        key: kms.IKey,
+        access_logs: s3.IBucket,
+        log_prefix: str,
+        expire_after_days: int | None = None,
+    ) -> None:
+        super().__init__(scope, id_)
+        rules = [s3.LifecycleRule(noncurrent_version_expiration=Duration.days(30))]
+        if expire_after_days:
+            rules.append(s3.LifecycleRule(expiration=Duration.days(expire_after_days)))
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=access_logs,
+            server_access_logs_prefix=log_prefix,
+            removal_policy=RemovalPolicy.RETAIN,
+            lifecycle_rules=rules,
+        )
+        acknowledge(
+            self.bucket,
+            _REPLICATION_REASON,
+            "NIST.800.53.R5-S3BucketReplicationEnabled",
+            "HIPAA.Security-S3BucketReplicationEnabled",
+        )

@@ -1,0 +1,72 @@
+"""Stack: the JumpStart model endpoints, their data-capture bucket and alarm topic."""
+
+from __future__ import annotations
+
+from aws_cdk import Stack
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from stacks.config import AppConfig
+from stacks.constructs.encryption import DataKey
+from stacks.constructs.jumpstart_endpoint import JumpStartEndpoint, ModelNetwork
+from stacks.constructs.secure_bucket import AccessLogBucket, SecureBucket
+from stacks.jumpstart import ResolvedEndpoint
+
+
+class EndpointsStack(Stack):
+    """One `JumpStartEndpoint` per configured model, sharing one data key, one
+    capture bucket (a prefix per endpoint) and one alarm topic."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: AppConfig,
+        resolved: list[ResolvedEndpoint],
+        network: ModelNetwork | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(scope, id_, **kwargs)
+        self.data_key = DataKey(self, "DataKey", description=f"{config.project_name} endpoint data").key
+        access_logs = AccessLogBucket(self, "AccessLogs").bucket
+        self.capture_bucket = SecureBucket(
+            self,
+            "CaptureBucket",
+            key=self.data_key,
+            access_logs=access_logs,
+            log_prefix="capture-bucket/",
+            expire_after_days=90,
+        ).bucket
+        self.alarm_topic = sns.Topic(
+            self,
+            "AlarmTopic",
+            display_name=f"{config.project_name} alarms",
+            master_key=self.data_key,
+            enforce_ssl=True,
+        )
+        if config.monitoring.alarm_email:
+            sns.Subscription(
+                self,
+                "AlarmEmail",
+                topic=self.alarm_topic,
+                protocol=sns.SubscriptionProtocol.EMAIL,
+                endpoint=config.monitoring.alarm_email,
+            )
+        self.endpoints: dict[str, JumpStartEndpoint] = {
+            r.name: JumpStartEndpoint(
+                self,
+                _construct_id(r.name),
+                resolved=r,
+                data_key=self.data_key,
+                capture_bucket=self.capture_bucket,
+                alarm_topic=self.alarm_topic,
+                network=network,
+            )
+            for r in resolved
+        }
+
+
+def _construct_id(name: str) -> str:
+    """`falcon-7b-instruct` -> `Falcon7bInstruct`: stable, readable logical IDs."""
+    return "".join(part.capitalize() for part in name.split("-"))

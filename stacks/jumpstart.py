@@ -1,0 +1,298 @@
+"""Offline JumpStart resolution and the synth-time refusals.
+
+The SageMaker SDK (sagemaker-core) resolves image URIs, artifact locations and
+per-instance environment from *local* metadata when both override variables
+point at folders holding `models_manifest.json` and the spec files. We pin that
+folder in config/jumpstart/ (refreshed by tools/jumpstart_metadata.py), so synth
+needs neither network nor credentials.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator
+
+from stacks import catalog
+from stacks.config import AppConfig, ConfigError, EndpointConfig
+
+METADATA_DIR = Path(__file__).resolve().parent.parent / "config" / "jumpstart"
+_OVERRIDES = (
+    "AWS_JUMPSTART_MANIFEST_LOCAL_ROOT_DIR_OVERRIDE",
+    "AWS_JUMPSTART_SPECS_LOCAL_ROOT_DIR_OVERRIDE",
+)
+
+
+@dataclass(frozen=True)
+class ResolvedEndpoint:
+    """Everything a JumpStartEndpoint construct needs, already validated."""
+
+    name: str
+    model_id: str
+    model_version: str
+    family: str
+    kind: str
+    region: str
+    instance_type: str
+    instance: catalog.InstanceFacts
+    image_uri: str
+    artifact_bucket: str
+    artifact_key: str
+    artifact_is_prefix: bool
+    gated: bool
+    environment: dict[str, str]
+    weights_gib: float
+    startup_health_check_timeout_seconds: int
+    is_default: bool
+    settings: EndpointConfig = field(repr=False)
+
+    @property
+    def sm_num_gpus(self) -> int | None:
+        value = self.environment.get("SM_NUM_GPUS")
+        return int(value) if value else None
+
+    @property
+    def max_input_length(self) -> int | None:
+        value = self.environment.get("MAX_INPUT_LENGTH")
+        return int(value) if value else None
+
+    @property
+    def max_total_tokens(self) -> int | None:
+        value = self.environment.get("MAX_TOTAL_TOKENS")
+        return int(value) if value else None
+
+    @property
+    def image_repository(self) -> tuple[str, str]:
+        """(registry account, repository name) of the image, for a scoped ECR grant."""
+        host, _, rest = self.image_uri.partition("/")
+        return host.split(".")[0], rest.split(":")[0].split("@")[0]
+
+    @property
+    def artifact_s3_uri(self) -> str:
+        return f"s3://{self.artifact_bucket}/{self.artifact_key}"
+
+    @property
+    def min_capacity(self) -> int:
+        a = self.settings.autoscaling
+        return a.min_capacity if a else self.settings.instance_count
+
+    @property
+    def max_capacity(self) -> int:
+        a = self.settings.autoscaling
+        return a.max_capacity if a else self.settings.instance_count
+
+    @property
+    def usd_per_hour(self) -> float:
+        return self.instance.usd_per_hour * self.settings.instance_count
+
+
+@contextlib.contextmanager
+def _local_metadata(metadata_dir: Path) -> Iterator[None]:
+    """Point the SDK at the pinned folder for the duration of the calls only."""
+    saved = {k: os.environ.get(k) for k in _OVERRIDES}
+    for key in _OVERRIDES:
+        os.environ[key] = str(metadata_dir)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@lru_cache(maxsize=4)
+def _manifest(metadata_dir: Path) -> dict[str, dict]:
+    entries = json.loads((metadata_dir / "models_manifest.json").read_text())
+    return {e["model_id"]: e for e in entries}
+
+
+@lru_cache(maxsize=32)
+def _spec(metadata_dir: Path, spec_key: str) -> dict:
+    return json.loads((metadata_dir / spec_key).read_text())
+
+
+def supported_models(metadata_dir: Path = METADATA_DIR) -> list[str]:
+    return sorted(set(_manifest(metadata_dir)) & set(catalog.models().models))
+
+
+def _regions_with_image(spec: dict) -> list[str]:
+    variants = spec.get("hosting_instance_type_variants") or {}
+    return sorted((variants.get("regional_aliases") or {}).keys())
+
+
+def _fits(facts: catalog.ModelFacts, instance: catalog.InstanceFacts) -> bool:
+    return facts.weights_gib * catalog.models().memory_headroom <= instance.total_gpu_memory_gib
+
+
+def _startup_timeout(weights_gib: float) -> int:
+    # Download + load time grows with weights: ~15 s per GiB from S3 to GPU on a g5
+    # plus container start; SageMaker's ceiling is 3600 s.
+    return int(min(3600, max(600, math.ceil(300 + 15 * weights_gib))))
+
+
+def resolve_endpoint(
+    config: AppConfig, index: int, metadata_dir: Path = METADATA_DIR
+) -> ResolvedEndpoint:
+    """Validate one configured endpoint against the pinned facts and resolve it."""
+    ep = config.endpoints[index]
+    path = f"endpoints[{index}]"
+    manifest = _manifest(metadata_dir)
+    model_facts = catalog.models().models
+    if ep.model_id not in manifest or ep.model_id not in model_facts:
+        raise ConfigError(
+            f"{path}.model_id",
+            f"unknown model {ep.model_id!r}; supported: {', '.join(supported_models(metadata_dir))}",
+        )
+    entry = manifest[ep.model_id]
+    version = ep.model_version or entry["version"]
+    if version != entry["version"]:
+        raise ConfigError(
+            f"{path}.model_version",
+            f"version {version!r} of {ep.model_id} is not pinned; pinned: {entry['version']} "
+            "(refresh config/jumpstart with tools/jumpstart_metadata.py)",
+        )
+    spec = _spec(metadata_dir, entry["spec_key"])
+    facts = model_facts[ep.model_id]
+    gated = bool(spec.get("gated_bucket"))
+    if gated and not ep.accept_eula:
+        raise ConfigError(
+            f"{path}.accept_eula",
+            f"{ep.model_id} is a gated model; read its EULA "
+            f"({spec.get('hosting_eula_key', 'see the model card')}) and set accept_eula: true",
+        )
+    supported = list(spec["supported_inference_instance_types"])
+    instance_type = ep.instance_type or spec["default_inference_instance_type"]
+    if instance_type not in supported:
+        raise ConfigError(
+            f"{path}.instance_type",
+            f"{instance_type!r} is not supported by {ep.model_id}; supported: {', '.join(supported)}",
+        )
+    known = catalog.instances().instances
+    if instance_type not in known:
+        raise ConfigError(
+            f"{path}.instance_type",
+            f"no pinned facts for {instance_type!r} (config/catalog/instances.yaml); "
+            f"known: {', '.join(sorted(known))}",
+        )
+    instance = known[instance_type]
+    if not _fits(facts, instance):
+        need = facts.weights_gib * catalog.models().memory_headroom
+        fitting = sorted(
+            (known[t].usd_per_hour, t) for t in supported if t in known and _fits(facts, known[t])
+        )
+        hint = (
+            f"; the cheapest supported instance that fits is {fitting[0][1]} "
+            f"(${fitting[0][0]:.2f}/h, {known[fitting[0][1]].total_gpu_memory_gib:g} GiB)"
+            if fitting
+            else "; no supported instance fits"
+        )
+        raise ConfigError(
+            f"{path}.instance_type",
+            f"{ep.model_id} needs ~{need:.1f} GiB of GPU memory (bf16 weights "
+            f"{facts.weights_gib:.1f} GiB x {catalog.models().memory_headroom} headroom) but "
+            f"{instance_type} has {instance.total_gpu_memory_gib:g} GiB "
+            f"({instance.gpus} x {instance.gpu} {instance.gpu_memory_gib:g} GiB){hint}",
+        )
+    regions = _regions_with_image(spec)
+    if config.region not in regions:
+        raise ConfigError(
+            "region",
+            f"{ep.model_id} has no inference image in {config.region}; regions with an image: "
+            f"{', '.join(regions) if regions else 'none in the pinned metadata'}",
+        )
+    image_uri, artifact_uri, environment = _sdk_resolve(
+        metadata_dir, config.region, ep.model_id, version, instance_type
+    )
+    environment.update(ep.environment)
+    bucket, _, key = artifact_uri.removeprefix("s3://").partition("/")
+    return ResolvedEndpoint(
+        name=ep.name or facts.short_name,
+        model_id=ep.model_id,
+        model_version=version,
+        family=facts.family,
+        kind=facts.kind,
+        region=config.region,
+        instance_type=instance_type,
+        instance=instance,
+        image_uri=image_uri,
+        artifact_bucket=bucket,
+        artifact_key=key,
+        artifact_is_prefix=not key.endswith(".tar.gz"),
+        gated=gated,
+        environment=environment,
+        weights_gib=facts.weights_gib,
+        startup_health_check_timeout_seconds=ep.startup_health_check_timeout_seconds
+        or _startup_timeout(facts.weights_gib),
+        is_default=ep.default,
+        settings=ep,
+    )
+
+
+@lru_cache(maxsize=64)
+def _sdk_resolve_cached(
+    metadata_dir: Path, region: str, model_id: str, version: str, instance_type: str
+) -> tuple[str, str, tuple[tuple[str, str], ...]]:
+    # Imported here: sagemaker-core is slow to import and only synth needs it.
+    logging.getLogger("sagemaker").setLevel(logging.WARNING)
+    with _local_metadata(metadata_dir):
+        from sagemaker.core import environment_variables, image_uris, model_uris
+
+        image = image_uris.retrieve(
+            framework=None,
+            region=region,
+            image_scope="inference",
+            model_id=model_id,
+            model_version=version,
+            instance_type=instance_type,
+        )
+        artifact = model_uris.retrieve(
+            region=region,
+            model_id=model_id,
+            model_version=version,
+            model_scope="inference",
+            instance_type=instance_type,
+        )
+        env = environment_variables.retrieve_default(
+            region=region,
+            model_id=model_id,
+            model_version=version,
+            instance_type=instance_type,
+            include_aws_sdk_env_vars=False,
+        )
+    return image, artifact, tuple(sorted((k, str(v)) for k, v in env.items()))
+
+
+def _sdk_resolve(
+    metadata_dir: Path, region: str, model_id: str, version: str, instance_type: str
+) -> tuple[str, str, dict[str, str]]:
+    image, artifact, env = _sdk_resolve_cached(metadata_dir, region, model_id, version, instance_type)
+    return image, artifact, dict(env)
+
+
+def resolve_endpoints(config: AppConfig, metadata_dir: Path = METADATA_DIR) -> list[ResolvedEndpoint]:
+    """Resolve every configured endpoint; refuse duplicates and ambiguous defaults."""
+    resolved = [resolve_endpoint(config, i, metadata_dir) for i in range(len(config.endpoints))]
+    seen: dict[str, int] = {}
+    for i, ep in enumerate(resolved):
+        if ep.name in seen:
+            raise ConfigError(
+                f"endpoints[{i}].name",
+                f"name {ep.name!r} is already used by endpoints[{seen[ep.name]}]; set a unique name",
+            )
+        seen[ep.name] = i
+    for kind in ("text", "image"):
+        defaults = [i for i, ep in enumerate(resolved) if ep.kind == kind and ep.is_default]
+        if len(defaults) > 1:
+            raise ConfigError(
+                f"endpoints[{defaults[1]}].default",
+                f"only one {kind} model may be the default; endpoints{defaults} all say default: true",
+            )
+    return resolved

@@ -1,0 +1,172 @@
+"""Refusals at synth: every bad config names the field and the allowed values."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from stacks.config import ConfigError, load_config, parse_config
+from stacks.jumpstart import resolve_endpoints
+
+BASE = {
+    "region": "us-east-1",
+    "endpoints": [{"model_id": "huggingface-llm-falcon-7b-instruct-bf16", "instance_type": "ml.g5.2xlarge"}],
+}
+
+
+def with_endpoint(**changes) -> dict:
+    data = copy.deepcopy(BASE)
+    data["endpoints"][0].update(changes)
+    return data
+
+
+def refusal(data: dict) -> str:
+    with pytest.raises(ConfigError) as err:
+        resolve_endpoints(parse_config(data))
+    return str(err.value)
+
+
+def test_default_config_is_valid_and_pins_falcon_7b():
+    config = load_config()
+    [endpoint] = resolve_endpoints(config)
+    assert (config.region, endpoint.model_id, endpoint.instance_type, endpoint.settings.instance_count) == (
+        "us-east-1",
+        "huggingface-llm-falcon-7b-instruct-bf16",
+        "ml.g5.2xlarge",
+        1,
+    )
+
+
+def test_unknown_model_lists_supported_models():
+    msg = refusal(with_endpoint(model_id="huggingface-llm-falcon-180b"))
+    assert msg.startswith("endpoints[0].model_id: unknown model 'huggingface-llm-falcon-180b'")
+    assert "huggingface-llm-falcon-40b-instruct-bf16" in msg
+    assert "model-txt2img-stabilityai-stable-diffusion-v2-1-base" in msg
+
+
+def test_unsupported_instance_lists_supported_ones():
+    msg = refusal(with_endpoint(instance_type="ml.g4dn.xlarge"))
+    assert msg == (
+        "endpoints[0].instance_type: 'ml.g4dn.xlarge' is not supported by "
+        "huggingface-llm-falcon-7b-instruct-bf16; supported: ml.g5.2xlarge, ml.g5.4xlarge, "
+        "ml.g5.8xlarge, ml.g5.16xlarge"
+    )
+
+
+def test_region_without_image_is_refused_with_regions_that_have_one():
+    data = with_endpoint(
+        model_id="model-txt2img-stabilityai-stable-diffusion-v2-1-base", instance_type="ml.p3.2xlarge"
+    )
+    data["region"] = "ap-southeast-5"
+    msg = refusal(data)
+    assert msg.startswith(
+        "region: model-txt2img-stabilityai-stable-diffusion-v2-1-base has no inference image in "
+        "ap-southeast-5; regions with an image: af-south-1, "
+    )
+    assert "eu-west-1" in msg
+
+
+def test_gated_model_without_eula_is_refused():
+    msg = refusal(with_endpoint(model_id="meta-textgeneration-llama-2-7b-f", instance_type="ml.g5.2xlarge"))
+    assert msg == (
+        "endpoints[0].accept_eula: meta-textgeneration-llama-2-7b-f is a gated model; read its EULA "
+        "(fmhMetadata/eula/llamaEula.txt) and set accept_eula: true"
+    )
+
+
+def test_model_larger_than_gpu_memory_suggests_cheapest_fit():
+    msg = refusal(with_endpoint(model_id="huggingface-llm-falcon-40b-instruct-bf16", instance_type="ml.g5.2xlarge"))
+    # 2.xlarge is not in 40B's supported list either; the support check names it first.
+    assert "is not supported by huggingface-llm-falcon-40b-instruct-bf16" in msg
+
+
+def test_memory_fit_refusal_names_need_and_cheapest_fitting_instance(monkeypatch):
+    # Given a catalogue where Falcon-40B claims support for a one-GPU instance
+    from stacks import jumpstart
+
+    spec_key = jumpstart._manifest(jumpstart.METADATA_DIR)["huggingface-llm-falcon-40b-instruct-bf16"]["spec_key"]
+    spec = copy.deepcopy(jumpstart._spec(jumpstart.METADATA_DIR, spec_key))
+    spec["supported_inference_instance_types"].insert(0, "ml.g5.2xlarge")
+    monkeypatch.setattr(jumpstart, "_spec", lambda _dir, _key: spec)
+    # When it is configured there
+    msg = refusal(with_endpoint(model_id="huggingface-llm-falcon-40b-instruct-bf16", instance_type="ml.g5.2xlarge"))
+    # Then the memory check refuses and points at the cheapest supported fit
+    assert msg == (
+        "endpoints[0].instance_type: huggingface-llm-falcon-40b-instruct-bf16 needs ~82.4 GiB of GPU "
+        "memory (bf16 weights 74.9 GiB x 1.1 headroom) but ml.g5.2xlarge has 24 GiB (1 x A10G 24 GiB); "
+        "the cheapest supported instance that fits is ml.g5.12xlarge ($7.09/h, 96 GiB)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"instance_count": 0}, "endpoints[0].instance_count: Input should be greater than 0"),
+        ({"instance_count": -2}, "endpoints[0].instance_count: Input should be greater than 0"),
+        (
+            {"autoscaling": {"min_capacity": 3, "max_capacity": 2}},
+            "endpoints[0].autoscaling: Value error, min_capacity (3) must be <= max_capacity (2)",
+        ),
+        (
+            {"autoscaling": {"min_capacity": 0, "max_capacity": 2}},
+            "endpoints[0].autoscaling.min_capacity: Input should be greater than 0",
+        ),
+        (
+            {"instance_count": 5, "autoscaling": {"min_capacity": 1, "max_capacity": 2}},
+            "endpoints[0]: Value error, instance_count (5) must lie within autoscaling [1, 2]",
+        ),
+        (
+            {"instanceType": "ml.g5.2xlarge"},
+            "endpoints[0].instanceType: unknown field; allowed: model_id, name, model_version, "
+            "instance_type, instance_count, autoscaling, accept_eula, environment, data_capture, alarms, "
+            "startup_health_check_timeout_seconds, default",
+        ),
+        (
+            {"data_capture": {"sampling_percentage": 101}},
+            "endpoints[0].data_capture.sampling_percentage: Input should be less than or equal to 100",
+        ),
+    ],
+)
+def test_shape_refusals_name_the_field(change, expected):
+    with pytest.raises(ConfigError) as err:
+        parse_config(with_endpoint(**change))
+    assert str(err.value) == expected
+
+
+def test_enum_refusal_lists_allowed_values():
+    data = copy.deepcopy(BASE)
+    data["api"] = {"auth": "apikey"}
+    with pytest.raises(ConfigError) as err:
+        parse_config(data)
+    assert str(err.value) == "api.auth: Input should be 'iam' or 'cognito' (got 'apikey')"
+
+
+def test_duplicate_names_and_two_defaults_are_refused():
+    data = copy.deepcopy(BASE)
+    data["endpoints"].append(dict(data["endpoints"][0]))
+    assert "endpoints[1].name: name 'falcon-7b-instruct' is already used by endpoints[0]" in refusal(data)
+    data["endpoints"][1]["name"] = "second"
+    data["endpoints"][0]["default"] = data["endpoints"][1]["default"] = True
+    assert refusal(data).startswith("endpoints[1].default: only one text model may be the default")
+
+
+def test_unpinned_version_is_refused():
+    assert refusal(with_endpoint(model_version="1.0.0")).startswith(
+        "endpoints[0].model_version: version '1.0.0' of huggingface-llm-falcon-7b-instruct-bf16 is not "
+        "pinned; pinned: 4.6.16"
+    )
+
+
+def test_load_config_reports_file_and_yaml_errors(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("region: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(bad)
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "missing.yaml")
+    bad.write_text(yaml.safe_dump({"region": "mars", "endpoints": BASE["endpoints"]}))
+    with pytest.raises(ConfigError) as err:
+        load_config(bad)
+    assert str(err.value).startswith(f"{bad}: region: String should match pattern")
