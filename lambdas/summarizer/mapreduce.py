@@ -18,7 +18,7 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Protocol
+from typing import Any, Callable, Protocol
 
 from summarizer.chunking import Chunk, split_text
 from summarizer.errors import (
@@ -33,7 +33,9 @@ from summarizer.errors import (
 from summarizer.prompts import PromptFormat, Stage, Style, instruction, prompt_format
 from summarizer.tokens import TokenEstimator, base_units
 
-Generate = Callable[[str, dict], str]
+# Returns the generated text, or an object with ``.text`` and (optionally)
+# ``.generated_tokens`` when the adapter knows the true output token count.
+Generate = Callable[[str, dict], Any]
 
 
 class Checkpoints(Protocol):
@@ -374,7 +376,10 @@ class Summarizer:
                 self.stats.retries += attempts > 1
                 self.stats.input_tokens += self.estimator.count(prompt)
             try:
-                out = self.format.clean_output(self._generate(prompt, params))
+                generated = self._generate(prompt, params)
+                raw = generated if isinstance(generated, str) else generated.text
+                out_tokens = None if isinstance(generated, str) else getattr(generated, "generated_tokens", None)
+                out = self.format.clean_output(raw)
                 if not out:
                     raise RetryableModelError("model returned an empty summary")
             except ModelInputTooLong:
@@ -389,7 +394,7 @@ class Summarizer:
             except Exception as exc:  # an adapter bug must still name the chunk
                 raise ChunkFailed(stage.value, index, exc, attempts) from exc
             with self._lock:
-                self.stats.output_tokens += self.estimator.count(out)
+                self.stats.output_tokens += out_tokens or self.estimator.count(out)
             if self._checkpoints is not None:
                 self._checkpoints.put(key, out)
             return out

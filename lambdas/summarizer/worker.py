@@ -1,0 +1,159 @@
+"""SQS worker for async summarization jobs (handler ``summarizer.worker.lambda_handler``).
+
+Idempotent under redelivery: a job is claimed with a conditional write and a
+lease; a duplicate message for a leased job is returned to the queue, one for
+a finished job is dropped, and one for a job whose worker died takes over and
+resumes from per-call checkpoints. Deliver one message per invocation
+(batch size 1): each job can use the whole function timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Callable
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from frontdoor.errors import FrontDoorError
+from frontdoor.services.catalog import Catalog, ModelSpec
+from summarizer.errors import ChunkFailed, DeadlineExceeded, SummarizerError
+from summarizer.jobs import JOB_ID_RE, TERMINAL, JobStore
+from summarizer.mapreduce import Generate, ModelLimits, SummarizeConfig, Summarizer
+from summarizer.tokens import TokenEstimator
+
+logger = Logger(service="summarizer-worker")
+
+
+class JobBusy(Exception):
+    """Another live worker holds the job; let SQS bring the message back later."""
+
+
+class Worker:
+    """Runs one job per message.
+
+    Args:
+        store: job records, payloads and queue.
+        catalog: configured models.
+        generate_for: builds the model call for a model spec.
+        limits_for: token limits for a model spec.
+        config: map-reduce knobs.
+        max_attempts: claims that may end without a result (crashes) before
+            the job is failed.
+        max_continuations: graceful hand-backs at the time limit before the
+            job is failed as too large.
+        stop_margin_s: stop starting model calls this long before the
+            invocation's end, so in-flight calls finish and checkpoint.
+    """
+
+    def __init__(self, store: JobStore, catalog: Catalog, generate_for: Callable[[ModelSpec], Generate],
+                 limits_for: Callable[[ModelSpec], ModelLimits], config: SummarizeConfig, *,
+                 max_attempts: int = 3, max_continuations: int = 40, stop_margin_s: float = 75.0,
+                 progress_interval_s: float = 2.0, max_input_bytes: int = 20 * 1024 * 1024):
+        self.store = store
+        self.catalog = catalog
+        self.generate_for = generate_for
+        self.limits_for = limits_for
+        self.config = config
+        self.max_attempts = max_attempts
+        self.max_continuations = max_continuations
+        self.stop_margin_s = stop_margin_s
+        self.progress_interval_s = progress_interval_s
+        self.max_input_bytes = max_input_bytes
+
+    def handle(self, job_id: str, remaining_s: float, owner: str) -> str:
+        """Process one message; returns what happened (for logs and tests)."""
+        job = self.store.get(job_id)
+        if job is None:
+            logger.warning("job not found; dropping message", extra={"job_id": job_id})
+            return "missing"
+        if job.status in TERMINAL:
+            return "already-" + job.status.lower()
+        # The lease outlives this invocation, so only a dead worker's lease expires.
+        job = self.store.claim(job_id, owner, lease_s=remaining_s + 30)
+        if job is None:
+            current = self.store.get(job_id)
+            if current is None or current.status in TERMINAL:
+                return "already-done"
+            raise JobBusy(f"job {job_id} is leased by another worker")
+        if job.attempts > self.max_attempts:
+            self.store.fail(job_id, {"code": "worker_crashed",
+                                     "message": f"the worker stopped without finishing {self.max_attempts} times"}, owner)
+            return "failed"
+        return self._run(job, remaining_s, owner)
+
+    def _run(self, job, remaining_s: float, owner: str) -> str:
+        job_id = job.job_id
+        estimator = TokenEstimator(scale=job.scale or 1.0)
+        last_report = [0.0]
+
+        def on_progress(done: int, total: int) -> None:
+            now = time.monotonic()
+            if done in (0, total) or now - last_report[0] >= self.progress_interval_s:
+                last_report[0] = now
+                self.store.progress(job_id, owner, done, total, estimator.scale)
+
+        try:
+            spec = self.catalog.resolve(job.model, "text")
+            text = self.store.load_input(job, self.max_input_bytes)
+            summarizer = Summarizer(
+                self.generate_for(spec), spec.family, self.limits_for(spec), self.config,
+                estimator=estimator, checkpoints=self.store.checkpoints(job), on_progress=on_progress,
+                deadline=time.monotonic() + remaining_s - self.stop_margin_s,
+            )
+            result = summarizer.summarize(text, job.style, job.max_words)
+        except DeadlineExceeded:
+            if job.item.get("continuations", 0) >= self.max_continuations:
+                self.store.fail(job_id, {"code": "too_large", "message": "the job did not finish within "
+                                         f"{self.max_continuations} worker invocations"}, owner)
+                return "failed"
+            self.store.release(job_id, owner, estimator.scale)
+            self.store.enqueue(job_id)
+            return "continued"
+        except ChunkFailed as exc:
+            logger.warning("job failed", extra={"job_id": job_id, "error": str(exc)})
+            self.store.fail(job_id, {"code": "chunk_failed", "message": str(exc), "stage": exc.stage,
+                                     "chunk": exc.index}, owner)
+            return "failed"
+        except (SummarizerError, FrontDoorError, ValueError, UnicodeDecodeError) as exc:
+            self.store.fail(job_id, {"code": "invalid_input", "message": str(exc)}, owner)
+            return "failed"
+        stats = result.stats.as_dict()
+        if not self.store.succeed(job_id, owner, result.summary, stats):
+            return "lost-lease"
+        logger.info("job succeeded", extra={"job_id": job_id, "stats": stats})
+        return "succeeded"
+
+
+_processor = BatchProcessor(event_type=EventType.SQS)
+_worker: Worker | None = None
+
+
+def _default_worker() -> Worker:
+    global _worker
+    if _worker is None:
+        from summarizer.settings import MAX_S3_INPUT_BYTES, default_services
+
+        services = default_services()
+        if services.store is None:
+            raise RuntimeError("JOBS_TABLE_NAME, JOBS_QUEUE_URL and JOBS_BUCKET_NAME must be set for the worker")
+        _worker = Worker(services.store, services.catalog, services.generate_for, services.limits,
+                         services.config, max_input_bytes=MAX_S3_INPUT_BYTES)
+    return _worker
+
+
+def record_handler(record: SQSRecord, lambda_context) -> None:
+    job_id = json.loads(record.body).get("job_id", "")
+    if not JOB_ID_RE.match(job_id):
+        logger.error("malformed job message dropped", extra={"message_id": record.message_id})
+        return
+    remaining_s = lambda_context.get_remaining_time_in_millis() / 1000
+    outcome = _default_worker().handle(job_id, remaining_s, owner=f"{lambda_context.aws_request_id}:{record.message_id}")
+    logger.info("job message handled", extra={"job_id": job_id, "outcome": outcome})
+
+
+@logger.inject_lambda_context
+def lambda_handler(event, context):
+    return process_partial_response(event=event, record_handler=record_handler, processor=_processor, context=context)
