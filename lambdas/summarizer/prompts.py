@@ -68,8 +68,9 @@ class PromptFormat:
         return string.Template(self.template).substitute(instruction=instruction, text=text)
 
     def check_user_text(self, text: str) -> None:
+        lowered = text.lower()
         for tag in self.reserved:
-            if tag in text:
+            if tag.lower() in lowered:
                 raise InvalidInput(f"text contains {tag!r}, which is reserved by the {self.family} prompt format")
 
     def clean_output(self, generated: str) -> str:
@@ -80,15 +81,20 @@ class PromptFormat:
         return generated.strip()
 
 
-_INST_TAGS = ("[INST]", "[/INST]", "<<SYS>>", "<</SYS>>", "<s>", "</s>")
-_FALCON_TAGS = ("<|endoftext|>", ">>SUMMARY<<", ">>ANSWER<<", ">>QUESTION<<", ">>INTRODUCTION<<", ">>ABSTRACT<<")
+def _reserved(family: str) -> tuple[str, ...]:
+    # One list of special tags per family, owned by the front door.
+    from frontdoor.services.prompts import prompt_format as frontdoor_format
+
+    return frontdoor_format(family).special_tags
+
+
 
 FORMATS: dict[str, PromptFormat] = {
     # Falcon instruct is trained on plain text; a trailing cue anchors the answer.
-    "falcon": PromptFormat("falcon", "$instruction\n\n$text\n\nSummary:", _FALCON_TAGS, ("\nUser:",)),
-    "llama2": PromptFormat("llama2", "<s>[INST] $instruction\n\n$text [/INST]", _INST_TAGS, ("</s>",)),
-    "mistral": PromptFormat("mistral", "<s>[INST] $instruction\n\n$text [/INST]", _INST_TAGS, ("</s>",)),
-    "flan-t5": PromptFormat("flan-t5", "$instruction\n\n$text"),
+    "falcon": PromptFormat("falcon", "$instruction\n\n$text\n\nSummary:", _reserved("falcon"), ("\nUser:",)),
+    "llama2": PromptFormat("llama2", "[INST] $instruction\n\n$text [/INST]", _reserved("llama2"), ("</s>",)),
+    "mistral": PromptFormat("mistral", "[INST] $instruction\n\n$text [/INST]", _reserved("mistral"), ("</s>",)),
+    "flan-t5": PromptFormat("flan-t5", "$instruction\n\n$text", _reserved("flan-t5")),
 }
 
 

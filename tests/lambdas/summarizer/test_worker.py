@@ -1,0 +1,198 @@
+"""Async jobs end to end on moto (DynamoDB, S3, SQS) with a scripted model.
+
+Every scenario ends in one of two states: SUCCEEDED with every chunk mapped,
+or FAILED with an error naming what failed. Never a partial summary.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from types import SimpleNamespace
+
+import pytest
+from moto import mock_aws
+
+from frontdoor.services.catalog import Catalog
+from summarizer import worker as worker_module
+from summarizer.errors import RetryableModelError
+from summarizer.jobs import FAILED, INLINE_LIMIT_BYTES, QUEUED, RUNNING, SUCCEEDED, new_job_id
+from summarizer.mapreduce import ModelLimits, SummarizeConfig
+from summarizer.worker import JobBusy, Worker
+from summarizer_aws import MODELS_JSON, Clock, make_job_infra, queued_job_ids
+from summarizer_fakes import FakeTGI, normalize
+
+CONFIG = SummarizeConfig(max_concurrency=4, backoff_base_s=0.001, backoff_cap_s=0.005)
+
+
+class Crash(BaseException):
+    """Stands in for the Lambda runtime killing the worker mid-job."""
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def store(aws, clock):
+    return make_job_infra(clock)
+
+
+def make_worker(store, model, **kwargs) -> Worker:
+    return Worker(store, Catalog.from_json(MODELS_JSON), lambda spec: model, lambda spec: ModelLimits(), CONFIG,
+                  stop_margin_s=kwargs.pop("stop_margin_s", 0.0), **kwargs)
+
+
+def submit(store, text: str, **kwargs) -> str:
+    job_id = new_job_id()
+    store.create(job_id, model=None, style=kwargs.get("style", "paragraph"), max_words=kwargs.get("max_words"), text=text)
+    return job_id
+
+
+def assert_every_sentence_mapped(document: str, *models: FakeTGI) -> None:
+    bodies = "\x00".join(normalize(p.split("\n\n", 1)[1]) for m in models for p in m.answered
+                         if p.startswith("Summarize the following excerpt"))
+    for sentence in re.split(r"(?<=[.!?])\s+|\n\n", document):
+        assert normalize(sentence) in bodies, sentence
+
+
+def test_a_job_runs_to_success_with_progress_and_every_chunk_mapped(store, short_document):
+    job_id = submit(store, short_document, style="bullets", max_words=80)
+    model = FakeTGI(chars_per_token=4.5)
+    assert make_worker(store, model).handle(job_id, 600, "w1") == "succeeded"
+    job = store.get(job_id)
+    assert job.status == SUCCEEDED
+    assert job.chunks_done == job.chunks_total > 1
+    assert store.load_result(job).startswith("S[")
+    assert job.item["stats"]["chunks"] == job.chunks_total
+    assert_every_sentence_mapped(short_document, model)
+
+
+def test_a_redelivered_message_for_a_finished_job_does_no_work(store, short_document):
+    job_id = submit(store, short_document)
+    make_worker(store, FakeTGI(chars_per_token=4.5)).handle(job_id, 600, "w1")
+    result = store.load_result(store.get(job_id))
+    again = FakeTGI(chars_per_token=4.5)
+    assert make_worker(store, again).handle(job_id, 600, "w2") == "already-succeeded"
+    assert again.calls == 0 and store.load_result(store.get(job_id)) == result
+
+
+def test_a_duplicate_delivery_while_another_worker_holds_the_lease_goes_back_to_the_queue(store, short_document):
+    job_id = submit(store, short_document)
+    assert store.claim(job_id, "w1", lease_s=900) is not None
+    with pytest.raises(JobBusy):
+        make_worker(store, FakeTGI()).handle(job_id, 600, "w2")
+    assert store.get(job_id).item["owner"] == "w1"
+
+
+def test_given_a_worker_crash_mid_job_when_the_message_returns_then_the_job_resumes_without_repeating_calls(
+        store, clock, short_document):
+    clean = FakeTGI(chars_per_token=4.5)
+    reference = submit(store, short_document)
+    make_worker(store, clean).handle(reference, 600, "ref")
+
+    job_id = submit(store, short_document)
+    crashing = FakeTGI(chars_per_token=4.5, fail_when=lambda p: Crash() if crashing.calls > 6 else None)
+    with pytest.raises(Crash):
+        make_worker(store, crashing).handle(job_id, 600, "w1")
+    assert store.get(job_id).status == RUNNING
+
+    # SQS brings the message back only after the visibility timeout; before the lease ends it must wait.
+    with pytest.raises(JobBusy):
+        make_worker(store, FakeTGI(chars_per_token=4.5)).handle(job_id, 600, "w2")
+    clock.now += 700
+    resumed = FakeTGI(chars_per_token=4.5)
+    assert make_worker(store, resumed).handle(job_id, 600, "w3") == "succeeded"
+
+    job = store.get(job_id)
+    assert job.status == SUCCEEDED and job.item["stats"]["checkpoint_hits"] == len(crashing.answered) > 0
+    assert not set(resumed.answered) & set(crashing.answered)
+    assert store.load_result(job) == store.load_result(store.get(reference))
+    assert_every_sentence_mapped(short_document, crashing, resumed)
+
+
+def test_a_job_whose_worker_keeps_dying_is_failed_clearly(store, clock, short_document):
+    job_id = submit(store, short_document)
+    for attempt in range(3):
+        dying = FakeTGI(chars_per_token=4.5, fail_when=lambda p: Crash())
+        with pytest.raises(Crash):
+            make_worker(store, dying).handle(job_id, 600, f"w{attempt}")
+        clock.now += 700
+    assert make_worker(store, FakeTGI()).handle(job_id, 600, "w9") == "failed"
+    job = store.get(job_id)
+    assert job.status == FAILED and job.item["error"]["code"] == "worker_crashed"
+    assert "result" not in job.item
+
+
+def test_a_chunk_that_keeps_failing_fails_the_job_naming_the_chunk_and_cause(store, short_document):
+    poison = short_document.split(". ")[60]
+    model = FakeTGI(chars_per_token=4.5,
+                    fail_when=lambda p: RetryableModelError("ModelError 424: CUDA error") if poison in p else None)
+    job_id = submit(store, short_document)
+    assert make_worker(store, model).handle(job_id, 600, "w1") == "failed"
+    job = store.get(job_id)
+    error = job.item["error"]
+    assert job.status == FAILED and error["code"] == "chunk_failed" and error["stage"] == "map"
+    assert f"map chunk {error['chunk']} failed after 4 attempt(s)" in error["message"]
+    assert "CUDA error" in error["message"]
+    assert store.load_result(job) is None
+
+
+def test_given_the_invocation_runs_out_of_time_then_the_job_is_handed_back_and_finishes_next_time(
+        store, short_document):
+    job_id = submit(store, short_document)
+    slow = FakeTGI(chars_per_token=4.5, latency_s=0.02)
+    # 0.1 s left and no margin: a few calls finish, then the worker hands the job back.
+    assert make_worker(store, slow).handle(job_id, 0.1, "w1") == "continued"
+    job = store.get(job_id)
+    assert job.status == QUEUED and job.attempts == 0 and job.item["continuations"] == 1
+    assert queued_job_ids(store) == [job_id]
+    rest = FakeTGI(chars_per_token=4.5)
+    assert make_worker(store, rest).handle(job_id, 600, "w2") == "succeeded"
+    assert not set(rest.answered) & set(slow.answered)
+
+
+def test_a_stale_worker_cannot_overwrite_the_result_of_the_worker_that_took_over(store, short_document):
+    job_id = submit(store, short_document)
+    store.claim(job_id, "stale", lease_s=-1)
+    make_worker(store, FakeTGI(chars_per_token=4.5)).handle(job_id, 600, "fresh")
+    assert store.succeed(job_id, "stale", "WRONG", {}) is False
+    assert store.load_result(store.get(job_id)) != "WRONG"
+
+
+def test_large_inputs_and_results_go_to_s3(store):
+    big = "The reservoir reported water quality. " * (INLINE_LIMIT_BYTES // 30)
+    job_id = submit(store, big)
+    job = store.get(job_id)
+    assert "input_text" not in job.item and job.item["input_key"] == f"jobs/{job_id}/input.txt"
+    assert store.load_input(job, 10 * 1024 * 1024) == big
+    store.claim(job_id, "w1", lease_s=60)
+    assert store.succeed(job_id, "w1", big, {"chunks": 1})
+    job = store.get(job_id)
+    assert job.item["result_key"] == f"jobs/{job_id}/result.txt" and store.load_result(job) == big
+
+
+def test_the_sqs_handler_reports_only_busy_jobs_as_batch_item_failures(store, short_document, monkeypatch):
+    done, busy = submit(store, short_document), submit(store, short_document)
+    store.claim(busy, "someone-else", lease_s=900)
+    monkeypatch.setattr(worker_module, "_worker", make_worker(store, FakeTGI(chars_per_token=4.5)))
+    event = {"Records": [
+        {"messageId": f"m{i}", "receiptHandle": "r", "body": json.dumps({"job_id": job_id}), "attributes": {},
+         "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs", "awsRegion": "us-east-1",
+         "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:jobs"}
+        for i, job_id in enumerate([done, busy])]}
+    context = SimpleNamespace(get_remaining_time_in_millis=lambda: 600_000, aws_request_id="req-1",
+                              function_name="worker", memory_limit_in_mb=1024, invoked_function_arn="arn", )
+    response = worker_module.lambda_handler(event, context)
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
+    assert store.get(done).status == SUCCEEDED
