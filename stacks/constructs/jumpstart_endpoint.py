@@ -266,7 +266,7 @@ class JumpStartEndpoint(Construct):
         if r.instance.local_nvme:
             acknowledge(
                 config,
-                f"{r.instance_type} has local NVMe instance storage, which is encrypted by the "
+                "This instance type has local NVMe instance storage, which is encrypted by the "
                 "instance's hardware module; SageMaker rejects KmsKeyId for such instance types.",
                 "AwsSolutions-SM2",
                 "NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured",

@@ -1,0 +1,89 @@
+"""What the SDK resolves offline from the pinned metadata equals the public facts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from stacks.config import parse_config
+from stacks.jumpstart import resolve_endpoints
+
+FACTS = json.loads(
+    (Path(__file__).resolve().parents[1] / "fixtures/jumpstart/catalog-excerpt.json").read_text()
+)["models"]
+REGIONS = ["us-east-1", "eu-west-1", "af-south-1", "ap-northeast-1"]
+CASES = [
+    ("huggingface-llm-falcon-7b-instruct-bf16", "ml.g5.2xlarge", "1"),
+    ("huggingface-llm-falcon-7b-bf16", "ml.g5.4xlarge", "1"),
+    ("huggingface-llm-falcon-40b-instruct-bf16", "ml.g5.12xlarge", "4"),
+    ("huggingface-llm-falcon-40b-bf16", "ml.g5.48xlarge", "8"),
+    ("huggingface-llm-falcon-40b-instruct-bf16", "ml.p4d.24xlarge", "8"),
+    ("model-txt2img-stabilityai-stable-diffusion-v2-1-base", "ml.p3.2xlarge", None),
+    ("model-txt2img-stabilityai-stable-diffusion-v2-1-base", "ml.g5.2xlarge", None),
+]
+
+
+def _expected_image(model_id: str, instance_type: str, region: str) -> str:
+    facts = FACTS[model_id]
+    family = instance_type.split(".")[1]
+    alias = next(v["imageUri"] for v in facts["instanceVariants"] if v["instanceType"] == family)
+    aliases = next(a["aliases"] for a in facts["instanceAliases"] if a["region"] == region)
+    return aliases[alias.lstrip("$")]
+
+
+def _expected_env(model_id: str, instance_type: str) -> dict[str, str]:
+    facts = FACTS[model_id]
+    env = {k: str(v) for k, v in facts["environment"].items()}
+    for variant in facts["instanceVariants"]:
+        if variant["instanceType"] == instance_type:
+            env.update(variant.get("environment", {}))
+    return env
+
+
+@pytest.mark.parametrize("region", REGIONS)
+@pytest.mark.parametrize(("model_id", "instance_type", "gpus"), CASES)
+def test_resolution_matches_public_facts(region, model_id, instance_type, gpus):
+    config = parse_config(
+        {"region": region, "endpoints": [{"model_id": model_id, "instance_type": instance_type}]}
+    )
+    [resolved] = resolve_endpoints(config)
+    facts = FACTS[model_id]
+    assert resolved.model_version == facts["version"]
+    assert resolved.image_uri == _expected_image(model_id, instance_type, region)
+    assert resolved.artifact_s3_uri == f"s3://jumpstart-cache-prod-{region}/{facts['prepackedArtifactKey']}"
+    assert resolved.artifact_is_prefix
+    assert resolved.environment == _expected_env(model_id, instance_type)
+    assert resolved.environment.get("SM_NUM_GPUS") == gpus
+
+
+def test_af_south_1_uses_its_own_registry_account():
+    config = parse_config({"region": "af-south-1", "endpoints": [{"model_id": CASES[0][0]}]})
+    [resolved] = resolve_endpoints(config)
+    assert resolved.image_uri.startswith("626614931356.dkr.ecr.af-south-1.amazonaws.com/")
+    assert resolved.image_repository == ("626614931356", "huggingface-pytorch-tgi-inference")
+
+
+def test_default_instance_comes_from_jumpstart_when_not_configured():
+    config = parse_config({"endpoints": [{"model_id": "huggingface-llm-falcon-40b-instruct-bf16"}]})
+    [resolved] = resolve_endpoints(config)
+    assert resolved.instance_type == FACTS["huggingface-llm-falcon-40b-instruct-bf16"]["defaultInstanceType"]
+
+
+def test_user_environment_overrides_spec_and_variant():
+    config = parse_config(
+        {
+            "endpoints": [
+                {
+                    "model_id": "huggingface-llm-falcon-40b-instruct-bf16",
+                    "instance_type": "ml.g5.12xlarge",
+                    "environment": {"MAX_INPUT_LENGTH": "1536", "SM_NUM_GPUS": "2"},
+                }
+            ]
+        }
+    )
+    [resolved] = resolve_endpoints(config)
+    assert resolved.max_input_length == 1536 and resolved.sm_num_gpus == 2
+    # the variant's own keys survive where the user did not override them
+    assert resolved.environment["MAX_BATCH_TOTAL_TOKENS"] == "2048"
