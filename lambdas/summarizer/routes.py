@@ -143,7 +143,7 @@ def _enqueue(services: Services, model: str, body: SummarizeRequest, text: str |
         202: {"description": "Accepted as an async job", "content": {"application/json": {"model": JobAccepted}}},
     },
 )
-def summarize(body: SummarizeRequest) -> Response:
+def summarize(body: SummarizeRequest):
     """Summarize ``text`` (or an uploaded ``s3_key``) with a text model.
 
     Texts that fit one call are summarized in one call; longer ones map-reduce
@@ -203,7 +203,7 @@ def _status(services: Services, job: Job) -> JobStatus:
     "/v1/jobs/<job_id>", tags=["summarization"], summary="Status of a summarization job",
     responses={200: {"description": "Job status", "content": {"application/json": {"model": JobStatus}}}},
 )
-def get_job(job_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]) -> Response:
+def get_job(job_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]):
     """Status, progress (map chunks done / total), and the result or the error."""
     services = _services()
     if services.store is None:

@@ -1,0 +1,133 @@
+"""The routes mounted on the front door's resolver, with moto and a scripted model."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+from moto import mock_aws
+
+from summarizer import routes
+from summarizer.errors import RetryableModelError
+from summarizer.settings import Services, Settings
+from summarizer_aws import MODELS_JSON, Clock, make_job_infra, queued_job_ids
+from summarizer_fakes import FakeTGI
+
+
+@pytest.fixture(scope="module")
+def app():
+    from frontdoor.api import app
+
+    # The one line the front door's api module will carry; mount it once per process.
+    if not getattr(app, "_summarizer_mounted", False):
+        app.include_router(routes.router)
+        app._summarizer_mounted = True
+    return app
+
+
+class FakeServices(Services):
+    def __init__(self, store, model):
+        super().__init__(Settings(MODELS_JSON, "jobs", store.queue_url, "jobs-bucket", 4), store=store)
+        self.model = model
+
+    def generate_for(self, spec):
+        return self.model
+
+
+@pytest.fixture
+def env(monkeypatch):
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "1"}.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        store = make_job_infra(Clock())
+        services = FakeServices(store, FakeTGI(chars_per_token=4.5))
+        monkeypatch.setattr(routes, "_services", lambda: services)
+        yield services
+
+
+def call(app, method: str, path: str, body=None):
+    event = {
+        "resource": path, "path": path, "httpMethod": method, "headers": {"Content-Type": "application/json"},
+        "multiValueHeaders": {}, "queryStringParameters": None, "multiValueQueryStringParameters": None,
+        "pathParameters": None, "stageVariables": None, "isBase64Encoded": False,
+        "requestContext": {"requestId": "req-1", "stage": "v1", "httpMethod": method, "path": path,
+                           "resourcePath": path, "identity": {"sourceIp": "127.0.0.1"}},
+        "body": None if body is None else (body if isinstance(body, str) else json.dumps(body)),
+    }
+    context = SimpleNamespace(get_remaining_time_in_millis=lambda: 28_000, aws_request_id="req-1")
+    response = app.resolve(event, context)
+    headers = {k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items()}
+    headers.update(response.get("headers") or {})
+    return response["statusCode"], json.loads(response["body"]), headers
+
+
+def test_a_short_text_is_summarized_inline_with_stats(app, env):
+    status, body, _ = call(app, "POST", "/v1/summarize", {"text": "The harbour reopened after the storm. " * 20})
+    assert status == 200, body
+    assert body["model"] == "falcon-7b-instruct" and body["summary"].startswith("S[")
+    assert body["stats"]["calls"] == 1 and body["stats"]["chunks"] == 1
+
+
+def test_a_long_text_becomes_a_job_that_can_be_polled(app, env, long_document):
+    status, body, headers = call(app, "POST", "/v1/summarize", {"text": long_document, "style": "bullets"})
+    assert status == 202, body
+    job_id = body["job_id"]
+    assert headers["Location"] == f"/v1/jobs/{job_id}" and queued_job_ids(env.store) == [job_id]
+    status, job, _ = call(app, "GET", f"/v1/jobs/{job_id}")
+    assert status == 200 and job["status"] == "QUEUED" and job["progress"] == {"chunks_done": 0, "chunks_total": 0}
+    assert env.model.calls == 0
+
+
+def test_a_finished_job_shows_its_result_and_a_failed_one_its_error(app, env):
+    ok, bad = "a" * 32, "b" * 32
+    for job_id in (ok, bad):
+        env.store.create(job_id, model="falcon-7b-instruct", style="paragraph", max_words=None, text="x")
+        env.store.claim(job_id, "w", 60)
+    env.store.succeed(ok, "w", "The summary.", {"chunks": 3, "calls": 5, "retries": 0, "resplits": 0,
+                                                "recalibrations": 0, "checkpoint_hits": 0, "rounds": 2,
+                                                "input_tokens": 10, "output_tokens": 5, "map_budget_tokens": 9,
+                                                "elapsed_s": 1.5})
+    env.store.fail(bad, {"code": "chunk_failed", "message": "map chunk 7 failed", "stage": "map", "chunk": 7}, "w")
+    _, job, _ = call(app, "GET", f"/v1/jobs/{ok}")
+    assert job["status"] == "SUCCEEDED" and job["result"]["summary"] == "The summary."
+    assert job["result"]["stats"]["elapsed_s"] == 1.5
+    _, job, _ = call(app, "GET", f"/v1/jobs/{bad}")
+    assert job["status"] == "FAILED" and job["error"]["chunk"] == 7 and "result" not in job
+
+
+def test_an_uploaded_s3_input_becomes_a_job(app, env):
+    env.store.s3.put_object(Bucket="jobs-bucket", Key="inputs/report.txt", Body=b"The harbour reopened.")
+    status, body, _ = call(app, "POST", "/v1/summarize", {"s3_key": "inputs/report.txt"})
+    assert status == 202, body
+    assert env.store.get(body["job_id"]).item["input_key"] == "inputs/report.txt"
+
+
+@pytest.mark.parametrize(("request_body", "status", "code"), [
+    ({"text": "x", "s3_key": "inputs/a.txt"}, 400, "validation_error"),
+    ({}, 400, "validation_error"),
+    ({"text": "x", "style": "haiku"}, 400, "validation_error"),
+    ({"text": "x", "max_words": 3}, 400, "validation_error"),
+    ({"s3_key": "jobs/other/result.txt"}, 400, "validation_error"),
+    ({"s3_key": "inputs/missing.txt"}, 404, "not_found"),
+    ({"text": "x", "model": "nope"}, 404, "not_found"),
+    ({"text": "hello <|endoftext|> world"}, 400, "special_tokens_rejected"),
+    ("{not json", 400, "invalid_json"),
+])
+def test_bad_requests_get_4xx_json_errors(app, env, request_body, status, code):
+    got, body, _ = call(app, "POST", "/v1/summarize", request_body)
+    assert (got, body["error"]) == (status, code), body
+
+
+def test_an_inline_summary_whose_chunk_keeps_failing_is_a_502_naming_the_chunk(app, env):
+    env.model.fail_when = lambda p: RetryableModelError("ModelError 424: boom")
+    status, body, _ = call(app, "POST", "/v1/summarize", {"text": "The harbour reopened after the storm. " * 5})
+    assert status == 502 and body["error"] == "model_error"
+    assert "single chunk 0 failed after 4 attempt(s)" in body["message"] and "boom" in body["message"]
+
+
+@pytest.mark.parametrize("job_id", ["0" * 32, "not-a-job-id"])
+def test_unknown_or_malformed_job_ids_are_4xx(app, env, job_id):
+    status, body, _ = call(app, "GET", f"/v1/jobs/{job_id}")
+    assert status in (400, 404) and "error" in body
