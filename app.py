@@ -5,17 +5,22 @@ the cdk-nag packs. Choose a config with `cdk synth -c config=PATH`."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import aws_cdk as cdk
 
 from stacks.app_builder import build_app
 from stacks.config import ConfigError
+from stacks.jumpstart import ResolutionCache
+
+# Keyed by the pinned metadata and SDK version, so it can never answer stale.
+RESOLUTION_CACHE = Path(__file__).resolve().parent / ".cache" / "jumpstart-resolution.json"
 
 
 def main() -> None:
     app = cdk.App()
     try:
-        build_app(app, app.node.try_get_context("config"))
+        build_app(app, app.node.try_get_context("config"), resolution_cache=ResolutionCache(RESOLUTION_CACHE))
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -9,12 +9,22 @@ Both raise `ConfigError`, whose message names the field path and allowed values.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO / "config" / "default.yaml"
@@ -110,18 +120,102 @@ class ApiConfig(_Strict):
     )
 
 
+SUBNET_ID_RE = r"^subnet-[0-9a-f]{8,17}$"
+# SageMaker's UserProfileName pattern (CreateUserProfile API reference).
+USER_PROFILE_RE = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+# IdleSettings bounds (SageMaker API reference, IdleSettings).
+IDLE_MINUTES = (60, 525_600)
+
+
 class NetworkConfig(_Strict):
-    mode: Literal["none", "create", "import"] = "none"
-    vpc_id: str | None = Field(None, pattern=r"^vpc-[0-9a-f]{8,17}$")
-    subnet_ids: list[str] = Field(default_factory=list)
-    nat_gateways: int = Field(0, ge=0, le=2)
-    cidr: str = "10.40.0.0/16"
+    """Where in-VPC model endpoints and Studio run: no VPC, a new one, or an existing one."""
+
+    mode: Literal["none", "create", "import"] = Field(
+        "none", description="none: no VPC; create: a new private VPC; import: existing ids"
+    )
+    vpc_id: str | None = Field(
+        None, pattern=r"^vpc-[0-9a-f]{8,17}$", validate_default=True, description="import only"
+    )
+    subnet_ids: list[Annotated[str, Field(pattern=SUBNET_ID_RE)]] = Field(
+        default_factory=list,
+        validate_default=True,
+        description="import only: private subnets (no route to an internet gateway)",
+    )
+    nat_gateways: int = Field(0, ge=0, le=2, description="create only; 0 keeps subnets isolated")
+    cidr: str = Field("10.40.0.0/16", description="create: the new VPC's range; import: the VPC's range")
+    availability_zones: list[str] = Field(
+        default_factory=list,
+        description="create only: two AZ names; default: the region's first two for the account",
+    )
+
+    @field_validator("cidr")
+    @classmethod
+    def _cidr(cls, cidr: str) -> str:
+        try:
+            net = ipaddress.IPv4Network(cidr)
+        except ValueError:
+            raise ValueError(f"{cidr!r} is not an IPv4 network in CIDR notation, e.g. 10.40.0.0/16") from None
+        if not 16 <= net.prefixlen <= 24:
+            raise ValueError(f"prefix length must be 16-24 (two AZs of private and public subnets), got /{net.prefixlen}")
+        return cidr
+
+    @field_validator("vpc_id", "subnet_ids", "nat_gateways", "availability_zones")
+    @classmethod
+    def _fields_match_mode(cls, value, info: ValidationInfo):
+        mode = info.data.get("mode")
+        field = info.field_name
+        if mode == "import" and field in ("vpc_id", "subnet_ids") and not value:
+            what = "the existing VPC's id (vpc-...)" if field == "vpc_id" else (
+                "the ids of the private subnets Studio and the endpoints run in (subnet-...)"
+            )
+            raise ValueError(f"network.mode 'import' needs {what}")
+        allowed = {"vpc_id": "import", "subnet_ids": "import", "nat_gateways": "create", "availability_zones": "create"}
+        if mode is not None and value and mode != allowed[field]:
+            raise ValueError(f"applies to network.mode '{allowed[field]}' only (mode is '{mode}')")
+        if field == "availability_zones" and value and len(set(value)) != 2:
+            raise ValueError(f"needs exactly two distinct AZ names, got {value}")
+        return value
+
+
+def _user_profile_name(name: str) -> str:
+    if not re.fullmatch(USER_PROFILE_RE, name):
+        raise ValueError(
+            f"{name!r} is not a valid user profile name; allowed: 1-63 letters, digits and hyphens, "
+            "starting and ending with a letter or digit"
+        )
+    return name
 
 
 class StudioConfig(_Strict):
+    """The SageMaker Studio domain (VpcOnly, IAM auth); needs network.mode create or import."""
+
     enabled: bool = False
-    idle_timeout_minutes: int = 60
-    user_profiles: list[str] = Field(default_factory=list)
+    idle_timeout_minutes: int = Field(60, description="JupyterLab/Code Editor idle shutdown, minutes")
+    max_idle_timeout_minutes: int = Field(480, description="upper bound users may set for themselves")
+    instance_type: str = Field(
+        "ml.t3.medium", pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$", description="default app instance type"
+    )
+    user_profiles: list[Annotated[str, AfterValidator(_user_profile_name)]] = Field(default_factory=list)
+
+    @field_validator("idle_timeout_minutes", "max_idle_timeout_minutes")
+    @classmethod
+    def _idle_bounds(cls, minutes: int) -> int:
+        low, high = IDLE_MINUTES
+        if not low <= minutes <= high:
+            raise ValueError(f"must be {low}-{high} minutes (SageMaker idle shutdown range), got {minutes}")
+        return minutes
+
+    @model_validator(mode="after")
+    def _idle_within_max(self) -> "StudioConfig":
+        if self.idle_timeout_minutes > self.max_idle_timeout_minutes:
+            raise ValueError(
+                f"idle_timeout_minutes ({self.idle_timeout_minutes}) must be <= "
+                f"max_idle_timeout_minutes ({self.max_idle_timeout_minutes})"
+            )
+        dupes = sorted({n for n in self.user_profiles if self.user_profiles.count(n) > 1})
+        if dupes:
+            raise ValueError(f"user_profiles must be unique, repeated: {', '.join(dupes)}")
+        return self
 
 
 class MonitoringConfig(_Strict):
@@ -141,6 +235,26 @@ class AppConfig(_Strict):
     studio: StudioConfig = StudioConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
     tags: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("network")
+    @classmethod
+    def _azs_in_region(cls, network: NetworkConfig, info: ValidationInfo) -> NetworkConfig:
+        region = info.data.get("region")
+        wrong = [az for az in network.availability_zones if region and not az.startswith(region)]
+        if wrong:
+            raise ValueError(f"availability_zones must be in region {region}, got {', '.join(wrong)}")
+        return network
+
+    @field_validator("studio")
+    @classmethod
+    def _studio_needs_private_subnets(cls, studio: StudioConfig, info: ValidationInfo) -> StudioConfig:
+        network = info.data.get("network")
+        if studio.enabled and network is not None and network.mode == "none":
+            raise ValueError(
+                "Studio runs VpcOnly and needs private subnets; set network.mode to 'create' or "
+                "'import' (got 'none'), or studio.enabled to false"
+            )
+        return studio
 
     @field_validator("tags")
     @classmethod

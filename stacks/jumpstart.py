@@ -10,6 +10,8 @@ needs neither network nor credentials.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import importlib.metadata
 import json
 import logging
 import math
@@ -139,7 +141,10 @@ def _startup_timeout(weights_gib: float) -> int:
 
 
 def resolve_endpoint(
-    config: AppConfig, index: int, metadata_dir: Path = METADATA_DIR
+    config: AppConfig,
+    index: int,
+    metadata_dir: Path = METADATA_DIR,
+    cache: ResolutionCache | None = None,
 ) -> ResolvedEndpoint:
     """Validate one configured endpoint against the pinned facts and resolve it."""
     ep = config.endpoints[index]
@@ -209,7 +214,7 @@ def resolve_endpoint(
             f"{', '.join(regions) if regions else 'none in the pinned metadata'}",
         )
     image_uri, artifact_uri, environment = _sdk_resolve(
-        metadata_dir, config.region, ep.model_id, version, instance_type
+        metadata_dir, config.region, ep.model_id, version, instance_type, cache
     )
     environment.update(ep.environment)
     bucket, _, key = artifact_uri.removeprefix("s3://").partition("/")
@@ -270,16 +275,60 @@ def _sdk_resolve_cached(
     return image, artifact, tuple(sorted((k, str(v)) for k, v in env.items()))
 
 
+class ResolutionCache:
+    """A file cache of SDK resolutions, keyed by everything the answer depends on.
+
+    Importing sagemaker-core costs ~1 s per synth, more than a third of a small
+    app's synth time. The answer is a pure function of the pinned metadata files,
+    the SDK version and the (region, model, version, instance) asked about, so a
+    key over all of them makes stale hits impossible: a metadata refresh or SDK
+    upgrade changes every key.
+    """
+
+    def __init__(self, path: Path, metadata_dir: Path = METADATA_DIR):
+        self.path = path
+        self._entries: dict[str, list] = json.loads(path.read_text()) if path.is_file() else {}
+        digest = hashlib.sha256(importlib.metadata.version("sagemaker-core").encode())
+        for file in sorted(metadata_dir.rglob("*.json")):
+            digest.update(file.relative_to(metadata_dir).as_posix().encode() + file.read_bytes())
+        self._salt = digest.hexdigest()
+
+    def key(self, *parts: str) -> str:
+        return hashlib.sha256("|".join((self._salt, *parts)).encode()).hexdigest()
+
+    def get(self, key: str) -> list | None:
+        return self._entries.get(key)
+
+    def put(self, key: str, value: list) -> None:
+        self._entries[key] = value
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps(self._entries, indent=0, sort_keys=True))
+
+
 def _sdk_resolve(
-    metadata_dir: Path, region: str, model_id: str, version: str, instance_type: str
+    metadata_dir: Path,
+    region: str,
+    model_id: str,
+    version: str,
+    instance_type: str,
+    cache: ResolutionCache | None = None,
 ) -> tuple[str, str, dict[str, str]]:
-    image, artifact, env = _sdk_resolve_cached(metadata_dir, region, model_id, version, instance_type)
+    key = cache.key(region, model_id, version, instance_type) if cache else ""
+    hit = cache.get(key) if cache else None
+    if hit is None:
+        image, artifact, env = _sdk_resolve_cached(metadata_dir, region, model_id, version, instance_type)
+        hit = [image, artifact, dict(env)]
+        if cache:
+            cache.put(key, hit)
+    image, artifact, env = hit
     return image, artifact, dict(env)
 
 
-def resolve_endpoints(config: AppConfig, metadata_dir: Path = METADATA_DIR) -> list[ResolvedEndpoint]:
+def resolve_endpoints(
+    config: AppConfig, metadata_dir: Path = METADATA_DIR, cache: ResolutionCache | None = None
+) -> list[ResolvedEndpoint]:
     """Resolve every configured endpoint; refuse duplicates and ambiguous defaults."""
-    resolved = [resolve_endpoint(config, i, metadata_dir) for i in range(len(config.endpoints))]
+    resolved = [resolve_endpoint(config, i, metadata_dir, cache) for i in range(len(config.endpoints))]
     seen: dict[str, int] = {}
     for i, ep in enumerate(resolved):
         if ep.name in seen:

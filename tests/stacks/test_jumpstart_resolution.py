@@ -87,3 +87,26 @@ def test_user_environment_overrides_spec_and_variant():
     assert resolved.max_input_length == 1536 and resolved.sm_num_gpus == 2
     # the variant's own keys survive where the user did not override them
     assert resolved.environment["MAX_BATCH_TOTAL_TOKENS"] == "2048"
+
+
+def test_resolution_cache_answers_like_the_sdk_and_keys_on_metadata(tmp_path, monkeypatch):
+    import shutil
+
+    from stacks import jumpstart
+
+    config = parse_config({"region": "eu-west-1", "endpoints": [{"model_id": CASES[2][0], "instance_type": "ml.g5.12xlarge"}]})
+    cache_file = tmp_path / "cache.json"
+    [fresh] = resolve_endpoints(config, cache=jumpstart.ResolutionCache(cache_file))
+    # A second run answers from the file without the SDK
+    monkeypatch.setattr(jumpstart, "_sdk_resolve_cached", lambda *a: pytest.fail("SDK called on a cache hit"))
+    [cached] = resolve_endpoints(config, cache=jumpstart.ResolutionCache(cache_file))
+    assert (cached.image_uri, cached.artifact_s3_uri, cached.environment) == (
+        fresh.image_uri, fresh.artifact_s3_uri, fresh.environment
+    )
+    # Any change to the pinned metadata changes every key
+    copy = tmp_path / "metadata"
+    shutil.copytree(jumpstart.METADATA_DIR, copy)
+    (copy / "models_manifest.json").write_text((copy / "models_manifest.json").read_text() + " ")
+    old = jumpstart.ResolutionCache(cache_file)
+    new = jumpstart.ResolutionCache(cache_file, metadata_dir=copy)
+    assert old.key("a") != new.key("a")

@@ -1,0 +1,60 @@
+"""Synth wall time: this app's default config (four nag packs) vs a one-bucket app.
+
+Both run through the same pinned `cdk synth` CLI, cold (a fresh process each
+time, as an operator runs it), in one session. Goal (issue 2): ratio <= 2.5.
+
+    .venv/bin/python bench/synth_bench.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CDK = REPO / "node_modules" / ".bin" / "cdk"
+
+
+def synth_seconds(app: str, extra: list[str]) -> float:
+    out = tempfile.mkdtemp(prefix="bench-synth-")
+    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    start = time.perf_counter()
+    subprocess.run(
+        [str(CDK), "synth", "--quiet", "--app", app, "--output", out, *extra],
+        cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    py = sys.executable
+    cases = {
+        "one-bucket app": (f"{py} bench/one_bucket_app.py", []),
+        "default config + 4 nag packs": (f"{py} app.py", ["-c", "config=config/default.yaml"]),
+    }
+    results: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(args.runs):  # interleaved so drift hits both alike
+        for name, (app, extra) in cases.items():
+            results[name].append(synth_seconds(app, extra))
+    base = statistics.median(results["one-bucket app"])
+    print(f"# synth wall time, {args.runs} cold runs each, {time.strftime('%Y-%m-%d')}, "
+          f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"| case | median s | min s | max s | ratio to one-bucket |")
+    print("|---|---|---|---|---|")
+    for name, times in results.items():
+        med = statistics.median(times)
+        print(f"| {name} | {med:.2f} | {min(times):.2f} | {max(times):.2f} | {med / base:.2f}x |")
+
+
+if __name__ == "__main__":
+    main()

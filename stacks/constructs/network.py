@@ -1,0 +1,217 @@
+"""The private network that in-VPC model endpoints and the Studio domain run in."""
+
+from __future__ import annotations
+
+from aws_cdk import Aws, RemovalPolicy, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from stacks.config import NetworkConfig
+from stacks.constructs.jumpstart_endpoint import ModelNetwork
+from stacks.constructs.roles import ManagedPolicyRole
+from stacks.nag import acknowledge
+
+PRIVATE = "Private"
+PUBLIC = "Public"
+
+RETENTION = {
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    731: logs.RetentionDays.TWO_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS,
+    3653: logs.RetentionDays.TEN_YEARS,
+}
+
+# What VpcOnly Studio and in-VPC endpoints reach without a NAT gateway (issue #3).
+INTERFACE_ENDPOINTS = {
+    "SageMakerApi": ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_API,
+    "SageMakerRuntime": ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_RUNTIME,
+    "SageMakerStudio": ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_STUDIO,
+    "Sts": ec2.InterfaceVpcEndpointAwsService.STS,
+    "Logs": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+    "EcrApi": ec2.InterfaceVpcEndpointAwsService.ECR,
+    "EcrDocker": ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
+    "Kms": ec2.InterfaceVpcEndpointAwsService.KMS,
+}
+
+
+def log_retention(days: int) -> logs.RetentionDays:
+    return RETENTION[days]
+
+
+class Network(Construct):
+    """A new two-AZ VPC (private subnets, flow logs, VPC endpoints) or an
+    existing VPC imported by id, plus the security group model containers use.
+
+    Created mode: subnets are isolated unless `nat_gateways > 0`, which adds
+    public subnets with NAT gateways and makes the private ones egress-capable.
+    Imported mode: nothing is created in the VPC except the security group; the
+    VPC's owner provides routing, endpoints and flow logs.
+
+    Attributes:
+        vpc: the VPC.
+        subnet_ids: the private subnets workloads run in.
+        workload_security_group: for model containers (egress HTTPS only).
+        endpoint_security_group: for the interface endpoints (created mode only).
+        flow_log_group: the flow-log destination (created mode only).
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, config: NetworkConfig, log_retention_days: int) -> None:
+        super().__init__(scope, id_)
+        if config.mode == "none":
+            raise ValueError("Network needs network.mode 'create' or 'import', got 'none'")
+        self.endpoint_security_group: ec2.SecurityGroup | None = None
+        self.flow_log_group: logs.LogGroup | None = None
+        if config.mode == "create":
+            self.vpc: ec2.IVpc = self._build_vpc(config)
+            self.subnet_ids: list[str] = self.vpc.select_subnets(subnet_group_name=PRIVATE).subnet_ids
+            self.flow_log_group = self._build_flow_logs(log_retention_days)
+            self.endpoint_security_group = self._build_endpoints(config.cidr)
+        else:
+            self.vpc = ec2.Vpc.from_vpc_attributes(
+                self,
+                "Vpc",
+                vpc_id=config.vpc_id,
+                # Tokens, not a lookup: synth stays offline and nothing here reads them.
+                availability_zones=Stack.of(self).availability_zones,
+            )
+            self.subnet_ids = list(config.subnet_ids)
+        self.workload_security_group = self._build_workload_security_group()
+
+    def model_network(self) -> ModelNetwork:
+        """Where `JumpStartEndpoint` model containers attach."""
+        return ModelNetwork(
+            subnet_ids=self.subnet_ids,
+            security_group_ids=[self.workload_security_group.security_group_id],
+        )
+
+    # -- builders ---------------------------------------------------------------
+
+    def _build_vpc(self, config: NetworkConfig) -> ec2.Vpc:
+        prefix = int(config.cidr.split("/")[1])
+        subnets = [
+            ec2.SubnetConfiguration(
+                name=PRIVATE,
+                subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS
+                if config.nat_gateways
+                else ec2.SubnetType.PRIVATE_ISOLATED,
+                cidr_mask=prefix + 2,
+            )
+        ]
+        if config.nat_gateways:
+            subnets.append(
+                ec2.SubnetConfiguration(
+                    name=PUBLIC,
+                    subnet_type=ec2.SubnetType.PUBLIC,
+                    cidr_mask=prefix + 4,
+                    # Only NAT gateways live here; nothing should get a public IP by accident.
+                    map_public_ip_on_launch=False,
+                )
+            )
+        vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            ip_addresses=ec2.IpAddresses.cidr(config.cidr),
+            max_azs=2,
+            nat_gateways=config.nat_gateways,
+            subnet_configuration=subnets,
+            restrict_default_security_group=True,
+        )
+        if config.nat_gateways:
+            for subnet in vpc.public_subnets:
+                route = subnet.node.find_child("DefaultRoute")
+                acknowledge(
+                    route,
+                    "The public subnets hold only the NAT gateways (network.nat_gateways > 0), which "
+                    "need a default route to the internet gateway; workloads run in the private subnets.",
+                    "NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW",
+                )
+        return vpc
+
+    def _build_flow_logs(self, retention_days: int) -> logs.LogGroup:
+        key = kms.Key(
+            self,
+            "LogKey",
+            description="VPC flow logs",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchLogsOfThisAccount",
+                principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.amazonaws.com")],
+                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                resources=["*"],
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:*"
+                    }
+                },
+            )
+        )
+        group = logs.LogGroup(
+            self,
+            "FlowLogGroup",
+            encryption_key=key,
+            retention=log_retention(retention_days),
+            # Flow logs are audit evidence; they outlive the VPC.
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        role = ManagedPolicyRole(
+            self,
+            "FlowLogRole",
+            assumed_by=iam.ServicePrincipal("vpc-flow-logs.amazonaws.com"),
+            description="Delivers VPC flow logs to CloudWatch Logs",
+        )
+        self.vpc.add_flow_log(
+            "FlowLog",
+            destination=ec2.FlowLogDestination.to_cloud_watch_logs(group, role),
+            traffic_type=ec2.FlowLogTrafficType.ALL,
+        )
+        return group
+
+    def _build_endpoints(self, cidr: str) -> ec2.SecurityGroup:
+        sg = ec2.SecurityGroup(
+            self,
+            "EndpointSecurityGroup",
+            vpc=self.vpc,
+            description="VPC interface endpoints: HTTPS from inside the VPC only",
+            allow_all_outbound=False,
+        )
+        # The configured literal, not the VPC's CidrBlock attribute: cdk-nag cannot
+        # evaluate security-group rules that hold intrinsics.
+        sg.add_ingress_rule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), "HTTPS from the VPC")
+        private = ec2.SubnetSelection(subnet_group_name=PRIVATE)
+        for name, service in INTERFACE_ENDPOINTS.items():
+            self.vpc.add_interface_endpoint(
+                name,
+                service=service,
+                subnets=private,
+                security_groups=[sg],
+                private_dns_enabled=True,
+                # `open` would add its own 443-from-VPC rule per endpoint; the one above suffices.
+                open=False,
+            )
+        self.vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3, subnets=[private])
+        return sg
+
+    def _build_workload_security_group(self) -> ec2.SecurityGroup:
+        sg = ec2.SecurityGroup(
+            self,
+            "WorkloadSecurityGroup",
+            vpc=self.vpc,
+            description="SageMaker model containers: no inbound, HTTPS out",
+            allow_all_outbound=False,
+        )
+        # Artifact downloads go to the S3 gateway endpoint, whose prefix list cannot be
+        # referenced without a synth-time lookup; private routing bounds where 443 reaches.
+        sg.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to VPC endpoints and S3")
+        return sg
