@@ -393,6 +393,8 @@ class StudioCleanup(Construct):
             retention=log_retention(log_retention_days),
             removal_policy=RemovalPolicy.DESTROY,
         )
+        # A role of our own replaces AWSLambdaBasicExecutionRole: write to this group only.
+        log_group.grant_write(role)
         self.function = lambda_.Function(
             self,
             "Function",
