@@ -1,0 +1,77 @@
+"""The resolver: mounts the routers and owns the error policy (exception -> HTTP).
+
+Every error body is ``{"error", "message", "request_id", "details"?}``. Expected
+errors (4xx, model errors) are logged at warning without a stack trace; anything
+unexpected is logged in full and answered with a generic 500.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+
+from frontdoor import context
+from frontdoor.errors import FrontDoorError
+from frontdoor.observability import logger
+from frontdoor.routes import catalog, feedback, generation, images, meta
+
+app = APIGatewayRestResolver(enable_validation=True)
+for module in (catalog, generation, images, feedback, meta):
+    app.include_router(module.router)
+
+
+def error_body(code: str, message: str, details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": code, "message": message, "request_id": context.request_id.get()}
+    if details:
+        body["details"] = details
+    return body
+
+
+def _error(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None,
+           retry_after: int | None = None) -> Response:
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
+                    body=error_body(code, message, details), headers=headers)
+
+
+@app.exception_handler(FrontDoorError)
+def _domain_error(exc: FrontDoorError) -> Response:
+    logger.warning("request failed", extra={"error": exc.code, "status": exc.status, "reason": exc.message})
+    return _error(exc.status, exc.code, exc.message, exc.details, exc.retry_after)
+
+
+@app.exception_handler(RequestValidationError)
+def _validation_error(exc: RequestValidationError) -> Response:
+    # loc/type/msg describe the input; pydantic's "input" echo and ctx are left out.
+    details = [{"loc": list(e.get("loc", ())), "type": e.get("type"), "msg": e.get("msg")} for e in exc.errors()]
+    invalid_json = any(d["type"] == "json_invalid" for d in details)
+    message = "request body is not valid JSON" if invalid_json else "request does not match the schema"
+    return _error(400, "invalid_json" if invalid_json else "validation_error", message, details)
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def _unsupported_type(exc: RequestUnsupportedContentType) -> Response:
+    return _error(415, "unsupported_media_type", "send the body as application/json")
+
+
+@app.not_found
+def _not_found(exc: NotFoundError) -> Response:
+    event = app.current_event
+    return _error(404, "not_found", f"no route for {event.http_method} {event.path}")
+
+
+@app.exception_handler(ServiceError)
+def _service_error(exc: ServiceError) -> Response:
+    return _error(exc.status_code, "error", exc.msg)
+
+
+@app.exception_handler(Exception)
+def _unexpected(exc: Exception) -> Response:
+    logger.exception("unexpected error")
+    return _error(500, "internal_error", "internal error; quote the request_id when reporting it")

@@ -1,0 +1,52 @@
+"""Environment validated once at cold start, and the services built from it.
+
+A bad MODELS_JSON or EXTRA_TEMPLATES_JSON fails the Lambda's init with a message
+naming the field, instead of failing every request later.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pydantic import BaseModel, Field
+
+from frontdoor.adapters.feedback_store import DynamoFeedbackStore
+from frontdoor.adapters.sagemaker_runtime import SageMakerRuntimeInvoker
+from frontdoor.services.catalog import Catalog
+from frontdoor.services.generation import ImageService, TextService
+from frontdoor.services.templating import TemplateRegistry
+
+
+class Environment(BaseModel):
+    models_json: str = Field(alias="MODELS_JSON", min_length=2)
+    extra_templates_json: str | None = Field(default=None, alias="EXTRA_TEMPLATES_JSON")
+    feedback_table_name: str | None = Field(default=None, alias="FEEDBACK_TABLE_NAME")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    env: Environment
+    catalog: Catalog
+    templates: TemplateRegistry
+    text: TextService
+    images: ImageService
+    feedback: DynamoFeedbackStore | None
+    invoker: SageMakerRuntimeInvoker
+
+
+@lru_cache(maxsize=1)
+def runtime() -> Runtime:
+    env = Environment.model_validate(dict(os.environ))
+    catalog = Catalog.from_json(env.models_json)
+    templates = TemplateRegistry.load(env.extra_templates_json)
+    invoker = SageMakerRuntimeInvoker()
+    feedback = DynamoFeedbackStore(env.feedback_table_name) if env.feedback_table_name else None
+    return Runtime(env, catalog, templates, TextService(catalog, templates, invoker),
+                   ImageService(catalog, invoker), feedback, invoker)
+
+
+def reset() -> None:
+    """Forget the cached runtime (tests and the local server change the environment)."""
+    runtime.cache_clear()

@@ -1,0 +1,15 @@
+"""The one place that creates Powertools' logger, tracer and metrics.
+
+Service name and namespace come from POWERTOOLS_SERVICE_NAME and
+POWERTOOLS_METRICS_NAMESPACE (set by the Api stack), so nothing is hard-coded here.
+"""
+
+import os
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+logger = Logger()
+tracer = Tracer()
+# Fallback namespace only so that code importing this module without the Lambda
+# environment (other packages' tests, tools) cannot fail at metrics flush.
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "FrontDoor")

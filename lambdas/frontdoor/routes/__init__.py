@@ -1,0 +1,1 @@
+"""Route modules, one Router each; ``frontdoor.api`` mounts them."""

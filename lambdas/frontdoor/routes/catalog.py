@@ -1,0 +1,23 @@
+"""Read-only discovery routes: models and templates."""
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from frontdoor.config import runtime
+from frontdoor.models import ModelInfo, ModelsResponse, TemplateInfo, TemplatesResponse
+
+router = Router()
+
+
+@router.get("/v1/models", tags=["catalog"], summary="List the configured models")
+def list_models() -> ModelsResponse:
+    """The models this deployment hosts, with kind, token limits and instance.
+
+    Endpoint names are deliberately absent: clients address models by name.
+    """
+    return ModelsResponse(models=[ModelInfo(**m.public()) for m in runtime().catalog.models])
+
+
+@router.get("/v1/templates", tags=["catalog"], summary="List the prompt templates")
+def list_templates() -> TemplatesResponse:
+    """Every template with its variables, defaults and generation parameters."""
+    return TemplatesResponse(templates=[TemplateInfo(**t.public()) for t in runtime().templates.all()])

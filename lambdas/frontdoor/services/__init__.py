@@ -1,0 +1,1 @@
+"""Pure logic: no AWS calls, no Powertools, importable and testable in isolation."""

@@ -1,0 +1,133 @@
+"""The configured models (MODELS_JSON, see docs/contracts.md) and how clients pick one.
+
+Clients name a model, never an endpoint: the endpoint name stays server-side.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from frontdoor.errors import BadRequest, ConfigError, NotFound
+
+# family -> kind; the single source of truth for which families exist.
+FAMILY_KINDS: dict[str, str] = {
+    "falcon": "text",
+    "llama2": "text",
+    "mistral": "text",
+    "flan-t5": "text",
+    "ai21-j2": "text",
+    "stable-diffusion": "image",
+}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    model_id: str
+    endpoint_name: str
+    family: str
+    kind: str
+    max_input_length: int | None
+    max_total_tokens: int | None
+    instance_type: str | None
+    instance_count: int | None
+    default: bool
+
+    def public(self) -> dict[str, Any]:
+        """What GET /v1/models shows: everything but the endpoint name."""
+        return {
+            "name": self.name,
+            "model_id": self.model_id,
+            "family": self.family,
+            "kind": self.kind,
+            "max_input_length": self.max_input_length,
+            "max_total_tokens": self.max_total_tokens,
+            "instance_type": self.instance_type,
+            "instance_count": self.instance_count,
+            "default": self.default,
+        }
+
+
+def _opt_int(entry: dict[str, Any], key: str, where: str) -> int | None:
+    value = entry.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(f"{where}.{key} must be a positive integer or null, got {value!r}")
+    return value
+
+
+def _parse_entry(entry: Any, index: int) -> ModelSpec:
+    where = f"MODELS_JSON[{index}]"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where} must be an object")
+    for key in ("name", "model_id", "endpoint_name", "family", "kind"):
+        if not isinstance(entry.get(key), str) or not entry[key]:
+            raise ConfigError(f"{where}.{key} must be a non-empty string")
+    family, kind = entry["family"], entry["kind"]
+    if family not in FAMILY_KINDS:
+        raise ConfigError(f"{where}.family {family!r} is not one of {sorted(FAMILY_KINDS)}")
+    if FAMILY_KINDS[family] != kind:
+        raise ConfigError(f"{where}.kind must be {FAMILY_KINDS[family]!r} for family {family!r}, got {kind!r}")
+    spec = ModelSpec(
+        name=entry["name"],
+        model_id=entry["model_id"],
+        endpoint_name=entry["endpoint_name"],
+        family=family,
+        kind=kind,
+        max_input_length=_opt_int(entry, "max_input_length", where),
+        max_total_tokens=_opt_int(entry, "max_total_tokens", where),
+        instance_type=entry.get("instance_type"),
+        instance_count=_opt_int(entry, "instance_count", where),
+        default=bool(entry.get("default", False)),
+    )
+    if kind == "text" and (spec.max_input_length is None or spec.max_total_tokens is None):
+        raise ConfigError(f"{where}: text models need max_input_length and max_total_tokens")
+    if kind == "text" and spec.max_input_length >= spec.max_total_tokens:  # type: ignore[operator]
+        raise ConfigError(f"{where}: max_input_length must be below max_total_tokens")
+    return spec
+
+
+class Catalog:
+    """Immutable lookup of configured models by name and by kind."""
+
+    def __init__(self, models: list[ModelSpec]) -> None:
+        self.models: tuple[ModelSpec, ...] = tuple(models)
+        self._by_name = {m.name: m for m in models}
+        if len(self._by_name) != len(models):
+            raise ConfigError("MODELS_JSON: model names must be unique")
+        for kind in ("text", "image"):
+            defaults = [m.name for m in models if m.kind == kind and m.default]
+            if len(defaults) > 1:
+                raise ConfigError(f"MODELS_JSON: more than one default {kind} model: {defaults}")
+
+    @classmethod
+    def from_json(cls, raw: str) -> Catalog:
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"MODELS_JSON is not valid JSON: {exc}") from exc
+        if not isinstance(data, list):
+            raise ConfigError("MODELS_JSON must be a JSON list")
+        return cls([_parse_entry(entry, i) for i, entry in enumerate(data)])
+
+    def resolve(self, name: str | None, kind: str) -> ModelSpec:
+        """Find the model a request means; ``None`` picks the default of ``kind``.
+
+        Without an explicit default, a kind with exactly one model uses it, so a
+        one-model deployment needs no ``default: true``.
+        """
+        if name is None:
+            candidates = [m for m in self.models if m.kind == kind]
+            chosen = [m for m in candidates if m.default] or (candidates if len(candidates) == 1 else [])
+            if not chosen:
+                raise BadRequest(f"no default {kind} model is configured; name one in 'model'")
+            return chosen[0]
+        spec = self._by_name.get(name)
+        if spec is None:
+            raise NotFound(f"unknown model {name!r}; GET /v1/models lists the configured models")
+        if spec.kind != kind:
+            raise BadRequest(f"model {name!r} is a {spec.kind} model; this route needs a {kind} model")
+        return spec

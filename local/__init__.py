@@ -1,0 +1,1 @@
+"""Local tools: the SageMaker runtime emulator and the local front-door server."""

@@ -1,0 +1,688 @@
+"""A SageMaker runtime emulator for tests and local runs.
+
+Speaks the wire protocol of ``InvokeEndpoint`` (``POST /endpoints/{name}/invocations``,
+service protocol ``rest-json``) well enough for a real boto3 ``sagemaker-runtime``
+client pointed at it with ``endpoint_url`` (or ``AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME``)
+and dummy credentials. Errors carry ``x-amzn-ErrorType`` so botocore raises the
+modeled exceptions: ValidationError 400, ThrottlingException 400, ModelError 424
+(with OriginalStatusCode / OriginalMessage / LogStreamArn), ModelNotReadyException
+429, InternalFailure 500, ServiceUnavailable 503.
+
+Model behaviour, deterministic so tests can assert on it:
+- TGI families (falcon, llama2, mistral, flan-t5): TGI's parameter checks and its
+  exact validation texts, token limits (MAX_INPUT_LENGTH / MAX_TOTAL_TOKENS) with
+  the emulator's *own* token counter, stop sequences honoured and left in the
+  output, ``details`` and ``return_full_text``. Output is a hash-seeded word
+  sequence of exactly ``max_new_tokens`` tokens, except: few-shot prompts
+  ("Sentiment:", "=>") continue with one of the example answers, "categories: a,
+  b" prompts answer one category, and summarization prompts get an extract of the
+  leading sentences of the document.
+- stable-diffusion: ``Accept: application/json;jpeg`` -> real (tiny, solid-grey)
+  baseline JPEGs of the requested size, base64 in ``generated_images``.
+- ai21-j2: ``{prompt, maxTokens, ...}`` -> ``completions[i].data.text``.
+
+Faults and latency, per endpoint (control API or Python) and per request (header
+``x-emulator-fault`` or a ``[[emulator:FAULT]]`` marker anywhere in the body):
+``throttle``, ``not-ready``, ``unavailable``, ``internal``, ``model-error``,
+``delay=MS``. Control API:
+
+    GET    /_emulator/health
+    GET    /_emulator/endpoints          POST /_emulator/endpoints {EndpointConfig fields}
+    POST   /_emulator/faults {"endpoint": "*"|name, "throttle_next": N, "not_ready_next": N,
+                              "unavailable_next": N, "internal_next": N, "model_error_next": N,
+                              "delay_next": N, "delay_ms": MS,
+                              "fail_if_contains": [{"text": X, "status": 424-original, "message": M}]}
+    DELETE /_emulator/faults             GET/DELETE /_emulator/calls      POST /_emulator/reset
+
+Run: ``python -m local.sagemaker_emulator --port 8081 --endpoint falcon:falcon`` or
+in-process: ``Emulator([EndpointConfig("e", "falcon")]).start()`` (port 0 = any).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import random
+import re
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+TGI_FAMILIES = ("falcon", "llama2", "mistral", "flan-t5")
+FAMILIES = (*TGI_FAMILIES, "stable-diffusion", "ai21-j2")
+
+# --------------------------------------------------------------------------- tokens
+
+# Deliberately NOT the app's estimator (chars/4) nor the summarizer's: words cost
+# one token per 6 letters, digit runs one per 3 digits, any other symbol one each.
+# Tests of recalibration rely on the two disagreeing.
+_TOKEN = re.compile(r"[A-Za-z]+|\d{1,3}|[^\sA-Za-z\d]")
+
+
+def count_tokens(text: str) -> int:
+    return sum(1 + (len(t) - 1) // 6 if t.isalpha() else 1 for t in _TOKEN.findall(text))
+
+
+# ------------------------------------------------------------------------ endpoints
+
+
+@dataclass
+class EndpointConfig:
+    name: str
+    family: str
+    max_input_length: int = 1024
+    max_total_tokens: int = 2048
+    first_token_ms: float = 0.0
+    per_token_ms: float = 0.0
+    variant: str = "primary"
+    max_stop_sequences: int = 4
+
+    def __post_init__(self) -> None:
+        if self.family not in FAMILIES:
+            raise ValueError(f"family must be one of {FAMILIES}, got {self.family!r}")
+
+
+@dataclass
+class Faults:
+    throttle_next: int = 0
+    not_ready_next: int = 0
+    unavailable_next: int = 0
+    internal_next: int = 0
+    model_error_next: int = 0
+    delay_next: int = 0
+    delay_ms: float = 0.0
+    fail_if_contains: list[dict[str, Any]] = field(default_factory=list)
+
+
+class ModelErr(Exception):
+    """The container answered an HTTP error; SageMaker wraps it as ModelError (424)."""
+
+    def __init__(self, status: int, body: str) -> None:
+        super().__init__(body)
+        self.status = status
+        self.body = body
+
+
+def _tgi_error(message: str, error_type: str = "validation") -> ModelErr:
+    # TGI's router answers 422 {"error": "Input validation error: ...", "error_type": "validation"}.
+    return ModelErr(422, json.dumps({"error": f"Input validation error: {message}", "error_type": error_type},
+                                    separators=(",", ":")))
+
+
+# ----------------------------------------------------------------------- generation
+
+_VOCAB = (
+    "the a model data cloud fast new answer simple value system light river green small "
+    "quick step plan build test learn write read story city night water stone paper music "
+    "market bright quiet open secure scale cost speed user team idea early later always "
+    "often garden ocean forest bridge signal"
+).split()
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def _rng(*parts: Any) -> random.Random:
+    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+def _filler(rng: random.Random, n: int) -> list[str]:
+    """``n`` pieces of text, each exactly one emulator token."""
+    pieces: list[str] = []
+    since_period = 0
+    for _ in range(n):
+        if since_period >= 8 and rng.random() < 0.25:
+            pieces.append(".")
+            since_period = 0
+        else:
+            pieces.append(rng.choice(_VOCAB))
+            since_period += 1
+    return pieces
+
+
+def _join(pieces: list[str]) -> str:
+    out = []
+    for piece in pieces:
+        out.append(piece if piece == "." else " " + piece)
+    return "".join(out)
+
+
+def _few_shot_answer(inputs: str, rng: random.Random) -> str | None:
+    lines = [line for line in inputs.rstrip().split("\n") if line.strip()]
+    if not lines:
+        return None
+    last = lines[-1].rstrip()
+    if last.endswith("=>"):
+        answers = [line.split("=>", 1)[1].strip() for line in lines[:-1] if "=>" in line]
+        answers = [a for a in answers if a]
+        return rng.choice(answers) if answers else None
+    match = re.search(r"([A-Za-z][A-Za-z ]{0,30}):$", last)
+    if match:
+        key = match.group(1).split(" ")[-1]
+        seen = [line.split(":", 1)[1].strip() for line in lines[:-1]
+                if line.startswith(f"{key}:") and 0 < len(line.split(":", 1)[1].split()) <= 3]
+        if seen:
+            return rng.choice(seen)
+        cats = re.search(r"(?:categories|labels|options)\s*:\s*([^\n]+?)\.?\s*$", inputs, re.I | re.M)
+        if cats:
+            options = [c.strip() for c in cats.group(1).split(",") if c.strip()]
+            return rng.choice(options) if options else None
+    return None
+
+
+def _summary(inputs: str, budget: int) -> str | None:
+    if not re.search(r"summar|tl;dr", inputs, re.I):
+        return None
+    # The document is everything but the instruction sentence(s).
+    body = re.sub(r"[^.!?\n]*(?:summar|tl;dr)[^.!?\n]*[.!?:]?", " ", inputs, flags=re.I)
+    sentences = [s.strip() for s in _SENTENCE.split(body.strip()) if s.strip()]
+    out: list[str] = []
+    used = 0
+    for sentence in sentences:
+        cost = count_tokens(sentence)
+        if used + cost > budget:
+            if not out:  # first sentence alone is too long: cut it word by word
+                words: list[str] = []
+                for word in sentence.split():
+                    if used + count_tokens(word) > budget:
+                        break
+                    words.append(word)
+                    used += count_tokens(word)
+                out.append(" ".join(words))
+            break
+        out.append(sentence)
+        used += cost
+        if len(out) >= max(1, len(sentences) // 3):  # an extract, not a copy
+            break
+    return " " + " ".join(out) if out else None
+
+
+def generate_text(inputs: str, max_new_tokens: int, stop: list[str], seed: Any = None) -> tuple[str, int, str]:
+    """Deterministic output: (text, generated_tokens, finish_reason). Stops stay in the text."""
+    rng = _rng(inputs, seed)
+    answer = _few_shot_answer(inputs, rng)
+    if answer is not None:
+        head = f" {answer}\n###\n"
+        text = head + _join(_filler(rng, max(0, max_new_tokens - count_tokens(head))))
+        finish = "length"
+    else:
+        summary = _summary(inputs, max_new_tokens)
+        if summary is not None:
+            text, finish = summary, "eos_token"
+        else:
+            text, finish = _join(_filler(rng, max_new_tokens)), "length"
+    # Trim to the token budget (the few-shot head may already exceed a tiny budget).
+    while count_tokens(text) > max_new_tokens:
+        text = text[:-1]
+    cut = None
+    for s in stop:
+        pos = text.find(s)
+        if s and pos != -1 and (cut is None or pos + len(s) < cut):
+            cut = pos + len(s)
+    if cut is not None:
+        text, finish = text[:cut], "stop_sequence"
+    return text, count_tokens(text), finish
+
+
+# --------------------------------------------------------------------- family models
+
+
+def tgi_invoke(cfg: EndpointConfig, raw: bytes) -> tuple[bytes, int]:
+    try:
+        payload = json.loads(raw)
+    except ValueError as exc:
+        raise ModelErr(422, f"Failed to deserialize the JSON body into the target type: {exc}") from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("inputs"), str):
+        raise ModelErr(422, "Failed to deserialize the JSON body into the target type: inputs: invalid type")
+    inputs: str = payload["inputs"]
+    params = payload.get("parameters") or {}
+    if not isinstance(params, dict):
+        raise ModelErr(422, "Failed to deserialize the JSON body into the target type: parameters: invalid type")
+    if not inputs:
+        raise _tgi_error("`inputs` cannot be empty")
+    temperature = params.get("temperature")
+    if temperature is not None and temperature <= 0:
+        raise _tgi_error("`temperature` must be strictly positive")
+    if params.get("repetition_penalty") is not None and params["repetition_penalty"] <= 0:
+        raise _tgi_error("`repetition_penalty` must be strictly positive")
+    top_p = params.get("top_p")
+    if top_p is not None and not 0.0 < top_p < 1.0:
+        raise _tgi_error("`top_p` must be > 0.0 and < 1.0")
+    if params.get("top_k") is not None and params["top_k"] <= 0:
+        raise _tgi_error("`top_k` must be strictly positive")
+    stop = params.get("stop") or []
+    if len(stop) > cfg.max_stop_sequences:
+        raise _tgi_error(f"`stop` supports up to {cfg.max_stop_sequences} stop sequences. Given: {len(stop)}")
+    input_length = count_tokens(inputs)
+    max_new = params.get("max_new_tokens")
+    if max_new is not None and max_new <= 0:
+        raise _tgi_error("`max_new_tokens` must be strictly positive")
+    if max_new is None:  # TGI 2.x default: the rest of the budget
+        max_new = max(1, cfg.max_total_tokens - input_length)
+    if input_length + max_new > cfg.max_total_tokens:
+        raise _tgi_error(f"`inputs` tokens + `max_new_tokens` must be <= {cfg.max_total_tokens}. "
+                         f"Given: {input_length} `inputs` tokens and {max_new} `max_new_tokens`")
+    if input_length > cfg.max_input_length:
+        raise _tgi_error(f"`inputs` must have less than {cfg.max_input_length} tokens. Given: {input_length}")
+    text, n, finish = generate_text(inputs, max_new, stop, params.get("seed"))
+    item: dict[str, Any] = {"generated_text": (inputs + text) if params.get("return_full_text") else text}
+    if params.get("details"):
+        item["details"] = {"finish_reason": finish, "generated_tokens": n, "seed": params.get("seed"),
+                           "prefill": [], "tokens": []}
+    return json.dumps([item]).encode(), n
+
+
+def ai21_invoke(cfg: EndpointConfig, raw: bytes) -> tuple[bytes, int]:
+    try:
+        payload = json.loads(raw)
+    except ValueError:
+        raise ModelErr(400, json.dumps({"detail": "Invalid JSON body"})) from None
+    prompt = payload.get("prompt") if isinstance(payload, dict) else None
+    if not isinstance(prompt, str) or not prompt:
+        raise ModelErr(400, json.dumps({"detail": "prompt is required"}))
+    max_tokens = payload.get("maxTokens", 16)
+    if count_tokens(prompt) + max_tokens > cfg.max_total_tokens:
+        raise ModelErr(422, json.dumps({"detail": f"Prompt length plus maxTokens exceeds {cfg.max_total_tokens}"}))
+    stops = payload.get("stopSequences") or []
+    completions = []
+    total = 0
+    for i in range(payload.get("numResults", 1)):
+        text, n, finish = generate_text(prompt, max_tokens, stops, f"ai21-{i}")
+        reason: dict[str, Any] = {"reason": "length"}
+        for s in stops:  # J2 leaves the stop sequence out of the text
+            if finish == "stop_sequence" and text.endswith(s):
+                text, reason = text[: -len(s)], {"reason": "stop", "sequence": s}
+                break
+        completions.append({"data": {"text": text, "tokens": [{"generatedToken": {"token": t}} for t in text.split()]},
+                            "finishReason": reason})
+        total += n
+    body = {"id": hashlib.sha256(prompt.encode()).hexdigest()[:16], "prompt": {"text": prompt, "tokens": []},
+            "completions": completions}
+    return json.dumps(body).encode(), total
+
+
+def sd_invoke(cfg: EndpointConfig, raw: bytes, accept: str) -> tuple[bytes, int]:
+    try:
+        payload = json.loads(raw)
+    except ValueError:
+        raise ModelErr(400, "Invalid JSON in request body") from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("prompt"), str):
+        raise ModelErr(400, "prompt is required")
+    if accept.replace(" ", "") != "application/json;jpeg":
+        raise ModelErr(400, f"Accept {accept!r} is not supported by this emulator; use application/json;jpeg")
+    width, height = int(payload.get("width", 512)), int(payload.get("height", 512))
+    if width % 8 or height % 8:
+        raise ModelErr(400, f"`height` and `width` have to be divisible by 8 but are {height} and {width}.")
+    count = int(payload.get("num_images_per_prompt", 1))
+    images = []
+    for i in range(count):
+        shade = _rng(payload["prompt"], payload.get("seed"), i).randrange(32, 224)
+        images.append(base64.b64encode(solid_jpeg(width, height, shade)).decode())
+    steps = int(payload.get("num_inference_steps", 50))
+    return json.dumps({"generated_images": images, "prompt": payload["prompt"]}).encode(), steps
+
+
+# ---------------------------------------------------------------------------- JPEG
+
+
+def solid_jpeg(width: int, height: int, gray: int) -> bytes:
+    """A valid baseline greyscale JPEG of one flat shade, without any imaging library.
+
+    Every 8x8 block has only a DC coefficient: the first codes the level, the rest a
+    zero difference, so the file is ~3 bits per block.
+    """
+    dc = 8 * (gray - 128)  # DCT of a flat block of level-shifted value v is 8v
+    cat = abs(dc).bit_length()
+    symbols = sorted({cat, 0})
+    dc_code = {sym: format(i, "02b") for i, sym in enumerate(symbols)}  # 2-bit canonical codes
+    eob = "00"
+    blocks = ((width + 7) // 8) * ((height + 7) // 8)
+    bits = [dc_code[cat]]
+    if cat:
+        bits.append(format(dc if dc > 0 else dc + (1 << cat) - 1, f"0{cat}b"))
+    bits.append(eob)
+    if blocks > 1:
+        bits.append((dc_code[0] + eob) * (blocks - 1))
+    stream = "".join(bits)
+    stream += "1" * (-len(stream) % 8)
+    data = bytearray()
+    for i in range(0, len(stream), 8):
+        byte = int(stream[i:i + 8], 2)
+        data.append(byte)
+        if byte == 0xFF:
+            data.append(0x00)
+
+    def segment(marker: int, payload: bytes) -> bytes:
+        return bytes([0xFF, marker]) + (len(payload) + 2).to_bytes(2, "big") + payload
+
+    counts = bytearray(16)
+    counts[1] = len(symbols)  # index 1 = codes of length 2
+    ac_counts = bytearray(16)
+    ac_counts[1] = 1
+    return b"".join([
+        b"\xff\xd8",
+        segment(0xE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"),
+        segment(0xDB, b"\x00" + b"\x01" * 64),
+        segment(0xC0, b"\x08" + height.to_bytes(2, "big") + width.to_bytes(2, "big") + b"\x01\x01\x11\x00"),
+        segment(0xC4, b"\x00" + bytes(counts) + bytes(symbols)),
+        segment(0xC4, b"\x10" + bytes(ac_counts) + b"\x00"),
+        segment(0xDA, b"\x01\x01\x00\x00\x3f\x00"),
+        bytes(data),
+        b"\xff\xd9",
+    ])
+
+
+# ------------------------------------------------------------------------ the server
+
+_FAULT_MARKER = re.compile(r"\[\[emulator:([a-z-]+(?:=\d+)?)\]\]")
+_FAULT_NAMES = {"throttle", "not-ready", "unavailable", "internal", "model-error", "delay"}
+
+
+class Emulator:
+    """In-process emulator; ``start()`` serves on ``host:port`` (0 = any free port)."""
+
+    def __init__(self, endpoints: list[EndpointConfig] | None = None, host: str = "127.0.0.1", port: int = 0,
+                 region: str = REGION) -> None:
+        self.region = region
+        self._lock = threading.Lock()
+        self._endpoints = {e.name: e for e in endpoints or []}
+        self._faults: dict[str, Faults] = {}
+        self._calls: list[dict[str, Any]] = []
+        emulator = self
+
+        class Handler(_Handler):
+            server_emulator = emulator
+
+        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> Emulator:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="sagemaker-emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    # -- control
+    def add_endpoint(self, cfg: EndpointConfig) -> None:
+        with self._lock:
+            self._endpoints[cfg.name] = cfg
+
+    def remove_endpoint(self, name: str) -> EndpointConfig | None:
+        with self._lock:
+            return self._endpoints.pop(name, None)
+
+    def endpoints(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [asdict(e) for e in self._endpoints.values()]
+
+    def inject(self, endpoint: str = "*", **faults: Any) -> None:
+        """Add faults: counters add up, ``delay_ms`` and ``fail_if_contains`` replace/extend."""
+        with self._lock:
+            current = self._faults.setdefault(endpoint, Faults())
+            for key, value in faults.items():
+                if key == "fail_if_contains":
+                    current.fail_if_contains.extend(value)
+                elif key == "delay_ms":
+                    current.delay_ms = float(value)
+                elif hasattr(current, key):
+                    setattr(current, key, getattr(current, key) + int(value))
+                else:
+                    raise ValueError(f"unknown fault {key!r}")
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def calls(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._calls)
+
+    def clear_calls(self) -> None:
+        with self._lock:
+            self._calls.clear()
+
+    def reset(self) -> None:
+        self.clear_faults()
+        self.clear_calls()
+
+    # -- internals
+    def _take_fault(self, endpoint: str, body_text: str) -> tuple[str | None, float, dict[str, Any] | None]:
+        """Consume one configured fault for this call: (fault, extra delay ms, contains-rule)."""
+        with self._lock:
+            for key in (endpoint, "*"):
+                faults = self._faults.get(key)
+                if faults is None:
+                    continue
+                for rule in faults.fail_if_contains:
+                    if rule.get("text") and rule["text"] in body_text:
+                        return "contains", 0.0, rule
+                for attr, name in (("throttle_next", "throttle"), ("not_ready_next", "not-ready"),
+                                   ("unavailable_next", "unavailable"), ("internal_next", "internal"),
+                                   ("model_error_next", "model-error")):
+                    if getattr(faults, attr) > 0:
+                        setattr(faults, attr, getattr(faults, attr) - 1)
+                        return name, 0.0, None
+                if faults.delay_next > 0:
+                    faults.delay_next -= 1
+                    return None, faults.delay_ms, None
+        return None, 0.0, None
+
+    def _record(self, call: dict[str, Any]) -> None:
+        with self._lock:
+            self._calls.append(call)
+            del self._calls[:-500]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_emulator: Emulator
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read calls() instead
+        pass
+
+    # -- plumbing
+    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None,
+              content_type: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, status: int, data: Any) -> None:
+        self._send(status, json.dumps(data).encode())
+
+    def _aws_error(self, status: int, code: str, message: str, extra: dict[str, Any] | None = None) -> None:
+        body = {"message": message, **(extra or {})}
+        self._send(status, json.dumps(body).encode(),
+                   {"x-amzn-ErrorType": f"{code}:http://internal.amazon.com/coral/com.amazon.sagemaker/"})
+
+    def _model_error(self, cfg: EndpointConfig, status: int, original: str) -> None:
+        emu = self.server_emulator
+        kind = "client" if status < 500 else "server"
+        group = f"/aws/sagemaker/Endpoints/{cfg.name}"
+        message = (f'Received {kind} error ({status}) from {cfg.variant} with message "{original}". '
+                   f"See https://{emu.region}.console.aws.amazon.com/cloudwatch/home?region={emu.region}"
+                   f"#logEventViewer:group={group} in account {ACCOUNT} for more information.")
+        self._send(424, json.dumps({
+            "ErrorCode": "CLIENT_ERROR_FROM_MODEL" if status < 500 else "SERVER_ERROR_FROM_MODEL",
+            "LogStreamArn": f"arn:aws:logs:{emu.region}:{ACCOUNT}:log-group:{group}",
+            "Message": message,
+            "OriginalMessage": original,
+            "OriginalStatusCode": status,
+        }).encode(), {"x-amzn-ErrorType": "ModelError:http://internal.amazon.com/coral/com.amazon.sagemaker/"})
+
+    def _read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    # -- routes
+    def do_GET(self) -> None:
+        emu = self.server_emulator
+        if self.path == "/_emulator/health":
+            return self._json(200, {"ok": True})
+        if self.path == "/_emulator/endpoints":
+            return self._json(200, emu.endpoints())
+        if self.path == "/_emulator/calls":
+            return self._json(200, emu.calls())
+        self._json(404, {"message": "not found"})
+
+    def do_DELETE(self) -> None:
+        emu = self.server_emulator
+        if self.path == "/_emulator/faults":
+            emu.clear_faults()
+            return self._json(200, {"ok": True})
+        if self.path == "/_emulator/calls":
+            emu.clear_calls()
+            return self._json(200, {"ok": True})
+        self._json(404, {"message": "not found"})
+
+    def do_POST(self) -> None:
+        emu = self.server_emulator
+        raw = self._read_body()
+        if self.path.startswith("/_emulator/"):
+            try:
+                data = json.loads(raw or b"{}")
+                if self.path == "/_emulator/endpoints":
+                    emu.add_endpoint(EndpointConfig(**data))
+                elif self.path == "/_emulator/faults":
+                    emu.inject(data.pop("endpoint", "*"), **data)
+                elif self.path == "/_emulator/reset":
+                    emu.reset()
+                else:
+                    return self._json(404, {"message": "not found"})
+            except (ValueError, TypeError) as exc:
+                return self._json(400, {"message": str(exc)})
+            return self._json(200, {"ok": True})
+        match = re.fullmatch(r"/endpoints/([^/]+)/invocations", self.path.split("?")[0])
+        if not match:
+            return self._aws_error(404, "UnknownOperationException", "Unknown operation")
+        self._invoke(match.group(1), raw)
+
+    def _invoke(self, name: str, raw: bytes) -> None:
+        emu = self.server_emulator
+        started = time.perf_counter()
+        content_type = self.headers.get("Content-Type", "application/octet-stream")
+        accept = self.headers.get("Accept", "application/json")
+        text = raw.decode("utf-8", "replace")
+        call: dict[str, Any] = {"endpoint": name, "content_type": content_type, "accept": accept,
+                                "body": _maybe_json(text)}
+        try:
+            status = self._dispatch(name, raw, text, accept)
+        finally:
+            call["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
+        call["status"] = status
+        emu._record(call)
+
+    def _dispatch(self, name: str, raw: bytes, text: str, accept: str) -> int:
+        emu = self.server_emulator
+        if len(raw) > MAX_PAYLOAD_BYTES:
+            self._aws_error(400, "ValidationError", f"Request payload size {len(raw)} exceeds {MAX_PAYLOAD_BYTES}")
+            return 400
+        with emu._lock:
+            cfg = emu._endpoints.get(name)
+        if cfg is None:
+            self._aws_error(400, "ValidationError", f"Endpoint {name} of account {ACCOUNT} not found.")
+            return 400
+        fault, delay_ms, rule = emu._take_fault(name, text)
+        requested = self.headers.get("x-emulator-fault") or (m.group(1) if (m := _FAULT_MARKER.search(text)) else None)
+        if requested:
+            kind, _, value = requested.partition("=")
+            if kind == "delay":
+                delay_ms += float(value or 0)
+            elif kind in _FAULT_NAMES:
+                fault = fault or kind
+        if delay_ms:
+            time.sleep(delay_ms / 1000)
+        if fault == "throttle":
+            self._aws_error(400, "ThrottlingException", "Rate exceeded")
+            return 400
+        if fault == "not-ready":
+            self._aws_error(429, "ModelNotReadyException", f"Model for endpoint {name} is not ready.")
+            return 429
+        if fault == "unavailable":
+            self._aws_error(503, "ServiceUnavailable", "Service is unavailable. Try your call again.")
+            return 503
+        if fault == "internal":
+            self._aws_error(500, "InternalFailure", "An internal error occurred.")
+            return 500
+        if fault == "model-error":
+            self._model_error(cfg, 500, json.dumps({"error": "CUDA out of memory", "error_type": "generation"}))
+            return 424
+        if fault == "contains" and rule is not None:
+            self._model_error(cfg, int(rule.get("status", 500)), str(rule.get("message", "injected failure")))
+            return 424
+        try:
+            if cfg.family in TGI_FAMILIES:
+                body, tokens = tgi_invoke(cfg, raw)
+            elif cfg.family == "ai21-j2":
+                body, tokens = ai21_invoke(cfg, raw)
+            else:
+                body, tokens = sd_invoke(cfg, raw, accept)
+        except ModelErr as err:
+            self._model_error(cfg, err.status, err.body)
+            return 424
+        latency = cfg.first_token_ms + cfg.per_token_ms * tokens
+        if latency:
+            time.sleep(latency / 1000)
+        self._send(200, body, {"x-Amzn-Invoked-Production-Variant": cfg.variant})
+        return 200
+
+
+def _maybe_json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _parse_endpoint(spec: str) -> EndpointConfig:
+    """``name:family[:max_input_length:max_total_tokens]``."""
+    parts = spec.split(":")
+    if len(parts) not in (2, 4):
+        raise argparse.ArgumentTypeError("use name:family or name:family:max_input:max_total")
+    limits = {"max_input_length": int(parts[2]), "max_total_tokens": int(parts[3])} if len(parts) == 4 else {}
+    return EndpointConfig(parts[0], parts[1], **limits)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8081)
+    parser.add_argument("--endpoint", action="append", type=_parse_endpoint, default=[],
+                        help="name:family[:max_input_length:max_total_tokens]; repeatable")
+    parser.add_argument("--first-token-ms", type=float, default=0.0)
+    parser.add_argument("--per-token-ms", type=float, default=0.0)
+    args = parser.parse_args(argv)
+    for ep in args.endpoint:
+        ep.first_token_ms, ep.per_token_ms = args.first_token_ms, args.per_token_ms
+    emulator = Emulator(args.endpoint, host=args.host, port=args.port)
+    print(f"SageMaker runtime emulator on {emulator.url} endpoints={[e.name for e in args.endpoint]}", flush=True)
+    try:
+        emulator._server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""Session fixtures for the front-door tests: emulator + moto + local HTTP server.
+
+Everything listens on 127.0.0.1 port 0. The environment the handler needs is set
+only while the stack builds its clients, then restored, so other packages' tests
+in the same session (tests/lambdas/summarizer) see an untouched environment.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+MODELS: list[dict[str, Any]] = [
+    {"name": "falcon-7b-instruct", "model_id": "huggingface-llm-falcon-7b-instruct-bf16",
+     "endpoint_name": "ep-falcon", "family": "falcon", "kind": "text", "max_input_length": 1024,
+     "max_total_tokens": 2048, "instance_type": "ml.g5.2xlarge", "instance_count": 1, "default": True},
+    {"name": "llama-2-7b-chat", "model_id": "meta-textgeneration-llama-2-7b-f", "endpoint_name": "ep-llama",
+     "family": "llama2", "kind": "text", "max_input_length": 4095, "max_total_tokens": 4096,
+     "instance_type": "ml.g5.12xlarge", "instance_count": 1, "default": False},
+    {"name": "mistral-7b-instruct", "model_id": "huggingface-llm-mistral-7b-instruct", "endpoint_name": "ep-mistral",
+     "family": "mistral", "kind": "text", "max_input_length": 4095, "max_total_tokens": 4096,
+     "instance_type": "ml.g5.12xlarge", "instance_count": 1, "default": False},
+    {"name": "flan-t5-xl", "model_id": "huggingface-text2text-flan-t5-xl", "endpoint_name": "ep-flan",
+     "family": "flan-t5", "kind": "text", "max_input_length": 1024, "max_total_tokens": 2048,
+     "instance_type": "ml.g5.2xlarge", "instance_count": 1, "default": False},
+    {"name": "j2-mid", "model_id": "ai21-j2-mid", "endpoint_name": "ep-j2", "family": "ai21-j2", "kind": "text",
+     "max_input_length": 8000, "max_total_tokens": 8191, "instance_type": "ml.g5.12xlarge", "instance_count": 1,
+     "default": False},
+    {"name": "sd-2-1-base", "model_id": "model-txt2img-stabilityai-stable-diffusion-v2-1-base",
+     "endpoint_name": "ep-sd", "family": "stable-diffusion", "kind": "image", "max_input_length": None,
+     "max_total_tokens": None, "instance_type": "ml.p3.2xlarge", "instance_count": 1, "default": True},
+    # An endpoint the emulator does not know: exercises the unexpected-error path.
+    {"name": "ghost", "model_id": "huggingface-llm-falcon-7b-bf16", "endpoint_name": "ep-ghost", "family": "falcon",
+     "kind": "text", "max_input_length": 1024, "max_total_tokens": 2048, "instance_type": "ml.g5.2xlarge",
+     "instance_count": 1, "default": False},
+]
+
+OPERATOR_TEMPLATES = [{
+    "name": "haiku",
+    "description": "An operator-added template: a haiku about a topic.",
+    "template": "Write a haiku about ${topic}.",
+    "variables": [{"name": "topic", "description": "Topic", "max_chars": 100}],
+    "parameters": {"max_new_tokens": 30},
+}]
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+    @property
+    def request_id(self) -> str | None:
+        return self.headers.get("x-request-id")
+
+
+class Api:
+    """A tiny HTTP client for the local front door (stdlib only)."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    def call(self, method: str, path: str, body: Any = None, *, raw: bytes | None = None,
+             content_type: str = "application/json") -> Reply:
+        data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+        request = urllib.request.Request(self.base + path, data=data, method=method)
+        if data is not None:
+            request.add_header("Content-Type", content_type)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                status, headers, payload = response.status, response.headers, response.read()
+        except urllib.error.HTTPError as err:
+            status, headers, payload = err.code, err.headers, err.read()
+        return Reply(status, {k.lower(): v for k, v in headers.items()}, json.loads(payload) if payload else None)
+
+    def get(self, path: str) -> Reply:
+        return self.call("GET", path)
+
+    def post(self, path: str, body: Any = None, **kwargs: Any) -> Reply:
+        return self.call("POST", path, body, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def stack():
+    from local.serve import start_stack
+
+    local = start_stack(MODELS, port=0, extra_templates=OPERATOR_TEMPLATES)
+    local.emulator.remove_endpoint("ep-ghost")
+    local.restore_env()
+    yield local
+    local.stop()
+
+
+@pytest.fixture(scope="session")
+def api(stack) -> Api:
+    return Api(stack.url)
+
+
+@pytest.fixture
+def emulator(stack):
+    """The running emulator with faults and the call log cleared before and after each test."""
+    stack.emulator.reset()
+    yield stack.emulator
+    stack.emulator.reset()
