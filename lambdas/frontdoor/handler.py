@@ -6,6 +6,8 @@ parsing, and stamps the request id on every response, errors included.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import uuid
 from typing import Any
@@ -28,6 +30,17 @@ runtime()
 def _request_id(event: dict[str, Any], lambda_context: Any) -> str:
     rid = (event.get("requestContext") or {}).get("requestId")
     return rid or getattr(lambda_context, "aws_request_id", None) or uuid.uuid4().hex
+
+
+def _undecodable(event: dict[str, Any]) -> bool:
+    """A base64 body (binary media type) that is not UTF-8 text cannot be JSON."""
+    if not event.get("isBase64Encoded") or not event.get("body"):
+        return False
+    try:
+        base64.b64decode(event["body"], validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return True
+    return False
 
 
 def _raw_response(status: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -54,6 +67,8 @@ def lambda_handler(event: dict[str, Any], lambda_context: LambdaContext) -> dict
         if len(body) > MAX_BODY_BYTES:
             response = _raw_response(413, error_body(
                 "payload_too_large", f"request body is {len(body)} bytes; the limit is {MAX_BODY_BYTES}"))
+        elif _undecodable(event):
+            response = _raw_response(400, error_body("invalid_json", "request body is not UTF-8 JSON"))
         else:
             try:
                 response = app.resolve(event, lambda_context)

@@ -5,6 +5,7 @@ POWERTOOLS_METRICS_NAMESPACE (set by the Api stack), so nothing is hard-coded he
 """
 
 import os
+import warnings
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
@@ -13,3 +14,6 @@ tracer = Tracer()
 # Fallback namespace only so that code importing this module without the Lambda
 # environment (other packages' tests, tools) cannot fail at metrics flush.
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "FrontDoor")
+
+# Discovery routes publish no metric; Powertools would warn on every such request.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
