@@ -493,6 +493,9 @@ class Emulator:
 class _Handler(BaseHTTPRequestHandler):
     server_emulator: Emulator
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, keep-alive
+    # clients wait ~40 ms for a delayed ACK on every call.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read calls() instead
         pass

@@ -166,6 +166,7 @@ class FrontDoorHTTPServer(ThreadingHTTPServer):
 class _ProxyHandler(BaseHTTPRequestHandler):
     server: FrontDoorHTTPServer
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # see local.sagemaker_emulator._Handler
 
     def log_message(self, format: str, *args: Any) -> None:
         if os.environ.get("LOCAL_SERVE_ACCESS_LOG"):

@@ -10,7 +10,10 @@ import warnings
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 logger = Logger()
-tracer = Tracer()
+# No auto-patching at import: patching botocore imports it (~60-90 ms here) even for
+# routes that never call AWS. ``adapters.new_client`` patches it before the first
+# client is built, so every AWS call is still traced.
+tracer = Tracer(auto_patch=False)
 # Fallback namespace only so that code importing this module without the Lambda
 # environment (other packages' tests, tools) cannot fail at metrics flush.
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "FrontDoor")

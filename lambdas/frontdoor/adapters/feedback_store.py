@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from frontdoor.adapters import new_client
 from frontdoor.errors import Throttled
 
 _THROTTLE_CODES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException",
@@ -28,11 +29,8 @@ class DynamoFeedbackStore:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import boto3
-            from botocore.config import Config
-
-            self._client = boto3.client("dynamodb", config=Config(
-                connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 3}))
+            self._client = new_client("dynamodb", connect_timeout=2, read_timeout=5,
+                                      retries={"mode": "standard", "total_max_attempts": 3})
         return self._client
 
     def put(self, record: dict[str, Any]) -> None:

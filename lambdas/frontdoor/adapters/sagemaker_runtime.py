@@ -12,6 +12,7 @@ import re
 import time
 from typing import Any, Callable
 
+from frontdoor.adapters import new_client
 from frontdoor.errors import ModelFailed, ModelInputRejected, ModelNotReady, ModelTimeout, Throttled
 from frontdoor.services.payloads import WireRequest
 
@@ -76,17 +77,8 @@ class SageMakerRuntimeInvoker:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import boto3
-            from botocore.config import Config
-
-            self._client = boto3.client(
-                "sagemaker-runtime",
-                config=Config(
-                    read_timeout=READ_TIMEOUT_S,
-                    connect_timeout=CONNECT_TIMEOUT_S,
-                    retries={"total_max_attempts": 1},
-                ),
-            )
+            self._client = new_client("sagemaker-runtime", read_timeout=READ_TIMEOUT_S,
+                                      connect_timeout=CONNECT_TIMEOUT_S, retries={"total_max_attempts": 1})
         return self._client
 
     def _backoff(self, attempt: int) -> float:
