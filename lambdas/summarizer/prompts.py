@@ -27,14 +27,12 @@ class Style(str, Enum):
     BULLETS = "bullets"
 
 
-_KEEP = "Keep the key facts, names, numbers and conclusions."
+# Map and collapse instructions are sent once per chunk, so every word here is
+# paid ~100 times per document: keep them short.
 _INSTRUCTIONS = {
     Stage.SINGLE: "Summarize the following document{shape}.",
-    Stage.MAP: "Summarize the following excerpt from a longer document. " + _KEEP,
-    Stage.COLLAPSE: (
-        "The following are summaries of consecutive parts of one document. "
-        "Merge them into one shorter summary. " + _KEEP
-    ),
+    Stage.MAP: "Summarize this part of a longer document, keeping key facts and numbers.",
+    Stage.COLLAPSE: "Merge these summaries of consecutive parts of one document into one shorter summary.",
     Stage.REDUCE: (
         "The following are summaries of consecutive parts of one document. "
         "Write the final summary of the whole document{shape}."

@@ -120,11 +120,12 @@ def test_an_empty_or_reserved_text_is_refused_before_any_call():
 
 def test_given_a_deadline_when_it_passes_then_finished_calls_are_checkpointed_and_a_resume_repeats_none(short_document):
     checkpoints = MemoryCheckpoints()
-    slow = FakeTGI(chars_per_token=4.5, latency_s=0.02)
+    # After five quick calls the model stalls past the deadline; no call may start after it.
+    slow = FakeTGI(chars_per_token=4.5, fail_when=lambda p: time.sleep(1.1) if slow.calls > 5 else None)
     with pytest.raises(DeadlineExceeded):
-        Summarizer(slow, config=FAST, checkpoints=checkpoints, deadline=time.monotonic() + 0.05).summarize(short_document)
+        Summarizer(slow, config=FAST, checkpoints=checkpoints, deadline=time.monotonic() + 1.0).summarize(short_document)
     done_first = len(slow.answered)
-    assert 0 < len(checkpoints.items) == done_first
+    assert 5 <= len(checkpoints.items) == done_first < 5 + FAST.max_concurrency + 1
 
     resumed = FakeTGI(chars_per_token=4.5)
     result = Summarizer(resumed, config=FAST, checkpoints=checkpoints).summarize(short_document)

@@ -9,8 +9,7 @@ from summarizer.prompts import Stage, Style, instruction, prompt_format
 def test_falcon_map_prompt_is_plain_text_with_a_summary_cue():
     prompt = prompt_format("falcon").render(instruction(Stage.MAP), "The harbour reopened.")
     assert prompt == (
-        "Summarize the following excerpt from a longer document. "
-        "Keep the key facts, names, numbers and conclusions.\n\n"
+        "Summarize this part of a longer document, keeping key facts and numbers.\n\n"
         "The harbour reopened.\n\nSummary:"
     )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -18,6 +19,7 @@ from summarizer import worker as worker_module
 from summarizer.errors import RetryableModelError
 from summarizer.jobs import FAILED, INLINE_LIMIT_BYTES, QUEUED, RUNNING, SUCCEEDED, new_job_id
 from summarizer.mapreduce import ModelLimits, SummarizeConfig
+from summarizer.prompts import Stage, instruction
 from summarizer.worker import JobBusy, Worker
 from summarizer_aws import MODELS_JSON, Clock, make_job_infra, queued_job_ids
 from summarizer_fakes import FakeTGI, normalize
@@ -61,7 +63,7 @@ def submit(store, text: str, **kwargs) -> str:
 
 def assert_every_sentence_mapped(document: str, *models: FakeTGI) -> None:
     bodies = "\x00".join(normalize(p.split("\n\n", 1)[1]) for m in models for p in m.answered
-                         if p.startswith("Summarize the following excerpt"))
+                         if p.startswith(instruction(Stage.MAP)))
     for sentence in re.split(r"(?<=[.!?])\s+|\n\n", document):
         assert normalize(sentence) in bodies, sentence
 
@@ -151,9 +153,9 @@ def test_a_chunk_that_keeps_failing_fails_the_job_naming_the_chunk_and_cause(sto
 def test_given_the_invocation_runs_out_of_time_then_the_job_is_handed_back_and_finishes_next_time(
         store, short_document):
     job_id = submit(store, short_document)
-    slow = FakeTGI(chars_per_token=4.5, latency_s=0.02)
-    # 0.1 s left and no margin: a few calls finish, then the worker hands the job back.
-    assert make_worker(store, slow).handle(job_id, 0.1, "w1") == "continued"
+    # One second left and no margin: five calls finish, then the model stalls past the end.
+    slow = FakeTGI(chars_per_token=4.5, fail_when=lambda p: time.sleep(1.1) if slow.calls > 5 else None)
+    assert make_worker(store, slow).handle(job_id, 1.0, "w1") == "continued"
     job = store.get(job_id)
     assert job.status == QUEUED and job.attempts == 0 and job.item["continuations"] == 1
     assert queued_job_ids(store) == [job_id]
