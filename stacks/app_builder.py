@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import aws_cdk as cdk
 
+from stacks.api_stack import ApiStack
 from stacks.config import AppConfig, load_config, stack_name
 from stacks.endpoints_stack import EndpointsStack
 from stacks.jumpstart import ResolutionCache, ResolvedEndpoint, resolve_endpoints
@@ -21,10 +22,11 @@ class Deployment:
     endpoints: EndpointsStack
     network: NetworkStack | None = None
     studio: StudioStack | None = None
+    api: ApiStack | None = None
 
     @property
     def stacks(self) -> list[cdk.Stack]:
-        return [s for s in (self.network, self.endpoints, self.studio) if s is not None]
+        return [s for s in (self.network, self.endpoints, self.studio, self.api) if s is not None]
 
 
 def build_app(
@@ -70,8 +72,22 @@ def build_app(
             endpoints=list(endpoints.endpoints.values()),
             env=env,
         )
+    api = None
+    if config.api.enabled:
+        api = ApiStack(
+            app,
+            "Api",
+            stack_name=stack_name(config, "api"),
+            description=f"{config.project_name}: API front door",
+            config=config,
+            resolved=resolved,
+            endpoints=endpoints.endpoints,
+            env=env,
+        )
     for key, value in {"project": config.project_name, **config.tags}.items():
         cdk.Tags.of(app).add(key, value)
     if nag:
         attach_packs(app)
-    return Deployment(config=config, resolved=resolved, endpoints=endpoints, network=network, studio=studio)
+    return Deployment(
+        config=config, resolved=resolved, endpoints=endpoints, network=network, studio=studio, api=api
+    )

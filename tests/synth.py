@@ -25,6 +25,8 @@ CONFIGS = {
     "falcon-40b-g5-48xlarge": "config/examples/falcon-40b-g5-48xlarge.yaml",
     "stable-diffusion": "config/examples/stable-diffusion.yaml",
     "eu-west-1": "config/examples/eu-west-1.yaml",
+    "studio-vpc": "config/examples/studio-vpc.yaml",
+    "studio-imported-vpc": "config/examples/studio-imported-vpc.yaml",
 }
 
 

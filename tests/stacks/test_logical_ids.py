@@ -15,6 +15,13 @@ EXPECTED = {
         "CaptureBucketBF76DDE3": "AWS::S3::Bucket",
         "DataKey2A0DE9E6": "AWS::KMS::Key",
     },
+    "Api": {
+        "DataKey2A0DE9E6": "AWS::KMS::Key",
+        "AccessLogsBucketCD784A59": "AWS::S3::Bucket",
+        "FrontDoorFeedbackTableF4DA87AD": "AWS::DynamoDB::Table",
+        "FrontDoorJobsTable3B6F7BEC": "AWS::DynamoDB::Table",
+        "FrontDoorJobsBucketA9DDA6D6": "AWS::S3::Bucket",
+    },
 }
 
 

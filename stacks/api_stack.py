@@ -1,0 +1,65 @@
+"""Stack: the stateless front door (API Gateway + Lambda) and its job plumbing."""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import Stack
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from stacks.config import AppConfig
+from stacks.constructs.encryption import DataKey
+from stacks.constructs.front_door import FrontDoor, FrontDoorProps
+from stacks.constructs.jumpstart_endpoint import JumpStartEndpoint
+from stacks.constructs.secure_bucket import AccessLogBucket
+from stacks.jumpstart import ResolvedEndpoint
+from stacks.lambda_env import frontdoor_models
+
+
+# The retention periods AppConfig.log_retention_days accepts.
+RETENTION = {
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    731: logs.RetentionDays.TWO_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS,
+    3653: logs.RetentionDays.TEN_YEARS,
+}
+
+
+class ApiStack(Stack):
+    """The API clients call. It may invoke only this deployment's endpoints."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: AppConfig,
+        resolved: list[ResolvedEndpoint],
+        endpoints: dict[str, JumpStartEndpoint],
+        **kwargs,
+    ) -> None:
+        super().__init__(scope, id_, **kwargs)
+        key = DataKey(self, "DataKey", description=f"{config.project_name} API data").key
+        access_logs = AccessLogBucket(self, "AccessLogs").bucket
+        models = frontdoor_models(config, {n: e.endpoint_name for n, e in endpoints.items()}, resolved)
+        self.front_door = FrontDoor(
+            self,
+            "FrontDoor",
+            props=FrontDoorProps(
+                api=config.api,
+                models_json=self.to_json_string(models) if models else json.dumps(models),
+                key=key,
+                access_logs=access_logs,
+                log_retention=RETENTION[config.log_retention_days],
+            ),
+        )
+        for endpoint in endpoints.values():
+            endpoint.grant_invoke(self.front_door.handler.role)
+            endpoint.grant_invoke(self.front_door.jobs.worker.role)

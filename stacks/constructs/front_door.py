@@ -1,0 +1,458 @@
+"""The API Gateway + Lambda front door and its async summarization jobs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+from stacks.config import ApiConfig
+from stacks.constructs.roles import ManagedPolicyRole
+from stacks.nag import acknowledge, finding_id
+
+LAMBDAS_DIR = Path(__file__).resolve().parents[2] / "lambdas"
+# Powertools for AWS Lambda (Python) v3 public layer, published by AWS in every
+# commercial region under this account (docs.aws.amazon.com/powertools/python).
+POWERTOOLS_ACCOUNT = "017000801446"
+POWERTOOLS_LAYER_VERSION = 27
+RUNTIME = lambda_.Runtime.PYTHON_3_13
+PYTHON_TAG = "python313"
+# API Gateway cuts integrations at 29 s; the function must answer first.
+FRONT_DOOR_TIMEOUT = Duration.seconds(28)
+WORKER_TIMEOUT = Duration.minutes(15)
+
+# (path, method, JSON-schema model or None). Clients name models, never endpoints.
+ROUTES: list[tuple[str, str, dict | None]] = [
+    ("v1/models", "GET", None),
+    ("v1/templates", "GET", None),
+    ("v1/openapi.json", "GET", None),
+    ("v1/generate", "POST", {"required": ["inputs"], "properties": {"model": {"type": "string"}, "inputs": {"type": "string"}, "parameters": {"type": "object"}}}),
+    ("v1/templates/{name}", "POST", {"properties": {"model": {"type": "string"}, "variables": {"type": "object"}, "parameters": {"type": "object"}}}),
+    ("v1/images", "POST", {"required": ["prompt"], "properties": {"model": {"type": "string"}, "prompt": {"type": "string"}}}),
+    ("v1/feedback", "POST", {"required": ["request_id"], "properties": {"request_id": {"type": "string"}, "comment": {"type": "string"}}}),
+    ("v1/summarize", "POST", {"properties": {"model": {"type": "string"}, "text": {"type": "string"}, "s3_key": {"type": "string"}, "style": {"type": "string", "enum": ["paragraph", "bullets"]}}}),
+    ("v1/jobs/{job_id}", "GET", None),
+]
+
+_ERROR_BODY = json.dumps(
+    {"error": {"code": "$context.error.responseType", "message": "$context.error.messageString"},
+     "request_id": "$context.requestId"}
+)
+
+
+@dataclass(frozen=True)
+class FrontDoorProps:
+    api: ApiConfig
+    models_json: str
+    key: kms.IKey
+    access_logs: s3.IBucket
+    log_retention: logs.RetentionDays
+
+
+def _table(scope: Construct, id_: str, key: kms.IKey, partition: str, sort: str | None = None,
+           ttl: str | None = None) -> dynamodb.Table:
+    table = dynamodb.Table(
+        scope,
+        id_,
+        partition_key=dynamodb.Attribute(name=partition, type=dynamodb.AttributeType.STRING),
+        sort_key=dynamodb.Attribute(name=sort, type=dynamodb.AttributeType.STRING) if sort else None,
+        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+        encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+        encryption_key=key,
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+        time_to_live_attribute=ttl,
+        deletion_protection=True,
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+    acknowledge(
+        table,
+        "Point-in-time recovery (35 days of continuous backups) is on; an AWS Backup plan is an "
+        "account- or organization-level choice this app does not impose.",
+        "NIST.800.53.R5-DynamoDBInBackupPlan",
+        "HIPAA.Security-DynamoDBInBackupPlan",
+    )
+    return table
+
+
+class FrontDoorFunction(Construct):
+    """A Python arm64 function from the `lambdas/` asset with Powertools as its
+    public layer, a managed-policy role, a KMS-encrypted log group and X-Ray."""
+
+    def __init__(self, scope: Construct, id_: str, *, handler: str, description: str,
+                 timeout: Duration, reserved_concurrency: int, environment: dict[str, str],
+                 key: kms.IKey, log_retention: logs.RetentionDays, memory_mb: int = 512) -> None:
+        super().__init__(scope, id_)
+        stack = Stack.of(self)
+        self.role = ManagedPolicyRole(
+            self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=description
+        )
+        self.log_group = logs.LogGroup(
+            self, "Logs", retention=log_retention, encryption_key=key, removal_policy=RemovalPolicy.RETAIN
+        )
+        layer = lambda_.LayerVersion.from_layer_version_arn(
+            self,
+            "Powertools",
+            f"arn:{stack.partition}:lambda:{stack.region}:{POWERTOOLS_ACCOUNT}:layer:"
+            f"AWSLambdaPowertoolsPythonV3-{PYTHON_TAG}-arm64:{POWERTOOLS_LAYER_VERSION}",
+        )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.ARM_64,
+            # Plain asset directory: no Docker bundling; boto3 is in the runtime and
+            # Powertools (with pydantic) comes from the layer.
+            code=lambda_.Code.from_asset(
+                str(LAMBDAS_DIR), exclude=["**/__pycache__", "**/*.pyc", "studio_cleanup", "**/tests"]
+            ),
+            handler=handler,
+            description=description,
+            timeout=timeout,
+            memory_size=memory_mb,
+            reserved_concurrent_executions=reserved_concurrency,
+            role=self.role,
+            layers=[layer],
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=self.log_group,
+            environment_encryption=key,
+            environment={
+                "POWERTOOLS_SERVICE_NAME": id_.lower(),
+                "POWERTOOLS_METRICS_NAMESPACE": "FmPlatform",
+                "LOG_LEVEL": "INFO",
+                **environment,
+            },
+        )
+        self.log_group.grant_write(self.role)
+        # Environment variables are encrypted with this key.
+        self.role.add_to_policy(iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key.key_arn]))
+        acknowledge(
+            self.role.policy,
+            "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.",
+            "AwsSolutions-IAM5[Resource::*]",
+        )
+        acknowledge(
+            self.function,
+            "Pinned to Python 3.13, the newest runtime whose Powertools v3 public layer this "
+            "project pins and tests; move with the layer.",
+            "AwsSolutions-L1",
+            "Serverless-LambdaLatestVersion",
+        )
+        acknowledge(
+            self.function,
+            "Never invoked asynchronously (API Gateway calls it synchronously; the worker is fed by "
+            "an SQS event source whose queue has its own dead-letter queue), so a Lambda DLQ would "
+            "never receive anything.",
+            "NIST.800.53.R5-LambdaDLQ",
+            "HIPAA.Security-LambdaDLQ",
+            "Serverless-LambdaDLQ",
+        )
+        acknowledge(
+            self.function,
+            "Runs outside a VPC: it reaches only AWS APIs (SageMaker runtime, DynamoDB, SQS, S3) over "
+            "TLS with SigV4, and the deployment has no VPC unless network.mode enables one.",
+            "NIST.800.53.R5-LambdaInsideVPC",
+            "HIPAA.Security-LambdaInsideVPC",
+        )
+
+
+class SummarizeJobs(Construct):
+    """Async summarization: SQS (with DLQ) -> worker Lambda; a DynamoDB job table
+    with TTL and PITR; an encrypted bucket for inputs/results over 256 KB."""
+
+    def __init__(self, scope: Construct, id_: str, *, props: FrontDoorProps, environment: dict[str, str]) -> None:
+        super().__init__(scope, id_)
+        from stacks.constructs.secure_bucket import SecureBucket
+
+        self.table = _table(self, "Table", props.key, "job_id", ttl="expires_at")
+        self.bucket = SecureBucket(
+            self, "Bucket", key=props.key, access_logs=props.access_logs, log_prefix="jobs-bucket/",
+            expire_after_days=7,
+        ).bucket
+        self.dlq = sqs.Queue(
+            self, "DeadLetters", encryption=sqs.QueueEncryption.KMS, encryption_master_key=props.key,
+            enforce_ssl=True, retention_period=Duration.days(14),
+        )
+        acknowledge(
+            self.dlq,
+            "This is the dead-letter queue of the jobs queue; a DLQ of a DLQ would only move the problem.",
+            "AwsSolutions-SQS3",
+            "Serverless-SQSRedrivePolicy",
+        )
+        self.queue = sqs.Queue(
+            self, "Queue", encryption=sqs.QueueEncryption.KMS, encryption_master_key=props.key,
+            enforce_ssl=True,
+            # AWS guidance for Lambda event sources: >= 6 x the function timeout.
+            visibility_timeout=Duration.seconds(WORKER_TIMEOUT.to_seconds() * 6),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dlq, max_receive_count=3),
+        )
+        env = {
+            "JOBS_TABLE_NAME": self.table.table_name,
+            "JOBS_QUEUE_URL": self.queue.queue_url,
+            "JOBS_BUCKET_NAME": self.bucket.bucket_name,
+            **environment,
+        }
+        self.worker = FrontDoorFunction(
+            self, "Worker", handler="summarizer.worker.lambda_handler",
+            description="Runs queued summarization jobs", timeout=WORKER_TIMEOUT,
+            reserved_concurrency=max(2, props.api.reserved_concurrency // 4), environment=env,
+            key=props.key, log_retention=props.log_retention, memory_mb=1024,
+        )
+        esm = sources.SqsEventSource(self.queue, batch_size=1, report_batch_item_failures=True)
+        self.worker.function.add_event_source(esm)
+        acknowledge(
+            self.worker.function,
+            "SQS event source mappings take no on-failure destination; failed jobs go to the "
+            "queue's dead-letter queue after 3 receives.",
+            "Serverless-LambdaEventSourceMappingDestination",
+        )
+        self.key = props.key
+        self._grant_jobs(self.worker.role)
+        self.environment = env
+
+    def _grant_jobs(self, role: ManagedPolicyRole) -> None:
+        role.add_to_policy(iam.PolicyStatement(
+            sid="JobItems", actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+            resources=[self.table.table_arn],
+        ))
+        objects = self.bucket.arn_for_objects("*")
+        role.add_to_policy(iam.PolicyStatement(
+            sid="JobObjects", actions=["s3:GetObject", "s3:PutObject"], resources=[objects],
+        ))
+        role.add_to_policy(iam.PolicyStatement(
+            sid="JobData", actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+            resources=[self.key.key_arn],
+        ))
+        acknowledge(
+            role.policy,
+            "Job inputs and results are objects keyed by job id (jobs/<id>/...) or by the caller's "
+            "upload key, unknown at deploy time; access is limited to this one jobs bucket.",
+            finding_id(self, "AwsSolutions-IAM5", objects),
+        )
+
+    def grant_submit(self, role: ManagedPolicyRole) -> None:
+        """What the front door needs: create/read jobs, stage inputs, read results, enqueue."""
+        self._grant_jobs(role)
+        role.add_to_policy(iam.PolicyStatement(
+            sid="EnqueueJobs", actions=["sqs:SendMessage"], resources=[self.queue.queue_arn],
+        ))
+
+
+class FrontDoor(Construct):
+    """Regional REST API -> one Lambda; IAM auth (or Cognito) on every method,
+    request validation, stage throttling, WAF rate limiting, JSON access logs, X-Ray.
+
+    Attributes: api, function, feedback_table, jobs.
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, props: FrontDoorProps) -> None:
+        super().__init__(scope, id_)
+        api_cfg = props.api
+        self.feedback_table = _table(self, "FeedbackTable", props.key, "pk", sort="sk")
+        shared_env = {
+            "MODELS_JSON": props.models_json,
+            "SUMMARIZE_MAX_CONCURRENCY": str(api_cfg.summarize_max_concurrency),
+        }
+        self.jobs = SummarizeJobs(self, "Jobs", props=props, environment=shared_env)
+        env = {
+            **self.jobs.environment,
+            "FEEDBACK_TABLE_NAME": self.feedback_table.table_name,
+        }
+        if api_cfg.extra_templates:
+            env["EXTRA_TEMPLATES_JSON"] = json.dumps(api_cfg.extra_templates, separators=(",", ":"))
+        self.handler = FrontDoorFunction(
+            self, "Handler", handler="frontdoor.handler.lambda_handler",
+            description="API front door: templates, generation, images, feedback, summaries",
+            timeout=FRONT_DOOR_TIMEOUT, reserved_concurrency=api_cfg.reserved_concurrency,
+            environment=env, key=props.key, log_retention=props.log_retention,
+        )
+        self.function = self.handler.function
+        self.handler.role.add_to_policy(iam.PolicyStatement(
+            sid="StoreFeedback", actions=["dynamodb:PutItem"], resources=[self.feedback_table.table_arn],
+        ))
+        self.jobs.grant_submit(self.handler.role)
+        self.api = self._build_api(props)
+        self._build_waf(props)
+
+    def _build_api(self, props: FrontDoorProps) -> apigw.RestApi:
+        cfg = props.api
+        access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=props.log_retention, encryption_key=props.key,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        api = apigw.RestApi(
+            self,
+            "Api",
+            description="Foundation-model front door",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
+            deploy_options=apigw.StageOptions(
+                stage_name="api",
+                tracing_enabled=True,
+                metrics_enabled=True,
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,
+                throttling_rate_limit=cfg.throttle_rate_limit,
+                throttling_burst_limit=cfg.throttle_burst_limit,
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=True, http_method=True, ip=True, protocol=True, request_time=True,
+                    resource_path=True, response_length=True, status=True, user=True,
+                ),
+            ),
+        )
+        for response_type in (apigw.ResponseType.DEFAULT_4_XX, apigw.ResponseType.DEFAULT_5_XX):
+            api.add_gateway_response(
+                f"Json{response_type.response_type}",
+                type=response_type,
+                templates={"application/json": _ERROR_BODY},
+            )
+        api.add_gateway_response(
+            "BadRequestBody",
+            type=apigw.ResponseType.BAD_REQUEST_BODY,
+            templates={"application/json": json.dumps(
+                {"error": {"code": "validation_error", "message": "$context.error.validationErrorString"},
+                 "request_id": "$context.requestId"})},
+        )
+        body_validator = api.add_request_validator(
+            "BodyValidator", validate_request_body=True, validate_request_parameters=True
+        )
+        auth = self._method_auth(api, cfg)
+        integration = apigw.LambdaIntegration(self.function, proxy=True)
+        for path, method, schema in ROUTES:
+            resource = api.root.resource_for_path(path)
+            options: dict = dict(auth)
+            if schema is not None:
+                model = api.add_model(
+                    _model_id(path),
+                    content_type="application/json",
+                    schema=_schema(schema),
+                )
+                options.update(request_validator=body_validator, request_models={"application/json": model})
+            resource.add_method(method, integration, **options)
+        acknowledge(
+            api,
+            "API Gateway's account-level CloudWatch role uses the AWS managed policy "
+            "AmazonAPIGatewayPushToCloudWatchLogs, which is scoped to log delivery.",
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+        )
+        acknowledge(
+            api.deployment_stage,
+            "Responses are per-request model output and never cacheable; a cache cluster would "
+            "only cost money.",
+            "NIST.800.53.R5-APIGWCacheEnabledAndEncrypted",
+            "HIPAA.Security-APIGWCacheEnabledAndEncrypted",
+        )
+        acknowledge(
+            api.deployment_stage,
+            "Backend auth is IAM (SigV4) to a Lambda proxy integration; API Gateway client "
+            "certificates authenticate HTTP backends, which this API does not have.",
+            "NIST.800.53.R5-APIGWSSLEnabled",
+            "HIPAA.Security-APIGWSSLEnabled",
+        )
+        return api
+
+    def _method_auth(self, api: apigw.RestApi, cfg: ApiConfig) -> dict:
+        if cfg.auth == "iam":
+            acknowledge(
+                api,
+                "Every method requires IAM (SigV4) authorization (config api.auth: iam), which suits "
+                "service-to-service callers; api.auth: cognito switches to a user-pool authorizer.",
+                "AwsSolutions-COG4",
+            )
+            return {"authorization_type": apigw.AuthorizationType.IAM}
+        pool = cognito.UserPool(
+            self, "UserPool", self_sign_up_enabled=False, mfa=cognito.Mfa.REQUIRED,
+            mfa_second_factor=cognito.MfaSecondFactor(sms=False, otp=True),
+            password_policy=cognito.PasswordPolicy(min_length=12, require_symbols=True),
+            feature_plan=cognito.FeaturePlan.PLUS,
+            standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        authorizer = apigw.CognitoUserPoolsAuthorizer(self, "Authorizer", cognito_user_pools=[pool])
+        return {"authorization_type": apigw.AuthorizationType.COGNITO, "authorizer": authorizer}
+
+    def _build_waf(self, props: FrontDoorProps) -> None:
+        acl = wafv2.CfnWebACL(
+            self,
+            "WebAcl",
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=_visibility("front-door"),
+            rules=[
+                wafv2.CfnWebACL.RuleProperty(
+                    name="RatePerClientIp",
+                    priority=0,
+                    action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                            limit=props.api.waf_rate_limit_per_5min, aggregate_key_type="IP"
+                        )
+                    ),
+                    visibility_config=_visibility("rate-per-ip"),
+                ),
+                wafv2.CfnWebACL.RuleProperty(
+                    name="AWSManagedRulesCommonRuleSet",
+                    priority=1,
+                    override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                            vendor_name="AWS", name="AWSManagedRulesCommonRuleSet",
+                            # Prompts and documents are large bodies by design.
+                            excluded_rules=[wafv2.CfnWebACL.ExcludedRuleProperty(name="SizeRestrictions_BODY")],
+                        )
+                    ),
+                    visibility_config=_visibility("common-rules"),
+                ),
+            ],
+        )
+        wafv2.CfnWebACLAssociation(
+            self, "WebAclAssociation", resource_arn=self.api.deployment_stage.stage_arn, web_acl_arn=acl.attr_arn
+        )
+        waf_logs = logs.LogGroup(
+            self, "WafLogs",
+            # WAF delivers only to log groups whose names start with aws-waf-logs-.
+            log_group_name=f"aws-waf-logs-{Stack.of(self).stack_name}",
+            retention=props.log_retention, encryption_key=props.key, removal_policy=RemovalPolicy.RETAIN,
+        )
+        wafv2.CfnLoggingConfiguration(
+            self, "WafLogging", resource_arn=acl.attr_arn, log_destination_configs=[waf_logs.log_group_arn]
+        )
+
+
+def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+    return wafv2.CfnWebACL.VisibilityConfigProperty(
+        cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
+    )
+
+
+def _model_id(path: str) -> str:
+    return "".join(p.capitalize() for p in path.replace("{", "").replace("}", "").replace(".", "/").split("/")) + "Body"
+
+
+def _schema(schema: dict) -> apigw.JsonSchema:
+    types = {"string": apigw.JsonSchemaType.STRING, "object": apigw.JsonSchemaType.OBJECT}
+    return apigw.JsonSchema(
+        type=apigw.JsonSchemaType.OBJECT,
+        required=schema.get("required"),
+        properties={
+            name: apigw.JsonSchema(type=types[p["type"]], enum=p.get("enum"))
+            for name, p in schema.get("properties", {}).items()
+        },
+    )

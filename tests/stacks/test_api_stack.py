@@ -1,0 +1,94 @@
+"""Fine-grained assertions on the Api stack (front door + async jobs)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from tests.synth import CONFIGS, synth
+
+
+@pytest.fixture(scope="module")
+def api() -> Template:
+    s = synth(CONFIGS["default"])
+    return Template.from_json(s.template(s.deployment.api))
+
+
+def test_every_method_requires_iam_auth(api):
+    methods = api.find_resources("AWS::ApiGateway::Method")
+    assert len(methods) == 9
+    assert {m["Properties"]["AuthorizationType"] for m in methods.values()} == {"AWS_IAM"}
+
+
+def test_post_bodies_are_validated_against_models(api):
+    posts = [m["Properties"] for m in api.find_resources("AWS::ApiGateway::Method").values()
+             if m["Properties"]["HttpMethod"] == "POST"]
+    assert len(posts) == 5
+    assert all("RequestValidatorId" in p and "application/json" in p["RequestModels"] for p in posts)
+
+
+def test_stage_throttles_traces_and_logs_json(api):
+    api.has_resource_properties(
+        "AWS::ApiGateway::Stage",
+        {
+            "TracingEnabled": True,
+            "MethodSettings": [Match.object_like({"ThrottlingRateLimit": 50, "ThrottlingBurstLimit": 100})],
+            "AccessLogSetting": Match.object_like({"Format": Match.string_like_regexp('"requestId"')}),
+        },
+    )
+
+
+def test_waf_rate_rule_guards_the_stage(api):
+    api.has_resource_properties(
+        "AWS::WAFv2::WebACL",
+        {"Scope": "REGIONAL", "Rules": Match.array_with([Match.object_like(
+            {"Name": "RatePerClientIp", "Statement": {"RateBasedStatement": {"Limit": 1000, "AggregateKeyType": "IP"}}}
+        )])},
+    )
+    api.resource_count_is("AWS::WAFv2::WebACLAssociation", 1)
+
+
+def test_functions_are_arm64_traced_with_powertools_layer_and_short_timeout(api):
+    functions = {f["Properties"]["Handler"]: f["Properties"] for f in api.find_resources("AWS::Lambda::Function").values()}
+    front, worker = functions["frontdoor.handler.lambda_handler"], functions["summarizer.worker.lambda_handler"]
+    for props in (front, worker):
+        assert props["Architectures"] == ["arm64"] and props["TracingConfig"] == {"Mode": "Active"}
+        assert "ReservedConcurrentExecutions" in props
+        assert "AWSLambdaPowertoolsPythonV3-python313-arm64" in json.dumps(props["Layers"])
+    assert front["Timeout"] < 29 and worker["Timeout"] == 900
+
+
+def test_lambda_may_invoke_only_this_deployments_endpoint(api):
+    invoke = []
+    for policy in api.find_resources("AWS::IAM::ManagedPolicy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if "sagemaker:InvokeEndpoint" in actions:
+                invoke.append(statement["Resource"])
+    assert len(invoke) == 2  # front door and worker
+    for resource in invoke:
+        assert resource != "*" and "Fn::GetStackOutput" in json.dumps(resource) or "ImportValue" in json.dumps(resource)
+
+
+def test_models_json_names_models_not_endpoints_to_clients(api):
+    [front] = [f for f in api.find_resources("AWS::Lambda::Function").values()
+               if f["Properties"]["Handler"].startswith("frontdoor")]
+    env = front["Properties"]["Environment"]["Variables"]
+    rendered = json.dumps(env["MODELS_JSON"])
+    assert '\\"name\\":\\"falcon-7b-instruct\\"' in rendered and '\\"max_input_length\\":1024' in rendered
+
+
+def test_job_table_has_ttl_and_pitr_and_queue_has_dlq(api):
+    api.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {"TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True},
+         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+         "SSESpecification": Match.object_like({"SSEEnabled": True, "SSEType": "KMS"})},
+    )
+    api.has_resource_properties(
+        "AWS::SQS::Queue",
+        {"RedrivePolicy": Match.object_like({"maxReceiveCount": 3}), "KmsMasterKeyId": Match.any_value(),
+         "VisibilityTimeout": 5400},
+    )
