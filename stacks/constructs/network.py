@@ -133,6 +133,7 @@ class Network(Construct):
                     "The public subnets hold only the NAT gateways (network.nat_gateways > 0), which "
                     "need a default route to the internet gateway; workloads run in the private subnets.",
                     "NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW",
+                    "HIPAA.Security-VPCNoUnrestrictedRouteToIGW",
                 )
         return vpc
 

@@ -334,13 +334,19 @@ class StudioDomain(Construct):
                 ),
             ],
         )
-        for value, what in ((apps, "apps"), (spaces, "spaces"), (profiles, "user profiles")):
+        for value, what in ((apps, "apps"), (spaces, "spaces")):
             acknowledge(
                 policy,
                 f"Studio creates {what} with user-chosen names at run time; the grant is limited to "
                 "this domain's ARN prefix (its generated domain id).",
                 finding_id(self, "AwsSolutions-IAM5", value),
             )
+        acknowledge(
+            policy,
+            "Studio describes the signed-in user's profile; with IAM auth, admins may add profiles "
+            "outside this stack, so the read-only grant is this domain's profile ARN prefix.",
+            finding_id(self, "AwsSolutions-IAM5", profiles),
+        )
         self.domain_policy = policy
 
 
