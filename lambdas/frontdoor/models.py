@@ -16,8 +16,14 @@ ModelName = Annotated[str, StringConstraints(min_length=1, max_length=64, patter
 StopSequence = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
-class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class _Model(BaseModel):
+    # Build validators on first use, not at import: a cold start serves one route,
+    # so it should not pay for the schemas of all the others.
+    model_config = ConfigDict(defer_build=True)
+
+
+class _Request(_Model):
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
 
 class TextParameters(_Request):
@@ -44,13 +50,13 @@ class GenerateRequest(_Request):
     parameters: TextParameters = Field(default_factory=TextParameters)
 
 
-class Usage(BaseModel):
+class Usage(_Model):
     input_tokens_estimate: int
     max_new_tokens: int
     generated_tokens: Optional[int] = None
 
 
-class GenerateResponse(BaseModel):
+class GenerateResponse(_Model):
     output: str
     model: str
     finish_reason: Optional[str] = None
@@ -81,7 +87,7 @@ class ImageRequest(_Request):
     count: Annotated[int, Field(ge=1, le=4)] = 1
 
 
-class ImageResponse(BaseModel):
+class ImageResponse(_Model):
     images: list[str] = Field(description="Base64-encoded JPEGs")
     format: Literal["jpeg"] = "jpeg"
     model: str
@@ -109,13 +115,13 @@ class FeedbackRequest(_Request):
         return self
 
 
-class FeedbackResponse(BaseModel):
+class FeedbackResponse(_Model):
     feedback_id: str
     request_id: str
     created_at: str
 
 
-class ModelInfo(BaseModel):
+class ModelInfo(_Model):
     name: str
     model_id: str
     family: str
@@ -127,11 +133,11 @@ class ModelInfo(BaseModel):
     default: bool
 
 
-class ModelsResponse(BaseModel):
+class ModelsResponse(_Model):
     models: list[ModelInfo]
 
 
-class VariableInfo(BaseModel):
+class VariableInfo(_Model):
     name: str
     description: str
     default: Optional[str] = None
@@ -139,7 +145,7 @@ class VariableInfo(BaseModel):
     max_chars: int
 
 
-class TemplateInfo(BaseModel):
+class TemplateInfo(_Model):
     name: str
     description: str
     style: str
@@ -151,11 +157,11 @@ class TemplateInfo(BaseModel):
     source: str
 
 
-class TemplatesResponse(BaseModel):
+class TemplatesResponse(_Model):
     templates: list[TemplateInfo]
 
 
-class ErrorResponse(BaseModel):
+class ErrorResponse(_Model):
     error: str = Field(description="Stable error code")
     message: str
     request_id: str
