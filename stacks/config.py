@@ -142,7 +142,7 @@ class NetworkConfig(_Strict):
         description="import only: private subnets (no route to an internet gateway)",
     )
     nat_gateways: int = Field(0, ge=0, le=2, description="create only; 0 keeps subnets isolated")
-    cidr: str = Field("10.40.0.0/16", description="create: the new VPC's range; import: the VPC's range")
+    cidr: str = Field("10.40.0.0/16", description="create only: the new VPC's range")
     availability_zones: list[str] = Field(
         default_factory=list,
         description="create only: two AZ names; default: the region's first two for the account",

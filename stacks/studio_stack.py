@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from aws_cdk import Aws, RemovalPolicy
-from aws_cdk import Stack
-from aws_cdk import aws_iam as iam
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from stacks.config import AppConfig
 from stacks.constructs.jumpstart_endpoint import JumpStartEndpoint
-from stacks.constructs.network import Network
+from stacks.constructs.network import Network, allow_log_group_encryption
 from stacks.constructs.secure_bucket import AccessLogBucket, SecureBucket
 from stacks.constructs.studio_domain import StudioDomain
 
@@ -38,19 +36,8 @@ class StudioStack(Stack):
             # Home directories on the retained EFS volume stay readable only with it.
             removal_policy=RemovalPolicy.RETAIN,
         )
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchLogsOfThisAccount",
-                principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.amazonaws.com")],
-                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                resources=["*"],
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:*"
-                    }
-                },
-            )
-        )
+        # The cleanup function's log group is encrypted with it too.
+        allow_log_group_encryption(self.key)
         access_logs = AccessLogBucket(self, "AccessLogs").bucket
         self.bucket = SecureBucket(
             self, "Bucket", key=self.key, access_logs=access_logs, log_prefix="studio-bucket/"

@@ -78,7 +78,13 @@ def _delete_space(client: Any, domain_id: str, space: dict) -> None:
             raise
 
 
-def _wait(what: str, remaining: Callable[[], list], deadline: float, clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
+def _wait(
+    what: str,
+    remaining: Callable[[], list],
+    deadline: float,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> None:
     while True:
         left = remaining()
         if not left:
@@ -110,13 +116,13 @@ def delete_apps_and_spaces(
         raise
     for app in apps:
         _delete_app(client, domain_id, app)
-    _wait(
-        "apps",
-        lambda: [f"{a.get('SpaceName') or a.get('UserProfileName')}/{a['AppType']}/{a['AppName']}" for a in list_live_apps(client, domain_id)],
-        deadline,
-        clock,
-        sleep,
-    )
+    def live_apps() -> list[str]:
+        return [
+            f"{a.get('SpaceName') or a.get('UserProfileName')}/{a['AppType']}/{a['AppName']}"
+            for a in list_live_apps(client, domain_id)
+        ]
+
+    _wait("apps", live_apps, deadline, clock, sleep)
     spaces = list_spaces(client, domain_id)
     for space in spaces:
         _delete_space(client, domain_id, space)
@@ -143,7 +149,15 @@ def send_response(event: dict, status: str, reason: str, physical_id: str) -> No
         response.read()
 
 
-def handle(event: dict, remaining_seconds: float, client: Any, respond: Callable[..., None] = send_response, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
+def handle(
+    event: dict,
+    remaining_seconds: float,
+    client: Any,
+    respond: Callable[..., None] = send_response,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Answer one custom-resource event; always reports to CloudFormation."""
     domain_id = event["ResourceProperties"]["DomainId"]
     physical_id = event.get("PhysicalResourceId") or f"studio-cleanup-{domain_id}"
     try:

@@ -47,6 +47,20 @@ def log_retention(days: int) -> logs.RetentionDays:
     return RETENTION[days]
 
 
+def allow_log_group_encryption(key: kms.Key) -> None:
+    """Let CloudWatch Logs use `key` for this account's log groups in this region only."""
+    logs_arns = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:*"
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowCloudWatchLogsOfThisAccount",
+            principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.amazonaws.com")],
+            actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            resources=["*"],
+            conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": logs_arns}},
+        )
+    )
+
+
 class Network(Construct):
     """A new two-AZ VPC (private subnets, flow logs, VPC endpoints) or an
     existing VPC imported by id, plus the security group model containers use.
@@ -145,19 +159,7 @@ class Network(Construct):
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchLogsOfThisAccount",
-                principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.amazonaws.com")],
-                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                resources=["*"],
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:*"
-                    }
-                },
-            )
-        )
+        allow_log_group_encryption(key)
         group = logs.LogGroup(
             self,
             "FlowLogGroup",
