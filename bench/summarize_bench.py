@@ -4,12 +4,12 @@ Run by hand (no network, no AWS):
 
     . .venv/bin/activate
     python -m venv /tmp/bench-venv && /tmp/bench-venv/bin/pip install -r bench/requirements.txt
-    /tmp/bench-venv/bin/python bench/summarize_bench.py            # full run
-    /tmp/bench-venv/bin/python bench/summarize_bench.py --quick    # smaller document
+    /tmp/bench-venv/bin/python bench/summarize_bench.py                 # ~7 min, 100 pages
+    /tmp/bench-venv/bin/python bench/summarize_bench.py --pages 10 --skip-sequential
 
-Part 1 needs only the splitters; parts 2 and 3 start the project's SageMaker
-runtime emulator (local/sagemaker_emulator.py) on loopback with a fixed
-latency model and drive it with boto3, exactly as the Lambda does.
+Part 1 needs only the splitters; parts 2 and 3 start a loopback
+SageMaker-runtime endpoint (below) with TGI validation and a fixed latency
+model, and every approach drives it with boto3, exactly as the Lambda does.
 """
 
 from __future__ import annotations
@@ -70,8 +70,9 @@ def make_document(pages: int = 100, seed: int = 7, words_per_page: int = 500) ->
 
 # ---------------------------------------------------------------------------
 # A loopback SageMaker-runtime endpoint with TGI semantics and a fixed latency
-# model. The project's emulator (local/sagemaker_emulator.py) is preferred when
-# it is importable; this stand-in keeps the bench runnable without it.
+# model. It writes a fixed 64 tokens per call, so a full run takes minutes; the
+# project's emulator (local/sagemaker_emulator.py, used by the tests) writes up
+# to max_new_tokens for summaries, which would make each call ~4 s.
 
 import json
 import math
