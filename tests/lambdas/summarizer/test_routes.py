@@ -19,10 +19,9 @@ from summarizer_fakes import FakeTGI
 def app():
     from frontdoor.api import app
 
-    # The one line the front door's api module will carry; mount it once per process.
-    if not getattr(app, "_summarizer_mounted", False):
+    # The front door's api module mounts the router; mount it here only if it does not yet.
+    if routes.router.api_resolver is not app:
         app.include_router(routes.router)
-        app._summarizer_mounted = True
     return app
 
 
