@@ -1,0 +1,132 @@
+"""Render the review report (tools.report.review.build) as Markdown."""
+
+from __future__ import annotations
+
+import json
+
+from tools.report.review import _money
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _code(text: object) -> str:
+    return f"`{text}`" if text else ""
+
+
+def _count(c: dict) -> str:
+    return str(c["min"]) if c["min"] == c["max"] else f"{c['min']}..{c['max']}"
+
+
+def cost_table(report: dict) -> list[str]:
+    """The per-endpoint cost table (also pasted into docs/review.md)."""
+    p = report["pricing"]
+    lines = [
+        "| endpoint | model | instance | count | $/hour (min) | $/month (min) | $/hour (max) | $/month (max) |",
+        "|---|---|---|---|---:|---:|---:|---:|",
+    ]
+    for e in report["endpoints"]:
+        model = f"{e['model_id']}@{e['model_version']}" if e["model_id"] else "?"
+        if "cost" in e:
+            lo, hi = e["cost"]["min"], e["cost"]["max"]
+            money = [_money(lo["usd_per_hour"]), _money(lo["usd_per_month"], 0), _money(hi["usd_per_hour"]), _money(hi["usd_per_month"], 0)]
+        else:
+            money = ["no price"] * 4
+        lines.append(f"| {e['name']} | {_code(model)} | {e['instance_type']} | {_count(e['count'])} | " + " | ".join(money) + " |")
+    t = report["endpoint_totals"]
+    lines.append(
+        f"| **total** | | | | **{_money(t['min']['usd_per_hour'])}** | **{_money(t['min']['usd_per_month'], 0)}** "
+        f"| **{_money(t['max']['usd_per_hour'])}** | **{_money(t['max']['usd_per_month'], 0)}** |"
+    )
+    note = (
+        f"On-demand list prices pinned {p['pinned']} ({p['source']}); {p['hours_per_month']} hours a month; "
+        "GPU instances only (Lambda, API Gateway, storage and data transfer are usage-priced and not included)."
+    )
+    if p["region_differs"]:
+        note += (
+            f" **The deployment region {p['deployment_region']} is not the price region {p['price_region']}:**"
+            " these are that region's prices, not this one's."
+        )
+    return lines + ["", note]
+
+
+def render(report: dict, picture: str | None = "architecture.png") -> str:
+    d = report["deployment"]
+    out = [
+        f"# Review report: {d['project']} in {d['region']}",
+        "",
+        f"Config `{d['config']}`, generated from the cloud assembly `{d['assembly']}` by `python -m tools.report`. "
+        "Every fact below is read from the synthesized templates; prices come from the pinned catalog.",
+        "",
+    ]
+    if report["warnings"]:
+        out += ["## Warnings", ""] + [f"- {w}" for w in report["warnings"]] + [""]
+    if picture:
+        out += ["## Architecture", "", f"![architecture]({picture})", ""]
+
+    out += ["## Endpoints and cost", ""] + cost_table(report) + ["", "GPU-memory fit:", ""]
+    out += ["| endpoint | GPUs | weights | GPU memory | needed (rule) | headroom | fits |", "|---|---|---:|---:|---:|---:|---|"]
+    for e in report["endpoints"]:
+        g = e.get("gpu")
+        if not g or "weights_gib" not in g:
+            out.append(f"| {e['name']} | ? | ? | ? | ? | ? | ? |")
+            continue
+        out.append(
+            f"| {e['name']} | {g['gpus']} x {g['gpu']} | {g['weights_gib']:.1f} GiB | {g['total_gib']:g} GiB "
+            f"| {g['needed_gib']:.1f} GiB | {g['headroom_gib']:.1f} GiB ({1 - g['weights_share']:.0%}) | {'yes' if g['fits'] else '**NO**'} |"
+        )
+    if report["endpoints"] and "rule" in (report["endpoints"][0].get("gpu") or {}):
+        out += ["", f"Rule: {report['endpoints'][0]['gpu']['rule']}; headroom is what remains for the KV cache and runtime."]
+    out.append("")
+
+    surfaces = report["public_surfaces"]
+    out += ["## Public surfaces", "", f"{len(surfaces)} found (only the API should be one).", ""]
+    for s in surfaces:
+        out.append(f"- **{s['kind']}** `{s['path']}` ({s['stack']}): auth {', '.join(s['auth']) or 'NONE'}"
+                   + (f"; endpoint {'/'.join(s['endpoint_types'])}" if s.get("endpoint_types") else "")
+                   + ("; WAF attached" if s.get("waf") else ("; no WAF" if "waf" in s else "")))
+        if s.get("methods"):
+            out += ["", "  | method | path | authorization |", "  |---|---|---|"]
+            for m in s["methods"]:
+                out.append(f"  | {m.get('method', '')} | {_cell(m.get('path', m.get('route', '')))} | {m['authorization']} |")
+            out.append("")
+    out.append("")
+
+    out += ["## IAM roles", "", f"{len(report['iam_roles'])} roles. Every statement each role is granted:", ""]
+    for r in report["iam_roles"]:
+        out += [f"### {r['path'].removesuffix('/Resource')}", ""]
+        if r["description"]:
+            out.append(f"{r['description']}  ")
+        out.append(f"Trusted: {', '.join(r['trusted']) or '-'}  ")
+        if r["aws_managed_policies"]:
+            out.append(f"AWS managed policies: {', '.join(_code(p) for p in r['aws_managed_policies'])}  ")
+        out += ["", "| effect | actions | resources | condition |", "|---|---|---|---|"]
+        for st in r["statements"]:
+            cond = _code(json.dumps(st["condition"], sort_keys=True)) if st.get("condition") else ""
+            actions = "<br>".join(_code(a) for a in st.get("actions") or st.get("not_actions", []))
+            resources = "<br>".join(_code(_cell(x)) for x in st.get("resources") or st.get("not_resources", []))
+            out.append(f"| {st['effect']} | {actions} | {resources} | {_cell(cond)} |")
+        if not r["statements"]:
+            out.append("| | (no inline or customer-managed statements) | | |")
+        out.append("")
+
+    out += ["## Stacks", ""]
+    for s in report["stacks"]:
+        out += [f"### {s['name']} ({s['id']}): {s['resource_count']} resources", "", "| type | count |", "|---|---:|"]
+        out += [f"| {t} | {n} |" for t, n in s["resources_by_type"].items()] + [""]
+
+    acks = report["nag_acknowledgments"]
+    out += ["## cdk-nag acknowledgments", "", f"{len(acks)} acknowledged findings, each on the narrowest construct:", "",
+            "| construct | rule | reason |", "|---|---|---|"]
+    out += [f"| `{a['path']}` | `{_cell(a['rule'])}` | {_cell(a['reason'])} |" for a in acks]
+    out.append("")
+    skips = report["scanner_skips"]
+    out += ["## Scanner skips", ""]
+    if skips:
+        out += ["| resource | check | reason |", "|---|---|---|"]
+        out += [f"| `{s['path']}` | {s['check']} | {_cell(s['reason'])} |" for s in skips]
+    else:
+        out.append("None recorded in resource metadata.")
+    out.append("")
+    return "\n".join(out)
