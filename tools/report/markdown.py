@@ -46,7 +46,7 @@ def cost_table(report: dict) -> list[str]:
     if p["region_differs"]:
         note += (
             f" **The deployment region {p['deployment_region']} is not the price region {p['price_region']}:**"
-            " these are that region's prices, not this one's."
+            f" these are {p['price_region']} list prices; {p['deployment_region']} prices differ."
         )
     return lines + ["", note]
 
