@@ -110,7 +110,9 @@ def _number(value) -> str:
         text = format(value.normalize(), "f")
     else:
         text = repr(value)
-    return text.removesuffix(".0") if "." in text and isinstance(value, float) and value.is_integer() else text
+    return (
+        text.removesuffix(".0") if "." in text and isinstance(value, float) and value.is_integer() else text
+    )
 
 
 def render_catalog(header: str, data: dict) -> str:
@@ -159,7 +161,9 @@ def update_catalog(
         if Decimal(str(row["usd_per_hour"])) != new:
             changes[name] = (row["usd_per_hour"], new)
         row["usd_per_hour"] = new
-    data["source"] = SOURCE.format(service=SERVICE_CODE, family=PRODUCT_FAMILY, component=HOSTING, region=region)
+    data["source"] = SOURCE.format(
+        service=SERVICE_CODE, family=PRODUCT_FAMILY, component=HOSTING, region=region
+    )
     data["pinned"] = pinned
     data["price_region"] = region
     return render_catalog(_header(text), data), changes, missing
@@ -177,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     text = args.catalog.read_text()
     region = args.region or yaml.safe_load(text)["price_region"]
     prices = parse_prices(fetch_pages(region), region)
-    new_text, changes, missing = update_catalog(text, prices, region, dt.datetime.now(dt.timezone.utc).date().isoformat())
+    new_text, changes, missing = update_catalog(
+        text, prices, region, dt.datetime.now(dt.timezone.utc).date().isoformat()
+    )
     for name, (old, new) in sorted(changes.items()):
         print(f"{name}: {old} -> {new}")
     if missing:

@@ -69,7 +69,10 @@ def test_the_api_is_the_only_public_surface_and_requires_sigv4(report):
 def test_every_role_is_listed_with_its_grants(default, report):
     templates = default.templates()
     expected = {
-        (stack, lid) for stack, t in templates.items() for lid, r in t["Resources"].items() if r["Type"] == "AWS::IAM::Role"
+        (stack, lid)
+        for stack, t in templates.items()
+        for lid, r in t["Resources"].items()
+        if r["Type"] == "AWS::IAM::Role"
     }
     assert {(r["stack"], r["logical_id"]) for r in report["iam_roles"]} == expected
     handler = next(r for r in report["iam_roles"] if r["path"].startswith("Api/FrontDoor/Handler/Role"))
@@ -80,10 +83,12 @@ def test_every_role_is_listed_with_its_grants(default, report):
 
 
 def test_every_acknowledgment_is_listed_with_its_reason(default, report, markdown):
-    from_constructs = {(path, rule, reason) for path, rule, reason in acknowledgments(default.deployment.stacks)}
+    from_constructs = {
+        (path, rule, reason) for path, rule, reason in acknowledgments(default.deployment.stacks)
+    }
     listed = {(a["path"], a["rule"], a["reason"]) for a in report["nag_acknowledgments"]}
     assert listed == from_constructs and len(listed) > 10
-    for _, rule, reason in list(listed)[:5]:
+    for _, _rule, reason in list(listed)[:5]:
         assert reason.replace("|", "\\|") in markdown
 
 
@@ -91,15 +96,17 @@ def test_resources_by_type_per_stack(default, report):
     rows = {s["id"]: s for s in report["stacks"]}
     assert set(rows) == set(default.templates())
     assert rows["Endpoints"]["resources_by_type"]["AWS::SageMaker::Endpoint"] == 1
-    assert rows["Api"]["resources_by_type"]["AWS::ApiGateway::Method"] == len(report["public_surfaces"][0]["methods"])
+    assert rows["Api"]["resources_by_type"]["AWS::ApiGateway::Method"] == len(
+        report["public_surfaces"][0]["methods"]
+    )
 
 
 def test_intrinsics_render_readably(default):
     asm = Assembly(default.outdir)
     assert asm.render("Api", {"Fn::GetAtt": ["X", "Arn"]}) == "X.Arn"
-    assert asm.render("Api", {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::", {"Ref": "B"}, "/*"]]}) == (
-        "arn:${AWS::Partition}:s3:::${B}/*"
-    )
+    assert asm.render(
+        "Api", {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::", {"Ref": "B"}, "/*"]]}
+    ) == ("arn:${AWS::Partition}:s3:::${B}/*")
     assert asm.render("Api", {"Fn::Sub": ["${A}-x", {"A": {"Ref": "Y"}}]}) == "${Y}-x"
 
 

@@ -215,7 +215,7 @@ class Assembly:
             return "[" + ", ".join(self._render(stack, n, False) for n in node) + "]"
         if not isinstance(node, dict) or len(node) != 1:
             return json.dumps(node, sort_keys=True)
-        (fn, arg), = node.items()
+        ((fn, arg),) = node.items()
         if fn == "Ref":
             return f"${{{arg}}}" if inline or str(arg).startswith("AWS::") else str(arg)
         if fn == "Fn::GetAtt":

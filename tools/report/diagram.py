@@ -107,7 +107,11 @@ def _role_statements(asm: Assembly, role_ref: ResourceRef | None) -> list[tuple[
     role = asm.get(role_ref)
     if role is None:
         return []
-    found = [(role_ref.stack, st) for p in role.properties.get("Policies", []) for st in _list(p["PolicyDocument"].get("Statement"))]
+    found = [
+        (role_ref.stack, st)
+        for p in role.properties.get("Policies", [])
+        for st in _list(p["PolicyDocument"].get("Statement"))
+    ]
     policies = {asm.ref_of(role_ref.stack, arn) for arn in role.properties.get("ManagedPolicyArns", [])}
     for kind in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy"):
         for policy in asm.resources(kind):
@@ -135,12 +139,33 @@ def derive(asm: Assembly, endpoint_labels: dict[str, tuple[str, list[str]]] | No
         if t == "AWS::Lambda::Function":
             mem = p.get("MemorySize", 128)
             arch = "/".join(p.get("Architectures", ["x86_64"]))
-            return g.add(Node(str(res.ref), "function", f"Lambda {_name(res)}", [f"{p.get('Runtime', 'container')}, {arch}, {mem} MB"]))
+            return g.add(
+                Node(
+                    str(res.ref),
+                    "function",
+                    f"Lambda {_name(res)}",
+                    [f"{p.get('Runtime', 'container')}, {arch}, {mem} MB"],
+                )
+            )
         if t == "AWS::SQS::Queue":
-            return g.add(Node(str(res.ref), "queue", f"SQS {_name(res)}", ["FIFO" if p.get("FifoQueue") else "standard queue"]))
+            return g.add(
+                Node(
+                    str(res.ref),
+                    "queue",
+                    f"SQS {_name(res)}",
+                    ["FIFO" if p.get("FifoQueue") else "standard queue"],
+                )
+            )
         if t == "AWS::DynamoDB::Table":
             ttl = " + TTL" if (p.get("TimeToLiveSpecification") or {}).get("Enabled") else ""
-            return g.add(Node(str(res.ref), "table", f"DynamoDB {_name(res)}", [f"{p.get('BillingMode', 'PROVISIONED').lower().replace('_', ' ')}{ttl}"]))
+            return g.add(
+                Node(
+                    str(res.ref),
+                    "table",
+                    f"DynamoDB {_name(res)}",
+                    [f"{p.get('BillingMode', 'PROVISIONED').lower().replace('_', ' ')}{ttl}"],
+                )
+            )
         if t == "AWS::S3::Bucket":
             return g.add(Node(str(res.ref), "bucket", f"S3 {_name(res)}", ["encrypted bucket"]))
         if t == "AWS::SageMaker::Endpoint":
@@ -160,11 +185,14 @@ def derive(asm: Assembly, endpoint_labels: dict[str, tuple[str, list[str]]] | No
         for v in variants:
             count = v.get("InitialInstanceCount", 1)
             low, high = scaling.get(ep.ref, (count, count))
-            lines.append(f"{v.get('InstanceType', 'serverless')} x {low if low == high else f'{low}..{high}'}")
+            lines.append(
+                f"{v.get('InstanceType', 'serverless')} x {low if low == high else f'{low}..{high}'}"
+            )
             model = asm.get(asm.ref_of(config.ref.stack, v.get("ModelName")))
             if model and model.properties.get("VpcConfig"):
                 endpoint_subnets[str(ep.ref)] = {
-                    _subnet_key(asm, model.ref.stack, s) for s in model.properties["VpcConfig"].get("Subnets", [])
+                    _subnet_key(asm, model.ref.stack, s)
+                    for s in model.properties["VpcConfig"].get("Subnets", [])
                 }
         title, extra = endpoint_labels.get(ep.path, (f"Endpoint {_name(ep, ('Resource', 'Endpoint'))}", []))
         g.add(Node(str(ep.ref), "endpoint", title, extra + lines))
@@ -177,13 +205,23 @@ def derive(asm: Assembly, endpoint_labels: dict[str, tuple[str, list[str]]] | No
     functions: list[Resource] = []
     for api in asm.resources("AWS::ApiGateway::RestApi"):
         methods = [
-            m for m in asm.resources("AWS::ApiGateway::Method")
+            m
+            for m in asm.resources("AWS::ApiGateway::Method")
             if asm.ref_of(m.ref.stack, m.properties.get("RestApiId")) == api.ref
         ]
         auth = sorted({m.properties.get("AuthorizationType", "NONE") for m in methods})
         types = "/".join((api.properties.get("EndpointConfiguration") or {}).get("Types") or ["EDGE"])
-        api_key = g.add(Node(str(api.ref), "api", "API Gateway (REST)", [f"{types}, {len(methods)} methods", f"auth {', '.join(auth)}"]))
-        clients = g.add(Node("clients", "clients", "Clients", ["SigV4-signed HTTPS" if auth == ["AWS_IAM"] else "HTTPS"]))
+        api_key = g.add(
+            Node(
+                str(api.ref),
+                "api",
+                "API Gateway (REST)",
+                [f"{types}, {len(methods)} methods", f"auth {', '.join(auth)}"],
+            )
+        )
+        clients = g.add(
+            Node("clients", "clients", "Clients", ["SigV4-signed HTTPS" if auth == ["AWS_IAM"] else "HTTPS"])
+        )
         entry = api_key
         for assoc in asm.resources("AWS::WAFv2::WebACLAssociation"):
             if api.ref in asm.refs(assoc.ref.stack, assoc.properties.get("ResourceArn")):
@@ -232,12 +270,21 @@ def derive(asm: Assembly, endpoint_labels: dict[str, tuple[str, list[str]]] | No
     for domain in asm.resources("AWS::SageMaker::Domain"):
         p = domain.properties
         profiles = [
-            u for u in asm.resources("AWS::SageMaker::UserProfile")
+            u
+            for u in asm.resources("AWS::SageMaker::UserProfile")
             if domain.ref in asm.refs(u.ref.stack, u.properties.get("DomainId"))
         ]
-        key = g.add(Node(str(domain.ref), "studio", "SageMaker Studio",
-                         [f"{p.get('AppNetworkAccessType', 'PublicInternetOnly')}, auth {p.get('AuthMode', '?')}",
-                          f"{len(profiles)} user profile{'s' if len(profiles) != 1 else ''}"]))
+        key = g.add(
+            Node(
+                str(domain.ref),
+                "studio",
+                "SageMaker Studio",
+                [
+                    f"{p.get('AppNetworkAccessType', 'PublicInternetOnly')}, auth {p.get('AuthMode', '?')}",
+                    f"{len(profiles)} user profile{'s' if len(profiles) != 1 else ''}",
+                ],
+            )
+        )
         role = asm.ref_of(domain.ref.stack, (p.get("DefaultUserSettings") or {}).get("ExecutionRole"))
         for stack, st in _role_statements(asm, role):
             if any(str(a).startswith("sagemaker:InvokeEndpoint") for a in _list(st.get("Action"))):
@@ -262,7 +309,9 @@ def _waf_lines(acl: Resource) -> list[str]:
         rate = (rule.get("Statement") or {}).get("RateBasedStatement")
         if rate:
             window = rate.get("EvaluationWindowSec", 300)
-            lines.append(f"rate limit {rate.get('Limit')}/{window // 60} min per {rate.get('AggregateKeyType', 'IP')}")
+            lines.append(
+                f"rate limit {rate.get('Limit')}/{window // 60} min per {rate.get('AggregateKeyType', 'IP')}"
+            )
         else:
             lines.append(rule.get("Name", "rule"))
     return lines or ["no rules"]
@@ -295,7 +344,11 @@ def _vpc(asm: Assembly, g: Graph, key: str) -> Vpc:
     else:
         stack, logical_id = key.split(":", 1)
         res = asm.resource(ResourceRef(stack, logical_id))
-        subnets = [s for s in asm.resources("AWS::EC2::Subnet") if res.ref in asm.refs(s.ref.stack, s.properties.get("VpcId"))]
+        subnets = [
+            s
+            for s in asm.resources("AWS::EC2::Subnet")
+            if res.ref in asm.refs(s.ref.stack, s.properties.get("VpcId"))
+        ]
         public = sum(1 for s in subnets if s.properties.get("MapPublicIpOnLaunch"))
         services = sorted(
             _service(asm.render(e.ref.stack, e.properties.get("ServiceName", "")))
@@ -303,7 +356,10 @@ def _vpc(asm: Assembly, g: Graph, key: str) -> Vpc:
             if res.ref in asm.refs(e.ref.stack, e.properties.get("VpcId"))
         )
         nats = sum(1 for _ in asm.resources("AWS::EC2::NatGateway"))
-        lines = [f"{len(subnets) - public} private + {public} public subnets" + (f", {nats} NAT" if nats else ", no NAT")]
+        lines = [
+            f"{len(subnets) - public} private + {public} public subnets"
+            + (f", {nats} NAT" if nats else ", no NAT")
+        ]
         if services:
             lines.append("VPC endpoints: " + ", ".join(services))
         vpc = Vpc(key, f"VPC {res.properties.get('CidrBlock', '')}".strip(), lines)
@@ -345,11 +401,19 @@ def layout(g: Graph) -> dict[str, tuple[float, float]]:
     for key, kind in kinds.items():
         if kind in ("clients", "waf", "api"):
             pos[key] = ({"clients": 0, "waf": 1, "api": 2}[kind], 0)
-    front = [k for k, kind in kinds.items() if kind == "function" and any(kinds.get(s) == "api" for s in in_edges.get(k, []))]
+    front = [
+        k
+        for k, kind in kinds.items()
+        if kind == "function" and any(kinds.get(s) == "api" for s in in_edges.get(k, []))
+    ]
     for i, key in enumerate(front):
         pos[key] = (3, i)
     last = max(len(front) - 1, 0)
-    queues = [k for k, kind in kinds.items() if kind == "queue" and any(kinds.get(d) == "function" for d in out_edges.get(k, []))]
+    queues = [
+        k
+        for k, kind in kinds.items()
+        if kind == "queue" and any(kinds.get(d) == "function" for d in out_edges.get(k, []))
+    ]
     for i, key in enumerate(queues):
         row = last + 1.25 + i
         pos[key] = (3.6, row)
@@ -376,8 +440,13 @@ def layout(g: Graph) -> dict[str, tuple[float, float]]:
     # Each store goes under the mean column of its writers, then the row is spread
     # so that no two boxes overlap.
     stores = sorted(
-        (sum(pos[s][0] for s in in_edges.get(k, []) if s in pos) / max(1, sum(1 for s in in_edges.get(k, []) if s in pos)), k)
-        for k, kind in kinds.items() if kind in STORE_KINDS
+        (
+            sum(pos[s][0] for s in in_edges.get(k, []) if s in pos)
+            / max(1, sum(1 for s in in_edges.get(k, []) if s in pos)),
+            k,
+        )
+        for k, kind in kinds.items()
+        if kind in STORE_KINDS
     )
     placed: list[tuple[float, str]] = []
     for x, key in stores:
@@ -399,7 +468,10 @@ def _bezier(p0, p2, rad):
     dx, dy = x2 - x1, -(y2 - y1)
     cx, cy = (x1 + x2) / 2 + rad * dy, -((-(y1 + y2) / 2) - rad * dx)
     return [
-        ((1 - t) ** 2 * x1 + 2 * (1 - t) * t * cx + t**2 * x2, (1 - t) ** 2 * y1 + 2 * (1 - t) * t * cy + t**2 * y2)
+        (
+            (1 - t) ** 2 * x1 + 2 * (1 - t) * t * cx + t**2 * x2,
+            (1 - t) ** 2 * y1 + 2 * (1 - t) * t * cy + t**2 * y2,
+        )
         for t in (i / 20 for i in range(1, 20))
     ]
 
@@ -408,10 +480,7 @@ def _route(p0, p2, obstacles) -> float:
     """The smallest arc3 bend whose curve misses every other box."""
     best, fewest = 0.0, None
     for rad in (0.0, 0.2, -0.2, 0.35, -0.35, 0.5, -0.5):
-        hits = sum(
-            1 for x, y in _bezier(p0, p2, rad)
-            for (l, t, r, b) in obstacles if l <= x <= r and t <= y <= b
-        )
+        hits = sum(1 for point in _bezier(p0, p2, rad) for box in obstacles if _inside(point, box))
         if hits == 0:
             return rad
         if fewest is None or hits < fewest:
@@ -419,7 +488,9 @@ def _route(p0, p2, obstacles) -> float:
     return best
 
 
-def draw(assembly: Path | str, out: Path, report: dict | None = None, stem: str = "architecture") -> list[Path]:
+def draw(
+    assembly: Path | str, out: Path, report: dict | None = None, stem: str = "architecture"
+) -> list[Path]:
     """Write `<stem>.png` and `<stem>.svg` into `out`; returns the two paths."""
     import textwrap
 
@@ -469,9 +540,21 @@ def draw(assembly: Path | str, out: Path, report: dict | None = None, stem: str 
     ax.axis("off")
 
     for vpc, lines, (left, top, right, bottom) in vpc_frames:
-        ax.add_patch(FancyBboxPatch((left, top), right - left, bottom - top, boxstyle="round,pad=0.02,rounding_size=0.15",
-                                    fill=False, linestyle="--", edgecolor="#2e7d32", linewidth=1.2))
-        ax.text(left + 0.15, top + 0.28, vpc.title, fontsize=9, fontweight="bold", color="#2e7d32", va="center")
+        ax.add_patch(
+            FancyBboxPatch(
+                (left, top),
+                right - left,
+                bottom - top,
+                boxstyle="round,pad=0.02,rounding_size=0.15",
+                fill=False,
+                linestyle="--",
+                edgecolor="#2e7d32",
+                linewidth=1.2,
+            )
+        )
+        ax.text(
+            left + 0.15, top + 0.28, vpc.title, fontsize=9, fontweight="bold", color="#2e7d32", va="center"
+        )
         for i, line in enumerate(lines):
             ax.text(left + 0.15, top + 0.55 + 0.25 * i, line, fontsize=6.5, color="#2e7d32", va="center")
 
@@ -479,15 +562,34 @@ def draw(assembly: Path | str, out: Path, report: dict | None = None, stem: str 
     for key, (left, top, right, bottom) in boxes.items():
         node = g.nodes[key]
         cx, cy = (left + right) / 2, (top + bottom) / 2
-        patch = FancyBboxPatch((left, top), right - left, bottom - top, boxstyle="round,pad=0.02,rounding_size=0.12",
-                               facecolor=COLOURS.get(node.kind, "#ffffff"), edgecolor="#455a64", linewidth=1.0, zorder=2)
+        patch = FancyBboxPatch(
+            (left, top),
+            right - left,
+            bottom - top,
+            boxstyle="round,pad=0.02,rounding_size=0.12",
+            facecolor=COLOURS.get(node.kind, "#ffffff"),
+            edgecolor="#455a64",
+            linewidth=1.0,
+            zorder=2,
+        )
         ax.add_patch(patch)
         patches[key] = patch
         lines = node.lines[:3]
         offset = 0.15 * len(lines)
-        ax.text(cx, cy - offset, node.title, ha="center", va="center", fontsize=8.5, fontweight="bold", zorder=3)
+        ax.text(
+            cx, cy - offset, node.title, ha="center", va="center", fontsize=8.5, fontweight="bold", zorder=3
+        )
         for i, line in enumerate(lines):
-            ax.text(cx, cy - offset + 0.29 * (i + 1), line, ha="center", va="center", fontsize=6.8, color="#263238", zorder=3)
+            ax.text(
+                cx,
+                cy - offset + 0.29 * (i + 1),
+                line,
+                ha="center",
+                va="center",
+                fontsize=6.8,
+                color="#263238",
+                zorder=3,
+            )
 
     placed: list[tuple[float, float, float]] = []  # labels so far: x, y, half width
     pending: list[tuple[str, list]] = []
@@ -496,12 +598,25 @@ def draw(assembly: Path | str, out: Path, report: dict | None = None, stem: str 
             continue
         p0, p2 = centre[edge.src], centre[edge.dst]
         others = [
-            (l - 0.1, t - 0.1, r + 0.1, b + 0.1) for k, (l, t, r, b) in boxes.items() if k not in (edge.src, edge.dst)
+            (left - 0.1, top - 0.1, right + 0.1, bottom + 0.1)
+            for k, (left, top, right, bottom) in boxes.items()
+            if k not in (edge.src, edge.dst)
         ]
         rad = _route(p0, p2, others)
-        ax.add_patch(FancyArrowPatch(p0, p2, patchA=patches[edge.src], patchB=patches[edge.dst], arrowstyle="-|>",
-                                     mutation_scale=11, linewidth=1.0, color="#37474f",
-                                     connectionstyle=f"arc3,rad={rad}", zorder=1))
+        ax.add_patch(
+            FancyArrowPatch(
+                p0,
+                p2,
+                patchA=patches[edge.src],
+                patchB=patches[edge.dst],
+                arrowstyle="-|>",
+                mutation_scale=11,
+                linewidth=1.0,
+                color="#37474f",
+                connectionstyle=f"arc3,rad={rad}",
+                zorder=1,
+            )
+        )
         if edge.label:
             pending.append((edge.label, _bezier(p0, p2, rad)))
     # Short arrows have the fewest free spots for a label: place theirs first.
@@ -509,8 +624,17 @@ def draw(assembly: Path | str, out: Path, report: dict | None = None, stem: str 
     for label, curve in pending:
         lx, ly = _label_spot(curve, list(boxes.values()), placed)
         placed.append((lx, ly, 0.045 * len(label) + 0.2))
-        ax.text(lx, ly, label, fontsize=6.2, ha="center", va="center", color="#37474f", zorder=4,
-                bbox={"boxstyle": "round,pad=0.12", "facecolor": "white", "edgecolor": "none", "alpha": 0.9})
+        ax.text(
+            lx,
+            ly,
+            label,
+            fontsize=6.2,
+            ha="center",
+            va="center",
+            color="#37474f",
+            zorder=4,
+            bbox={"boxstyle": "round,pad=0.12", "facecolor": "white", "edgecolor": "none", "alpha": 0.9},
+        )
     if g.title:
         ax.text(x0 + 0.2, y0 + 0.35, g.title, fontsize=9, color="#546e7a", va="center")
 
@@ -533,7 +657,9 @@ def _label_spot(curve, boxes, placed) -> tuple[float, float]:
 
 
 def _length(curve) -> float:
-    return sum(((b[0] - a[0]) ** 2 + (b[1] - a[1]) ** 2) ** 0.5 for a, b in zip(curve, curve[1:]))
+    return sum(
+        ((b[0] - a[0]) ** 2 + (b[1] - a[1]) ** 2) ** 0.5 for a, b in zip(curve, curve[1:], strict=False)
+    )
 
 
 def _inside(point, box) -> bool:
@@ -542,7 +668,9 @@ def _inside(point, box) -> bool:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m tools.report.diagram", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.report.diagram", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--assembly", default="cdk.out", type=Path)
     parser.add_argument("--out", default=None, type=Path)
     args = parser.parse_args(argv)

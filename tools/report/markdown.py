@@ -30,10 +30,19 @@ def cost_table(report: dict) -> list[str]:
         model = f"{e['model_id']}@{e['model_version']}" if e["model_id"] else "?"
         if "cost" in e:
             lo, hi = e["cost"]["min"], e["cost"]["max"]
-            money = [_money(lo["usd_per_hour"]), _money(lo["usd_per_month"], 0), _money(hi["usd_per_hour"]), _money(hi["usd_per_month"], 0)]
+            money = [
+                _money(lo["usd_per_hour"]),
+                _money(lo["usd_per_month"], 0),
+                _money(hi["usd_per_hour"]),
+                _money(hi["usd_per_month"], 0),
+            ]
         else:
             money = ["no price"] * 4
-        lines.append(f"| {e['name']} | {_code(model)} | {e['instance_type']} | {_count(e['count'])} | " + " | ".join(money) + " |")
+        lines.append(
+            f"| {e['name']} | {_code(model)} | {e['instance_type']} | {_count(e['count'])} | "
+            + " | ".join(money)
+            + " |"
+        )
     t = report["endpoint_totals"]
     lines.append(
         f"| **total** | | | | **{_money(t['min']['usd_per_hour'])}** | **{_money(t['min']['usd_per_month'], 0)}** "
@@ -66,7 +75,10 @@ def render(report: dict, picture: str | None = "architecture.png") -> str:
         out += ["## Architecture", "", f"![architecture]({picture})", ""]
 
     out += ["## Endpoints and cost", ""] + cost_table(report) + ["", "GPU-memory fit:", ""]
-    out += ["| endpoint | GPUs | weights | GPU memory | needed (rule) | headroom | fits |", "|---|---|---:|---:|---:|---:|---|"]
+    out += [
+        "| endpoint | GPUs | weights | GPU memory | needed (rule) | headroom | fits |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
     for e in report["endpoints"]:
         g = e.get("gpu")
         if not g or "weights_gib" not in g:
@@ -77,23 +89,35 @@ def render(report: dict, picture: str | None = "architecture.png") -> str:
             f"| {g['needed_gib']:.1f} GiB | {g['headroom_gib']:.1f} GiB ({1 - g['weights_share']:.0%}) | {'yes' if g['fits'] else '**NO**'} |"
         )
     if report["endpoints"] and "rule" in (report["endpoints"][0].get("gpu") or {}):
-        out += ["", f"Rule: {report['endpoints'][0]['gpu']['rule']}; headroom is what remains for the KV cache and runtime."]
+        out += [
+            "",
+            f"Rule: {report['endpoints'][0]['gpu']['rule']}; headroom is what remains for the KV cache and runtime.",
+        ]
     out.append("")
 
     surfaces = report["public_surfaces"]
     out += ["## Public surfaces", "", f"{len(surfaces)} found (only the API should be one).", ""]
     for s in surfaces:
-        out.append(f"- **{s['kind']}** `{s['path']}` ({s['stack']}): auth {', '.join(s['auth']) or 'NONE'}"
-                   + (f"; endpoint {'/'.join(s['endpoint_types'])}" if s.get("endpoint_types") else "")
-                   + ("; WAF attached" if s.get("waf") else ("; no WAF" if "waf" in s else "")))
+        out.append(
+            f"- **{s['kind']}** `{s['path']}` ({s['stack']}): auth {', '.join(s['auth']) or 'NONE'}"
+            + (f"; endpoint {'/'.join(s['endpoint_types'])}" if s.get("endpoint_types") else "")
+            + ("; WAF attached" if s.get("waf") else ("; no WAF" if "waf" in s else ""))
+        )
         if s.get("methods"):
             out += ["", "  | method | path | authorization |", "  |---|---|---|"]
             for m in s["methods"]:
-                out.append(f"  | {m.get('method', '')} | {_cell(m.get('path', m.get('route', '')))} | {m['authorization']} |")
+                out.append(
+                    f"  | {m.get('method', '')} | {_cell(m.get('path', m.get('route', '')))} | {m['authorization']} |"
+                )
             out.append("")
     out.append("")
 
-    out += ["## IAM roles", "", f"{len(report['iam_roles'])} roles. Every statement each role is granted:", ""]
+    out += [
+        "## IAM roles",
+        "",
+        f"{len(report['iam_roles'])} roles. Every statement each role is granted:",
+        "",
+    ]
     for r in report["iam_roles"]:
         out += [f"### {r['path'].removesuffix('/Resource')}", ""]
         if r["description"]:
@@ -105,7 +129,9 @@ def render(report: dict, picture: str | None = "architecture.png") -> str:
         for st in r["statements"]:
             cond = _code(json.dumps(st["condition"], sort_keys=True)) if st.get("condition") else ""
             actions = "<br>".join(_code(a) for a in st.get("actions") or st.get("not_actions", []))
-            resources = "<br>".join(_code(_cell(x)) for x in st.get("resources") or st.get("not_resources", []))
+            resources = "<br>".join(
+                _code(_cell(x)) for x in st.get("resources") or st.get("not_resources", [])
+            )
             out.append(f"| {st['effect']} | {actions} | {resources} | {_cell(cond)} |")
         if not r["statements"]:
             out.append("| | (no inline or customer-managed statements) | | |")
@@ -113,12 +139,23 @@ def render(report: dict, picture: str | None = "architecture.png") -> str:
 
     out += ["## Stacks", ""]
     for s in report["stacks"]:
-        out += [f"### {s['name']} ({s['id']}): {s['resource_count']} resources", "", "| type | count |", "|---|---:|"]
+        out += [
+            f"### {s['name']} ({s['id']}): {s['resource_count']} resources",
+            "",
+            "| type | count |",
+            "|---|---:|",
+        ]
         out += [f"| {t} | {n} |" for t, n in s["resources_by_type"].items()] + [""]
 
     acks = report["nag_acknowledgments"]
-    out += ["## cdk-nag acknowledgments", "", f"{len(acks)} acknowledged findings, each on the narrowest construct:", "",
-            "| construct | rule | reason |", "|---|---|---|"]
+    out += [
+        "## cdk-nag acknowledgments",
+        "",
+        f"{len(acks)} acknowledged findings, each on the narrowest construct:",
+        "",
+        "| construct | rule | reason |",
+        "|---|---|---|",
+    ]
     out += [f"| `{a['path']}` | `{_cell(a['rule'])}` | {_cell(a['reason'])} |" for a in acks]
     out.append("")
     skips = report["scanner_skips"]

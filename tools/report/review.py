@@ -27,9 +27,7 @@ OPEN_CIDRS = ("0.0.0.0/0", "::/0")
 def stacks_section(asm: Assembly) -> list[dict]:
     rows = []
     for stack in asm.stacks.values():
-        types = Counter(
-            r["Type"] for r in stack.resources.values() if r["Type"] != "AWS::CDK::Metadata"
-        )
+        types = Counter(r["Type"] for r in stack.resources.values() if r["Type"] != "AWS::CDK::Metadata")
         rows.append(
             {
                 "id": stack.id,
@@ -79,7 +77,9 @@ def endpoint_facts(asm: Assembly) -> list[dict]:
                     "min_count": low,
                     "max_count": high,
                     "serverless": "ServerlessConfig" in variant,
-                    "image": ((model.properties.get("PrimaryContainer") or {}).get("Image") if model else None),
+                    "image": (
+                        (model.properties.get("PrimaryContainer") or {}).get("Image") if model else None
+                    ),
                     "in_vpc": bool(model and model.properties.get("VpcConfig")),
                     "network_isolation": bool(model and model.properties.get("EnableNetworkIsolation")),
                 }
@@ -237,7 +237,9 @@ def roles_section(asm: Assembly) -> list[dict]:
         stack, props = role.ref.stack, role.properties
         statements, aws_managed = [], []
         for inline in props.get("Policies", []):
-            statements += _statements(asm, stack, inline.get("PolicyDocument"), f"inline {inline.get('PolicyName')}")
+            statements += _statements(
+                asm, stack, inline.get("PolicyDocument"), f"inline {inline.get('PolicyName')}"
+            )
         policies = list(attached.get(role.ref, []))
         for arn in props.get("ManagedPolicyArns", []):
             target = asm.get(asm.ref_of(stack, arn))
@@ -248,7 +250,10 @@ def roles_section(asm: Assembly) -> list[dict]:
                 aws_managed.append(asm.render(stack, arn))
         for policy in policies:
             statements += _statements(
-                asm, policy.ref.stack, policy.properties.get("PolicyDocument"), f"{policy.type.split('::')[-1]} {policy.path}"
+                asm,
+                policy.ref.stack,
+                policy.properties.get("PolicyDocument"),
+                f"{policy.type.split('::')[-1]} {policy.path}",
             )
         roles.append(
             {
@@ -258,7 +263,9 @@ def roles_section(asm: Assembly) -> list[dict]:
                 "description": props.get("Description"),
                 "trusted": _principals(props.get("AssumeRolePolicyDocument")),
                 "aws_managed_policies": aws_managed,
-                "permissions_boundary": asm.render(stack, props["PermissionsBoundary"]) if "PermissionsBoundary" in props else None,
+                "permissions_boundary": asm.render(stack, props["PermissionsBoundary"])
+                if "PermissionsBoundary" in props
+                else None,
                 "statements": statements,
             }
         )
@@ -302,7 +309,9 @@ def _open_policy_statements(document: dict | None) -> list[dict]:
     return [
         st
         for st in _as_list((document or {}).get("Statement"))
-        if st.get("Effect") == "Allow" and _is_public_principal(st.get("Principal")) and not st.get("Condition")
+        if st.get("Effect") == "Allow"
+        and _is_public_principal(st.get("Principal"))
+        and not st.get("Condition")
     ]
 
 
@@ -327,7 +336,9 @@ def public_surfaces(asm: Assembly) -> list[dict]:
                     "method": m.properties.get("HttpMethod"),
                     "path": paths.get(resource, "/"),
                     "authorization": m.properties.get("AuthorizationType", "NONE"),
-                    "authorizer": asm.render(m.ref.stack, m.properties["AuthorizerId"]) if "AuthorizerId" in m.properties else None,
+                    "authorizer": asm.render(m.ref.stack, m.properties["AuthorizerId"])
+                    if "AuthorizerId" in m.properties
+                    else None,
                     "api_key_required": bool(m.properties.get("ApiKeyRequired")),
                 }
             )
@@ -347,7 +358,10 @@ def public_surfaces(asm: Assembly) -> list[dict]:
 
     for api in asm.resources("AWS::ApiGatewayV2::Api"):
         routes = [
-            {"route": r.properties.get("RouteKey"), "authorization": r.properties.get("AuthorizationType", "NONE")}
+            {
+                "route": r.properties.get("RouteKey"),
+                "authorization": r.properties.get("AuthorizationType", "NONE"),
+            }
             for r in asm.resources("AWS::ApiGatewayV2::Route")
             if asm.ref_of(r.ref.stack, r.properties.get("ApiId")) == api.ref
         ]
@@ -373,22 +387,24 @@ def public_surfaces(asm: Assembly) -> list[dict]:
         flags = ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")
         if not all(block.get(f) for f in flags) or "WebsiteConfiguration" in bucket.properties:
             surfaces.append(_surface("S3 bucket without a full public access block", bucket, ["NONE"]))
-    for kind, target_key in (
-        ("AWS::S3::BucketPolicy", "Bucket"),
-        ("AWS::SQS::QueuePolicy", "Queues"),
-        ("AWS::SNS::TopicPolicy", "Topics"),
-    ):
+    for kind in ("AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy"):
         for policy in asm.resources(kind):
             if _open_policy_statements(policy.properties.get("PolicyDocument")):
-                surfaces.append(_surface(f"{kind.split('::')[1]} policy allowing any principal", policy, ["NONE"]))
+                surfaces.append(
+                    _surface(f"{kind.split('::')[1]} policy allowing any principal", policy, ["NONE"])
+                )
 
     for sg in asm.resources("AWS::EC2::SecurityGroup"):
         for rule in sg.properties.get("SecurityGroupIngress", []):
             if rule.get("CidrIp") in OPEN_CIDRS or rule.get("CidrIpv6") in OPEN_CIDRS:
-                surfaces.append(_surface(f"security group open to the internet ({_ports(rule)})", sg, ["NONE"]))
+                surfaces.append(
+                    _surface(f"security group open to the internet ({_ports(rule)})", sg, ["NONE"])
+                )
     for rule in asm.resources("AWS::EC2::SecurityGroupIngress"):
         if rule.properties.get("CidrIp") in OPEN_CIDRS or rule.properties.get("CidrIpv6") in OPEN_CIDRS:
-            surfaces.append(_surface(f"security group open to the internet ({_ports(rule.properties)})", rule, ["NONE"]))
+            surfaces.append(
+                _surface(f"security group open to the internet ({_ports(rule.properties)})", rule, ["NONE"])
+            )
     for subnet in asm.resources("AWS::EC2::Subnet"):
         if subnet.properties.get("MapPublicIpOnLaunch"):
             surfaces.append(_surface("subnet assigning public IPs", subnet, ["n/a"]))
@@ -399,7 +415,13 @@ def public_surfaces(asm: Assembly) -> list[dict]:
         surfaces.append(_surface("CloudFront distribution", dist, ["see behaviors"]))
     for domain in asm.resources("AWS::SageMaker::Domain"):
         if domain.properties.get("AppNetworkAccessType", "PublicInternetOnly") == "PublicInternetOnly":
-            surfaces.append(_surface("SageMaker Studio domain with public internet access", domain, [domain.properties.get("AuthMode", "?")]))
+            surfaces.append(
+                _surface(
+                    "SageMaker Studio domain with public internet access",
+                    domain,
+                    [domain.properties.get("AuthMode", "?")],
+                )
+            )
     for nb in asm.resources("AWS::SageMaker::NotebookInstance"):
         if nb.properties.get("DirectInternetAccess", "Enabled") == "Enabled":
             surfaces.append(_surface("SageMaker notebook with direct internet access", nb, ["IAM"]))
@@ -432,7 +454,12 @@ def scanner_skips_section(asm: Assembly) -> list[dict]:
     for resource in asm.resources():
         for skip in _as_list((resource.metadata.get("checkov") or {}).get("skip")):
             found.append(
-                {"stack": resource.ref.stack, "path": resource.path, "check": skip.get("id"), "reason": skip.get("comment")}
+                {
+                    "stack": resource.ref.stack,
+                    "path": resource.path,
+                    "check": skip.get("id"),
+                    "reason": skip.get("comment"),
+                }
             )
     return found
 
@@ -440,7 +467,9 @@ def scanner_skips_section(asm: Assembly) -> list[dict]:
 # -- the whole report ---------------------------------------------------------------
 
 
-def build(assembly_dir: Path | str, config_path: str | None = None, resolved: list[ResolvedEndpoint] | None = None) -> dict:
+def build(
+    assembly_dir: Path | str, config_path: str | None = None, resolved: list[ResolvedEndpoint] | None = None
+) -> dict:
     """The report for one config and the assembly synthesized from it."""
     asm = Assembly(assembly_dir)
     config = load_config(config_path)
@@ -457,7 +486,9 @@ def build(assembly_dir: Path | str, config_path: str | None = None, resolved: li
     totals = {
         scale: {
             "usd_per_hour": round(sum(e["cost"][scale]["usd_per_hour"] for e in endpoints if "cost" in e), 4),
-            "usd_per_month": round(sum(e["cost"][scale]["usd_per_month"] for e in endpoints if "cost" in e), 2),
+            "usd_per_month": round(
+                sum(e["cost"][scale]["usd_per_month"] for e in endpoints if "cost" in e), 2
+            ),
         }
         for scale in ("min", "max")
     }
