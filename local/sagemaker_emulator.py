@@ -503,6 +503,10 @@ class _Handler(BaseHTTPRequestHandler):
     # -- plumbing
     def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None,
               content_type: str = "application/json") -> None:
+        call = getattr(self, "_call", None)
+        if call is not None and "status" not in call:
+            call["status"] = status
+            call["duration_ms"] = round((time.perf_counter() - self._started) * 1000, 3)
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -562,6 +566,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         emu = self.server_emulator
+        self._call = None  # handler instances live across keep-alive requests
         raw = self._read_body()
         if self.path.startswith("/_emulator/"):
             try:
@@ -590,12 +595,12 @@ class _Handler(BaseHTTPRequestHandler):
         text = raw.decode("utf-8", "replace")
         call: dict[str, Any] = {"endpoint": name, "content_type": content_type, "accept": accept,
                                 "body": _maybe_json(text)}
-        try:
-            status = self._dispatch(name, raw, text, accept)
-        finally:
-            call["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
-        call["status"] = status
+        # Recorded on arrival and completed in _send, before the reply leaves: a test
+        # that has its reply always sees its call, and a slow call (a client that
+        # timed out) cannot land in the log of a later test after its reset.
+        self._call, self._started = call, started
         emu._record(call)
+        self._dispatch(name, raw, text, accept)
 
     def _dispatch(self, name: str, raw: bytes, text: str, accept: str) -> int:
         emu = self.server_emulator

@@ -20,9 +20,10 @@ from frontdoor import context
 from frontdoor.errors import FrontDoorError
 from frontdoor.observability import logger
 from frontdoor.routes import catalog, feedback, generation, images, meta
+from summarizer import routes as summarize
 
 app = APIGatewayRestResolver(enable_validation=True)
-for module in (catalog, generation, images, feedback, meta):
+for module in (catalog, generation, images, feedback, meta, summarize):
     app.include_router(module.router)
 
 

@@ -48,10 +48,10 @@ ROUTES: list[tuple[str, str, dict | None]] = [
     ("v1/jobs/{job_id}", "GET", None),
 ]
 
-_ERROR_BODY = json.dumps(
-    {"error": {"code": "$context.error.responseType", "message": "$context.error.messageString"},
-     "request_id": "$context.requestId"}
-)
+# Same shape as the Lambda's error bodies: {"error", "message", "request_id"}.
+# messageString arrives JSON-quoted; validationErrorString does not.
+_ERROR_BODY = '{"error":"$context.error.responseType","message":$context.error.messageString,"request_id":"$context.requestId"}'
+_VALIDATION_BODY = '{"error":"validation_error","message":"$context.error.validationErrorString","request_id":"$context.requestId"}'
 
 
 @dataclass(frozen=True)
@@ -197,8 +197,10 @@ class SummarizeJobs(Construct):
         self.queue = sqs.Queue(
             self, "Queue", encryption=sqs.QueueEncryption.KMS, encryption_master_key=props.key,
             enforce_ssl=True,
-            # AWS guidance for Lambda event sources: >= 6 x the function timeout.
-            visibility_timeout=Duration.seconds(WORKER_TIMEOUT.to_seconds() * 6),
+            # Longer than one worker run, short enough that a crashed job is picked up
+            # again within minutes; duplicate deliveries are harmless (the worker leases
+            # the job record and checkpoints every model call).
+            visibility_timeout=Duration.seconds(WORKER_TIMEOUT.to_seconds() + 120),
             dead_letter_queue=sqs.DeadLetterQueue(queue=self.dlq, max_receive_count=3),
         )
         env = {
@@ -223,6 +225,8 @@ class SummarizeJobs(Construct):
         )
         self.key = props.key
         self._grant_jobs(self.worker.role)
+        # A worker near its timeout hands the job back by re-enqueueing it.
+        self._grant_enqueue(self.worker.role)
         self.environment = env
 
     def _grant_jobs(self, role: ManagedPolicyRole) -> None:
@@ -248,6 +252,9 @@ class SummarizeJobs(Construct):
     def grant_submit(self, role: ManagedPolicyRole) -> None:
         """What the front door needs: create/read jobs, stage inputs, read results, enqueue."""
         self._grant_jobs(role)
+        self._grant_enqueue(role)
+
+    def _grant_enqueue(self, role: ManagedPolicyRole) -> None:
         role.add_to_policy(iam.PolicyStatement(
             sid="EnqueueJobs", actions=["sqs:SendMessage"], resources=[self.queue.queue_arn],
         ))
@@ -326,9 +333,7 @@ class FrontDoor(Construct):
         api.add_gateway_response(
             "BadRequestBody",
             type=apigw.ResponseType.BAD_REQUEST_BODY,
-            templates={"application/json": json.dumps(
-                {"error": {"code": "validation_error", "message": "$context.error.validationErrorString"},
-                 "request_id": "$context.requestId"})},
+            templates={"application/json": _VALIDATION_BODY},
         )
         body_validator = api.add_request_validator(
             "BodyValidator", validate_request_body=True, validate_request_parameters=True

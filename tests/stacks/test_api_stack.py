@@ -90,5 +90,5 @@ def test_job_table_has_ttl_and_pitr_and_queue_has_dlq(api):
     api.has_resource_properties(
         "AWS::SQS::Queue",
         {"RedrivePolicy": Match.object_like({"maxReceiveCount": 3}), "KmsMasterKeyId": Match.any_value(),
-         "VisibilityTimeout": 5400},
+         "VisibilityTimeout": 1020},
     )
