@@ -437,6 +437,20 @@ def layout(g: Graph) -> dict[str, tuple[float, float]]:
         if kind == "studio":
             pos[key] = (6.0, min(first, 0) - 1.35)
     bottom = max([r for _, r in pos.values()] + [0]) + 1.3
+    if len(endpoints) > 1:
+        # Arrows down from stacked endpoints would cross the ones below: put stores
+        # only endpoints write to (data capture) to the right of the column instead.
+        widest = max(box_width(g.nodes[k]) for k in endpoints)
+        side = [
+            k
+            for k, kind in kinds.items()
+            if kind in STORE_KINDS
+            and in_edges.get(k)
+            and all(kinds.get(s) == "endpoint" for s in in_edges[k])
+        ]
+        for i, key in enumerate(side):
+            x = 6.0 + (widest + box_width(g.nodes[key])) / 2 / COL_W + 0.3
+            pos[key] = (x, first + (len(endpoints) - 1) / 2 + i - (len(side) - 1) / 2)
     # Each store goes under the mean column of its writers, then the row is spread
     # so that no two boxes overlap.
     stores = sorted(
@@ -446,7 +460,7 @@ def layout(g: Graph) -> dict[str, tuple[float, float]]:
             k,
         )
         for k, kind in kinds.items()
-        if kind in STORE_KINDS
+        if kind in STORE_KINDS and k not in pos
     )
     placed: list[tuple[float, str]] = []
     for x, key in stores:
@@ -476,10 +490,12 @@ def _bezier(p0, p2, rad):
     ]
 
 
-def _route(p0, p2, obstacles) -> float:
-    """The smallest arc3 bend whose curve misses every other box."""
+def _route(p0, p2, obstacles, straight: bool = True) -> float:
+    """The smallest arc3 bend whose curve misses every other box (never straight
+    when an arrow runs the other way between the same boxes: they would overlap)."""
     best, fewest = 0.0, None
-    for rad in (0.0, 0.2, -0.2, 0.35, -0.35, 0.5, -0.5):
+    bends = (0.2, -0.2, 0.35, -0.35, 0.5, -0.5, 0.7, -0.7, 0.9, -0.9)
+    for rad in ((0.0,) if straight else ()) + bends:
         hits = sum(1 for point in _bezier(p0, p2, rad) for box in obstacles if _inside(point, box))
         if hits == 0:
             return rad
@@ -602,7 +618,9 @@ def draw(
             for k, (left, top, right, bottom) in boxes.items()
             if k not in (edge.src, edge.dst)
         ]
-        rad = _route(p0, p2, others)
+        reverse = any(e.src == edge.dst and e.dst == edge.src for e in g.edges)
+        # Same positive bend both ways puts the two arrows on opposite sides.
+        rad = _route(p0, p2, others, straight=not reverse)
         ax.add_patch(
             FancyArrowPatch(
                 p0,
