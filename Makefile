@@ -7,7 +7,7 @@ CONFIG ?= config/default.yaml
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: setup synth test serve bench clean
+.PHONY: setup synth test serve bench clean report
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,12 @@ setup: $(BIN)/.installed node_modules/.installed
 synth: setup
 	cdk synth --quiet -c config=$(CONFIG)
 	$(BIN)/python -m stacks.summary cdk.out --config $(CONFIG)
+
+## Review report + architecture picture for $(CONFIG) under cdk.out/report/
+## (DOCS=1 also refreshes docs/architecture.*; use it with the default config only).
+report: setup
+	cdk synth --quiet -c config=$(CONFIG)
+	$(BIN)/python -m tools.report --config $(CONFIG) --assembly cdk.out --out cdk.out/report $(if $(DOCS),--docs)
 
 ## The whole test suite.
 test: setup

@@ -6,6 +6,7 @@ Loaded once from config/catalog/*.yaml; immutable afterwards.
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -71,3 +72,10 @@ def models() -> ModelCatalog:
 
 
 HOURS_PER_MONTH = 730  # AWS pricing convention
+
+
+def usd(value: float, decimals: int = 2) -> str:
+    """Dollars for people: half-up on the decimal text, so $1.515/h is "$1.52", not
+    binary float's "$1.51"."""
+    exact = Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return f"${exact:,.{decimals}f}"

@@ -14,8 +14,10 @@ from collections import Counter
 from pathlib import Path
 
 from stacks import catalog
+from stacks.catalog import usd
 from stacks.config import load_config
 from stacks.jumpstart import ResolvedEndpoint, resolve_endpoints
+from tools.report import short_summary
 
 
 def stack_rows(assembly: Path) -> list[tuple[str, str, int, Counter]]:
@@ -46,8 +48,8 @@ def endpoint_lines(resolved: list[ResolvedEndpoint]) -> list[str]:
             f"; weights ~{r.weights_gib:.1f} GiB of {r.instance.total_gpu_memory_gib:g} GiB GPU memory",
             f"    image          {r.image_uri}",
             f"    artifacts      {r.artifact_s3_uri}",
-            f"    cost           ${hourly_min:,.2f}/h, ${hourly_min * catalog.HOURS_PER_MONTH:,.0f}/month"
-            f" at min scale; ${hourly_max:,.2f}/h at max"
+            f"    cost           {usd(hourly_min)}/h, {usd(hourly_min * catalog.HOURS_PER_MONTH, 0)}/month"
+            f" at min scale; {usd(hourly_max)}/h at max"
             + ("" if r.region == facts.price_region else f" ({facts.price_region} list price)"),
         ]
     return lines
@@ -65,9 +67,10 @@ def render(assembly: Path, config_path: str | None) -> str:
     total = sum(r.instance.usd_per_hour * r.min_capacity for r in resolved)
     facts = catalog.instances()
     out.append(
-        f"Total GPU cost at min scale: ${total:,.2f}/h, ${total * catalog.HOURS_PER_MONTH:,.0f}/month "
+        f"Total GPU cost at min scale: {usd(total)}/h, {usd(total * catalog.HOURS_PER_MONTH, 0)}/month "
         f"(prices pinned {facts.pinned}, {facts.source})"
     )
+    out += short_summary(assembly, config_path, resolved=resolved)
     return "\n".join(out)
 
 

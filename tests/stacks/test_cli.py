@@ -25,7 +25,7 @@ def test_cli_synth_and_summary(tmp_path):
     ).stdout
     assert "huggingface-llm-falcon-7b-instruct-bf16@4.6.16" in summary
     assert "ml.g5.2xlarge x 1" in summary and "SM_NUM_GPUS    1" in summary
-    assert "$1.51/h, $1,106/month at min scale" in summary
+    assert "$1.52/h, $1,106/month at min scale" in summary
 
 
 def test_cli_refuses_bad_config_with_field_path(tmp_path):

@@ -9,7 +9,6 @@ scanner skips recorded in resource metadata.
 from __future__ import annotations
 
 from collections import Counter
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -87,10 +86,7 @@ def endpoint_facts(asm: Assembly) -> list[dict]:
     return found
 
 
-def _money(value: float, decimals: int = 2) -> str:
-    # Half-up on the decimal text: $1.515/h is "$1.52", not binary float's "$1.51".
-    exact = Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
-    return f"${exact:,.{decimals}f}"
+_money = catalog.usd
 
 
 def endpoints_section(asm: Assembly, resolved: list[ResolvedEndpoint]) -> tuple[list[dict], list[str]]:
