@@ -10,26 +10,14 @@ from constructs import Construct
 
 from stacks.config import AppConfig
 from stacks.constructs.encryption import DataKey
+from stacks.constructs.endpoint_sleep import grant_wake
 from stacks.constructs.front_door import FrontDoor, FrontDoorProps
 from stacks.constructs.jumpstart_endpoint import JumpStartEndpoint
 from stacks.constructs.secure_bucket import AccessLogBucket
 from stacks.jumpstart import ResolvedEndpoint
 from stacks.lambda_env import frontdoor_models
+from stacks.log_retention import log_retention
 
-
-# The retention periods AppConfig.log_retention_days accepts.
-RETENTION = {
-    7: logs.RetentionDays.ONE_WEEK,
-    14: logs.RetentionDays.TWO_WEEKS,
-    30: logs.RetentionDays.ONE_MONTH,
-    60: logs.RetentionDays.TWO_MONTHS,
-    90: logs.RetentionDays.THREE_MONTHS,
-    180: logs.RetentionDays.SIX_MONTHS,
-    365: logs.RetentionDays.ONE_YEAR,
-    731: logs.RetentionDays.TWO_YEARS,
-    1827: logs.RetentionDays.FIVE_YEARS,
-    3653: logs.RetentionDays.TEN_YEARS,
-}
 
 
 class ApiStack(Stack):
@@ -57,9 +45,14 @@ class ApiStack(Stack):
                 models_json=self.to_json_string(models) if models else json.dumps(models),
                 key=key,
                 access_logs=access_logs,
-                log_retention=RETENTION[config.log_retention_days],
+                log_retention=log_retention(config.log_retention_days),
             ),
         )
         for endpoint in endpoints.values():
             endpoint.grant_invoke(self.front_door.handler.role)
             endpoint.grant_invoke(self.front_door.jobs.worker.role)
+        # Only the front door wakes sleeping models (a summarization job fails fast instead).
+        grant_wake(self.front_door.handler.role, [
+            (endpoints[m["name"]].endpoint_arn, m["endpoint_config_parameter"])
+            for m in models if m.get("wakeable")
+        ])

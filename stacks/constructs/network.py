@@ -12,23 +12,12 @@ from constructs import Construct
 from stacks.config import NetworkConfig
 from stacks.constructs.jumpstart_endpoint import ModelNetwork
 from stacks.constructs.roles import ManagedPolicyRole
+from stacks.log_retention import log_retention
 from stacks.nag import acknowledge
 
 PRIVATE = "Private"
 PUBLIC = "Public"
 
-RETENTION = {
-    7: logs.RetentionDays.ONE_WEEK,
-    14: logs.RetentionDays.TWO_WEEKS,
-    30: logs.RetentionDays.ONE_MONTH,
-    60: logs.RetentionDays.TWO_MONTHS,
-    90: logs.RetentionDays.THREE_MONTHS,
-    180: logs.RetentionDays.SIX_MONTHS,
-    365: logs.RetentionDays.ONE_YEAR,
-    731: logs.RetentionDays.TWO_YEARS,
-    1827: logs.RetentionDays.FIVE_YEARS,
-    3653: logs.RetentionDays.TEN_YEARS,
-}
 
 # What VpcOnly Studio and in-VPC endpoints reach without a NAT gateway (issue #3).
 INTERFACE_ENDPOINTS = {
@@ -41,10 +30,6 @@ INTERFACE_ENDPOINTS = {
     "EcrDocker": ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
     "Kms": ec2.InterfaceVpcEndpointAwsService.KMS,
 }
-
-
-def log_retention(days: int) -> logs.RetentionDays:
-    return RETENTION[days]
 
 
 def allow_log_group_encryption(key: kms.Key) -> None:

@@ -17,7 +17,7 @@ from constructs import Construct
 
 from stacks.config import StudioConfig
 from stacks.constructs.jumpstart_endpoint import JumpStartEndpoint
-from stacks.constructs.network import log_retention
+from stacks.log_retention import log_retention
 from stacks.constructs.roles import ManagedPolicyRole
 from stacks.nag import acknowledge, finding_id
 
