@@ -385,7 +385,10 @@ class FrontDoor(Construct):
         pool = cognito.UserPool(
             self, "UserPool", self_sign_up_enabled=False, mfa=cognito.Mfa.REQUIRED,
             mfa_second_factor=cognito.MfaSecondFactor(sms=False, otp=True),
-            password_policy=cognito.PasswordPolicy(min_length=12, require_symbols=True),
+            password_policy=cognito.PasswordPolicy(
+                min_length=12, require_symbols=True, require_digits=True, require_uppercase=True,
+                require_lowercase=True,
+            ),
             feature_plan=cognito.FeaturePlan.PLUS,
             standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
             removal_policy=RemovalPolicy.RETAIN,

@@ -92,3 +92,26 @@ def test_job_table_has_ttl_and_pitr_and_queue_has_dlq(api):
         {"RedrivePolicy": Match.object_like({"maxReceiveCount": 3}), "KmsMasterKeyId": Match.any_value(),
          "VisibilityTimeout": 1020},
     )
+
+
+def test_cognito_option_puts_a_user_pool_authorizer_on_every_method(tmp_path):
+    import tempfile
+
+    import aws_cdk as cdk
+    import yaml
+
+    from stacks.app_builder import build_app
+    from tests.synth import REPO, cli_context
+
+    config = yaml.safe_load((REPO / CONFIGS["default"]).read_text())
+    config["api"] = {"auth": "cognito"}
+    path = tmp_path / "cognito.yaml"
+    path.write_text(yaml.safe_dump(config))
+    app = cdk.App(context=cli_context(), outdir=tempfile.mkdtemp())
+    deployment = build_app(app, str(path))
+    assembly = app.synth()  # all four nag packs pass, or this raises
+    t = Template.from_json(assembly.get_stack_by_name(deployment.api.stack_name).template)
+    methods = t.find_resources("AWS::ApiGateway::Method").values()
+    assert {m["Properties"]["AuthorizationType"] for m in methods} == {"COGNITO_USER_POOLS"}
+    t.resource_count_is("AWS::ApiGateway::Authorizer", 1)
+    t.has_resource_properties("AWS::Cognito::UserPool", {"MfaConfiguration": "ON"})
