@@ -10,6 +10,7 @@ from constructs import Construct
 
 from stacks.config import AppConfig
 from stacks.constructs.encryption import DataKey
+from stacks.constructs.endpoint_sleep import grant_wake
 from stacks.constructs.front_door import FrontDoor, FrontDoorProps
 from stacks.constructs.jumpstart_endpoint import JumpStartEndpoint
 from stacks.constructs.secure_bucket import AccessLogBucket
@@ -50,3 +51,8 @@ class ApiStack(Stack):
         for endpoint in endpoints.values():
             endpoint.grant_invoke(self.front_door.handler.role)
             endpoint.grant_invoke(self.front_door.jobs.worker.role)
+        # Only the front door wakes sleeping models (a summarization job fails fast instead).
+        grant_wake(self.front_door.handler.role, [
+            (endpoints[m["name"]].endpoint_arn, m["endpoint_config_parameter"])
+            for m in models if m.get("wakeable")
+        ])

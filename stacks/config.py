@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import zoneinfo
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -76,6 +77,69 @@ class AlarmThresholds(_Strict):
     )
 
 
+# EventBridge Scheduler cron: minutes hours day-of-month month day-of-week year.
+_CRON_FIELD = re.compile(r"^[0-9A-Za-z*?,/#-]+$")
+_CRON_EXAMPLE = "e.g. '0 8 ? * MON-FRI *' (minutes hours day-of-month month day-of-week year)"
+
+
+def _cron(expr: str) -> str:
+    fields = expr.split()
+    if len(fields) != 6 or not all(_CRON_FIELD.match(f) for f in fields):
+        raise ValueError(f"{expr!r} is not an EventBridge Scheduler cron expression; {_CRON_EXAMPLE}")
+    minute, hour, dom, _, dow, _ = fields
+    if (dom == "?") == (dow == "?"):
+        raise ValueError(f"{expr!r}: exactly one of day-of-month and day-of-week must be '?'; {_CRON_EXAMPLE}")
+    for value, name, high in ((minute, "minutes", 59), (hour, "hours", 23)):
+        numbers = [int(n) for n in re.findall(r"\d+", value)]
+        if any(n > high for n in numbers):
+            raise ValueError(f"{expr!r}: {name} must be 0-{high}; {_CRON_EXAMPLE}")
+    return expr
+
+
+def _timezone(name: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {name!r}; use an IANA name such as Europe/Berlin, America/New_York or UTC"
+        ) from None
+    return name
+
+
+class SleepScheduleConfig(_Strict):
+    """Working hours: the endpoint is deleted at sleep_cron and recreated at wake_cron."""
+
+    timezone: Annotated[str, AfterValidator(_timezone)] = Field(description="IANA time zone, e.g. Europe/Berlin")
+    wake_cron: Annotated[str, AfterValidator(_cron)] = Field(description="when to recreate the endpoint")
+    sleep_cron: Annotated[str, AfterValidator(_cron)] = Field(description="when to delete the endpoint")
+
+    @model_validator(mode="after")
+    def _distinct(self) -> "SleepScheduleConfig":
+        if self.wake_cron.split() == self.sleep_cron.split():
+            raise ValueError(f"wake_cron and sleep_cron must differ, both are {self.wake_cron!r}")
+        return self
+
+
+# An idle window longer than a week would rarely fire before the weekly schedules do.
+IDLE_HOURS = (1, 168)
+
+
+class SleepConfig(_Strict):
+    """Idle-cost controls; the model and endpoint config stay, only the endpoint (and
+    its instances) goes, and a schedule, an API call or the CLI brings it back."""
+
+    schedule: SleepScheduleConfig | None = None
+    idle_after_hours: int | None = Field(
+        None, ge=IDLE_HOURS[0], le=IDLE_HOURS[1], description="delete after this many hours without invocations"
+    )
+
+    @model_validator(mode="after")
+    def _something_to_do(self) -> "SleepConfig":
+        if self.schedule is None and self.idle_after_hours is None:
+            raise ValueError("set schedule, idle_after_hours or both (or drop sleep to keep the endpoint up)")
+        return self
+
+
 class EndpointConfig(_Strict):
     """One JumpStart model hosted on one real-time endpoint."""
 
@@ -93,6 +157,19 @@ class EndpointConfig(_Strict):
     alarms: AlarmThresholds = AlarmThresholds()
     startup_health_check_timeout_seconds: int | None = Field(None, ge=60, le=3600)
     default: bool = Field(False, description="the model used when a request names none")
+    sleep: SleepConfig | None = Field(None, description="idle-cost controls; off by default")
+
+    @field_validator("sleep")
+    @classmethod
+    def _sleep_without_autoscaling(cls, sleep: SleepConfig | None, info: ValidationInfo) -> SleepConfig | None:
+        # Deleting an endpoint deregisters its scalable target for good: a recreated
+        # endpoint would silently run without the scaling policy CloudFormation shows.
+        if sleep is not None and info.data.get("autoscaling") is not None:
+            raise ValueError(
+                "cannot be combined with autoscaling: deleting an endpoint deregisters its scalable "
+                "target, so a recreated endpoint would not scale; remove autoscaling or sleep"
+            )
+        return sleep
 
     @model_validator(mode="after")
     def _count_within_autoscaling(self) -> "EndpointConfig":

@@ -8,6 +8,7 @@ from constructs import Construct
 
 from stacks.config import AppConfig
 from stacks.constructs.encryption import DataKey
+from stacks.constructs.endpoint_sleep import EndpointSleep, IdleSleeper, IdleWatch
 from stacks.constructs.jumpstart_endpoint import JumpStartEndpoint, ModelNetwork
 from stacks.constructs.secure_bucket import AccessLogBucket, SecureBucket
 from stacks.jumpstart import ResolvedEndpoint
@@ -65,6 +66,25 @@ class EndpointsStack(Stack):
             )
             for r in resolved
         }
+        self._build_sleep(config, resolved)
+
+    def _build_sleep(self, config: AppConfig, resolved: list[ResolvedEndpoint]) -> None:
+        from stacks.log_retention import log_retention
+
+        sleepy = [(r, self.endpoints[r.name]) for r in resolved if r.settings.sleep is not None]
+        self.sleep = {
+            r.name: EndpointSleep(
+                endpoint, "Sleep", endpoint=endpoint, project_name=config.project_name, sleep=r.settings.sleep
+            )
+            for r, endpoint in sleepy
+        }
+        watches = [IdleWatch(endpoint, r.settings.sleep.idle_after_hours)
+                   for r, endpoint in sleepy if r.settings.sleep.idle_after_hours]
+        self.idle_sleeper = (
+            IdleSleeper(self, "IdleSleeper", watches=watches, key=self.data_key,
+                        log_retention=log_retention(config.log_retention_days))
+            if watches else None
+        )
 
 
 def _construct_id(name: str) -> str:

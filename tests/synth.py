@@ -27,6 +27,7 @@ CONFIGS = {
     "eu-west-1": "config/examples/eu-west-1.yaml",
     "studio-vpc": "config/examples/studio-vpc.yaml",
     "studio-imported-vpc": "config/examples/studio-imported-vpc.yaml",
+    "sleepy": "config/examples/sleepy.yaml",
 }
 
 

@@ -288,6 +288,11 @@ class JumpStartEndpoint(Construct):
         )
 
     def _build_autoscaling(self, r: ResolvedEndpoint) -> None:
+        if r.settings.sleep is not None:
+            # Config refuses sleep + autoscaling. Without a scalable target, deleting the
+            # endpoint leaves no Application Auto Scaling state behind that CloudFormation
+            # still claims exists (DeleteEndpoint deregisters targets).
+            return
         a = r.settings.autoscaling
         stack = Stack.of(self)
         # The service-linked role Application Auto Scaling creates for SageMaker; without

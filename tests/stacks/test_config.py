@@ -121,7 +121,7 @@ def test_memory_fit_refusal_names_need_and_cheapest_fitting_instance(monkeypatch
             {"instanceType": "ml.g5.2xlarge"},
             "endpoints[0].instanceType: unknown field; allowed: model_id, name, model_version, "
             "instance_type, instance_count, autoscaling, accept_eula, environment, data_capture, alarms, "
-            "startup_health_check_timeout_seconds, default",
+            "startup_health_check_timeout_seconds, default, sleep",
         ),
         (
             {"data_capture": {"sampling_percentage": 101}},

@@ -1,0 +1,1 @@
+"""Idle sleeper: deletes SageMaker endpoints that had no invocations for N hours."""

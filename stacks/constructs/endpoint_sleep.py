@@ -1,0 +1,271 @@
+"""Idle-cost controls: put a JumpStart endpoint to sleep and wake it again.
+
+Sleeping = DeleteEndpoint; the model and the endpoint config stay. Waking =
+CreateEndpoint with the same EndpointName and the current EndpointConfigName.
+Because the name and the config are the ones CloudFormation recorded, the stack
+still describes the woken endpoint (its ARN is the same); see docs/idle-cost.md
+for what CloudFormation cannot do while an endpoint sleeps.
+
+Three ways in, each optional (config `endpoints[].sleep`):
+- `EndpointSleep`: a working-hours pair of EventBridge Scheduler schedules that
+  call SageMaker directly (universal targets), and the SSM parameter every waker
+  reads the current endpoint config name from;
+- `IdleSleeper`: one hourly Lambda that deletes endpoints without invocations;
+- `grant_wake`: what the front door needs to wake a model when it is called.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack, TimeZone
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as targets
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from stacks.config import SleepConfig
+from stacks.constructs.front_door import LAMBDAS_DIR, RUNTIME
+from stacks.constructs.jumpstart_endpoint import VARIANT, JumpStartEndpoint
+from stacks.constructs.roles import ManagedPolicyRole
+from stacks.lambda_env import wake_parameter_name
+from stacks.nag import acknowledge, finding_id
+
+# A schedule that could not reach SageMaker within this time is moot: the next
+# working day's run will do the same thing.
+SCHEDULE_MAX_EVENT_AGE = Duration.hours(1)
+SCHEDULE_RETRIES = 2
+IDLE_CHECK_RATE = Duration.hours(1)
+IDLE_SLEEPER_TIMEOUT = Duration.minutes(2)
+
+
+def _scheduler_role(scope: Construct, id_: str, description: str) -> ManagedPolicyRole:
+    # SourceAccount keeps other accounts' schedules from using this role (confused deputy).
+    principal = iam.ServicePrincipal(
+        "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
+    )
+    return ManagedPolicyRole(scope, id_, assumed_by=principal, description=description)
+
+
+def parameter_arn(scope: Construct, name: str) -> str:
+    """ARN of an SSM parameter by name, computed without a cross-stack reference."""
+    return Stack.of(scope).format_arn(service="ssm", resource="parameter", resource_name=name.lstrip("/"))
+
+
+class EndpointSleep(Construct):
+    """The wake-up recipe of one endpoint, plus its working-hours schedules if configured.
+
+    Args:
+        endpoint: the endpoint to put to sleep and wake.
+        project_name: names the SSM parameter (see `stacks.lambda_env.wake_parameter_name`).
+        sleep: the endpoint's `sleep` config.
+
+    Attributes:
+        parameter: SSM parameter holding the current endpoint config name.
+        schedules: {"sleep": ..., "wake": ...} when `sleep.schedule` is set, else {}.
+    """
+
+    def __init__(
+        self, scope: Construct, id_: str, *, endpoint: JumpStartEndpoint, project_name: str, sleep: SleepConfig
+    ) -> None:
+        super().__init__(scope, id_)
+        name = endpoint.resolved.name
+        config = endpoint.endpoint_config
+        # Updated by every deploy that replaces the config, so wakers never create
+        # an endpoint from a config CloudFormation has already deleted.
+        self.parameter = ssm.StringParameter(
+            self,
+            "EndpointConfigName",
+            parameter_name=wake_parameter_name(project_name, name),
+            string_value=config.attr_endpoint_config_name,
+            description=f"Endpoint config to recreate the sleeping endpoint of {name} from",
+        )
+        self.schedules: dict[str, scheduler.Schedule] = {}
+        if sleep.schedule is None:
+            return
+        tz = TimeZone.of(sleep.schedule.timezone)
+        role = _scheduler_role(self, "ScheduleRole", f"Deletes and recreates the {name} endpoint on schedule")
+        endpoint_name = endpoint.endpoint_name
+        # Endpoint config Ref is its ARN; same stack, so an exact grant costs no export.
+        calls = {
+            "sleep": ("deleteEndpoint", "DeleteEndpoint", sleep.schedule.sleep_cron,
+                      {"EndpointName": endpoint_name}, [endpoint.endpoint_arn],
+                      f"Deletes the {name} endpoint after working hours; model and endpoint config stay"),
+            "wake": ("createEndpoint", "CreateEndpoint", sleep.schedule.wake_cron,
+                     {"EndpointName": endpoint_name, "EndpointConfigName": config.attr_endpoint_config_name},
+                     [endpoint.endpoint_arn, config.ref],
+                     f"Recreates the {name} endpoint from its endpoint config for working hours"),
+        }
+        for key, (api, action, cron, payload, resources, description) in calls.items():
+            target = targets.Universal(
+                service="sagemaker",
+                action=api,
+                input=scheduler.ScheduleTargetInput.from_object(payload),
+                policy_statements=[iam.PolicyStatement(actions=[f"sagemaker:{action}"], resources=resources)],
+                role=role,
+                retry_attempts=SCHEDULE_RETRIES,
+                max_event_age=SCHEDULE_MAX_EVENT_AGE,
+            )
+            self.schedules[key] = scheduler.Schedule(
+                self,
+                f"{key.capitalize()}Schedule",
+                schedule=scheduler.ScheduleExpression.expression(f"cron({cron})", tz),
+                target=target,
+                description=description,
+            )
+
+
+@dataclass(frozen=True)
+class IdleWatch:
+    endpoint: JumpStartEndpoint
+    idle_after_hours: int
+
+
+class IdleSleeper(Construct):
+    """One Lambda, run hourly by EventBridge Scheduler, that deletes every watched
+    endpoint with no invocations over its idle window (lambdas/idle_sleeper).
+
+    Args:
+        watches: endpoints and their idle windows.
+        key: encrypts the function's environment and log group.
+        log_retention: of the function's log group.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        watches: list[IdleWatch],
+        key: kms.IKey,
+        log_retention: logs.RetentionDays,
+    ) -> None:
+        super().__init__(scope, id_)
+        self.role = ManagedPolicyRole(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Deletes SageMaker endpoints that had no invocations for their idle window",
+        )
+        self.log_group = logs.LogGroup(
+            self, "Logs", retention=log_retention, encryption_key=key, removal_policy=RemovalPolicy.RETAIN
+        )
+        endpoints = [
+            {"name": w.endpoint.resolved.name, "endpoint_name": w.endpoint.endpoint_name,
+             "variant_name": VARIANT, "idle_after_hours": w.idle_after_hours}
+            for w in watches
+        ]
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.ARM_64,
+            # The same asset as the front door's functions (deduplicated); boto3 only.
+            code=lambda_.Code.from_asset(
+                str(LAMBDAS_DIR), exclude=["**/__pycache__", "**/*.pyc", "studio_cleanup", "**/tests"]
+            ),
+            handler="idle_sleeper.handler.lambda_handler",
+            description="Deletes idle SageMaker endpoints (model and endpoint config stay)",
+            timeout=IDLE_SLEEPER_TIMEOUT,
+            memory_size=256,
+            # One run at a time: two overlapping runs would race on the same endpoints.
+            reserved_concurrent_executions=1,
+            role=self.role,
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=self.log_group,
+            environment_encryption=key,
+            environment={"ENDPOINTS_JSON": Stack.of(self).to_json_string(endpoints)},
+        )
+        self.log_group.grant_write(self.role)
+        self.role.add_to_policy(iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key.key_arn]))
+        arns = [w.endpoint.endpoint_arn for w in watches]
+        self.role.add_to_policy(iam.PolicyStatement(
+            sid="DescribeAndDeleteIdleEndpoints",
+            actions=["sagemaker:DescribeEndpoint", "sagemaker:DeleteEndpoint"],
+            resources=arns,
+        ))
+        self.role.add_to_policy(iam.PolicyStatement(
+            sid="ReadInvocationMetrics", actions=["cloudwatch:GetMetricData"], resources=["*"],
+        ))
+        invoke_role = _scheduler_role(self, "ScheduleRole", "Runs the idle-endpoint check hourly")
+        self.schedule = scheduler.Schedule(
+            self,
+            "Schedule",
+            schedule=scheduler.ScheduleExpression.rate(IDLE_CHECK_RATE),
+            target=targets.LambdaInvoke(
+                self.function, role=invoke_role, retry_attempts=0, max_event_age=Duration.minutes(30),
+            ),
+            description="Hourly check for SageMaker endpoints without invocations",
+        )
+        acknowledge(
+            invoke_role.policy,
+            "The schedule invokes the unqualified idle-check function; CDK's invoke grant also names "
+            "its versions and aliases (ARN:*), and this function publishes none.",
+            finding_id(self, "AwsSolutions-IAM5", f"{self.function.function_arn}:*"),
+        )
+        acknowledge(
+            self.role.policy,
+            "cloudwatch:GetMetricData supports no resource-level permissions; X-Ray "
+            "PutTraceSegments/PutTelemetryRecords neither. SageMaker actions are limited to the "
+            "watched endpoints' ARNs.",
+            "AwsSolutions-IAM5[Resource::*]",
+        )
+        acknowledge(
+            self.function,
+            "Pinned to Python 3.13 like every function of this app (one runtime, one tested layer "
+            "set); move all of them together.",
+            "AwsSolutions-L1",
+            "Serverless-LambdaLatestVersion",
+        )
+        acknowledge(
+            self.function,
+            "Run hourly by a schedule and idempotent: a failed run is logged and counted in the "
+            "Errors metric, and the next run repeats the whole check, so a dead-letter queue "
+            "would only hold stale hourly ticks.",
+            "NIST.800.53.R5-LambdaDLQ",
+            "HIPAA.Security-LambdaDLQ",
+            "Serverless-LambdaDLQ",
+        )
+        acknowledge(
+            self.function,
+            "Runs outside a VPC: it calls only the SageMaker and CloudWatch APIs over TLS with SigV4, "
+            "and the deployment has no VPC unless network.mode enables one.",
+            "NIST.800.53.R5-LambdaInsideVPC",
+            "HIPAA.Security-LambdaInsideVPC",
+        )
+
+
+def grant_wake(role: ManagedPolicyRole, wakeable: list[tuple[str, str]]) -> None:
+    """Let `role` wake the given (endpoint ARN, SSM parameter name) endpoints: read the
+    current endpoint config name, see whether the endpoint is already starting, create it."""
+    if not wakeable:
+        return
+    endpoint_arns = [arn for arn, _ in wakeable]
+    stack = Stack.of(role)
+    configs = stack.format_arn(service="sagemaker", resource="endpoint-config", resource_name="*")
+    role.add_to_policy(iam.PolicyStatement(
+        sid="WakeSleepingEndpoints",
+        actions=["sagemaker:CreateEndpoint"],
+        resources=[*endpoint_arns, configs],
+    ))
+    role.add_to_policy(iam.PolicyStatement(
+        sid="SeeSleepingEndpoints", actions=["sagemaker:DescribeEndpoint"], resources=endpoint_arns,
+    ))
+    role.add_to_policy(iam.PolicyStatement(
+        sid="ReadWakeRecipes",
+        actions=["ssm:GetParameter"],
+        resources=[parameter_arn(role, name) for _, name in wakeable],
+    ))
+    acknowledge(
+        role.policy,
+        "CreateEndpoint authorizes the endpoint config too, whose generated name changes with every "
+        "config change and is read at wake time from an SSM parameter (a name fixed at the Api "
+        "stack's deploy would go stale); the endpoint ARNs are exact, so only this deployment's "
+        "sleeping endpoints can be created.",
+        finding_id(role, "AwsSolutions-IAM5", configs),
+    )
+
