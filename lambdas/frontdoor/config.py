@@ -13,6 +13,7 @@ from functools import lru_cache
 from pydantic import BaseModel, Field
 
 from frontdoor.adapters.feedback_store import DynamoFeedbackStore
+from frontdoor.adapters.sagemaker_control import EndpointWaker, WakeTarget
 from frontdoor.adapters.sagemaker_runtime import SageMakerRuntimeInvoker
 from frontdoor.services.catalog import Catalog
 from frontdoor.services.generation import ImageService, TextService
@@ -41,7 +42,9 @@ def runtime() -> Runtime:
     env = Environment.model_validate(dict(os.environ))
     catalog = Catalog.from_json(env.models_json)
     templates = TemplateRegistry.load(env.extra_templates_json)
-    invoker = SageMakerRuntimeInvoker()
+    waker = EndpointWaker([WakeTarget(m.name, m.endpoint_name, m.endpoint_config_parameter)
+                           for m in catalog.models if m.wakeable and m.endpoint_config_parameter])
+    invoker = SageMakerRuntimeInvoker(waker=waker or None)
     feedback = DynamoFeedbackStore(env.feedback_table_name) if env.feedback_table_name else None
     return Runtime(env, catalog, templates, TextService(catalog, templates, invoker),
                    ImageService(catalog, invoker), feedback, invoker)

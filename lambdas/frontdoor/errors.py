@@ -72,6 +72,12 @@ class ModelNotReady(FrontDoorError):
     code = "model_not_ready"
 
 
+class ModelAsleep(ModelNotReady):
+    """The model's endpoint was deleted to save cost; the front door is starting it."""
+
+    code = "model_asleep"
+
+
 class ModelTimeout(FrontDoorError):
     status = 504
     code = "model_timeout"

@@ -28,6 +28,8 @@ RETRY_AFTER_NOT_READY_S = 30
 RETRY_AFTER_UNAVAILABLE_S = 5
 
 _RETRYABLE = frozenset({"ThrottlingException", "ServiceUnavailable", "InternalFailure"})
+# InvokeEndpoint's answer for an endpoint that does not exist (e.g. deleted to sleep).
+_ENDPOINT_MISSING = re.compile(r"^Endpoint \S+ of account \S+ not found")
 _WRAPPED = re.compile(r'Received (?:client|server) error \((\d{3})\) from \S+ with message "(.*)"\. See ', re.S)
 
 
@@ -65,8 +67,11 @@ class SageMakerRuntimeInvoker:
         max_delay_s: float = MAX_DELAY_S,
         sleep: Callable[[float], None] = time.sleep,
         rand: Callable[[], float] = random.random,
+        waker: Any = None,
     ) -> None:
         self._client = client
+        # An `EndpointWaker` for models that sleep; None: a missing endpoint is our bug.
+        self.waker = waker
         self.max_attempts = max_attempts
         self.base_delay_s = base_delay_s
         self.max_delay_s = max_delay_s
@@ -103,6 +108,8 @@ class SageMakerRuntimeInvoker:
                 if code in _RETRYABLE and attempt < self.max_attempts:
                     self._sleep(self._backoff(attempt))
                     continue
+                if self._asleep(endpoint_name, code, exc):
+                    raise self.waker.wake(endpoint_name) from exc
                 raise self._map(code, exc) from exc
             except ReadTimeoutError as exc:
                 raise ModelTimeout("the model did not answer in time") from exc
@@ -110,6 +117,12 @@ class SageMakerRuntimeInvoker:
                 raise ModelNotReady("the model endpoint is unreachable",
                                     retry_after=RETRY_AFTER_UNAVAILABLE_S) from exc
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _asleep(self, endpoint_name: str, code: str, exc: Exception) -> bool:
+        if code != "ValidationError" or not self.waker or not self.waker.wakeable(endpoint_name):
+            return False
+        message = exc.response.get("Error", {}).get("Message", "")  # type: ignore[attr-defined]
+        return _ENDPOINT_MISSING.match(message) is not None
 
     def _map(self, code: str, exc: Exception) -> Exception:
         if code == "ModelError":
@@ -123,6 +136,6 @@ class SageMakerRuntimeInvoker:
             return ModelNotReady("the model service is unavailable", retry_after=RETRY_AFTER_UNAVAILABLE_S)
         if code == "InternalFailure":
             return ModelFailed("the model service failed")
-        # ValidationError (e.g. an endpoint name that does not exist) is our
-        # misconfiguration, not the caller's: let it surface as a logged 500.
+        # ValidationError (e.g. an endpoint name that does not exist, of a model that
+        # does not sleep) is our misconfiguration, not the caller's: a logged 500.
         return exc

@@ -34,6 +34,9 @@ class ModelSpec:
     instance_type: str | None
     instance_count: int | None
     default: bool
+    # Sleep-enabled models: the endpoint may be deleted and is recreated on demand.
+    wakeable: bool = False
+    endpoint_config_parameter: str | None = None
 
     def public(self) -> dict[str, Any]:
         """What GET /v1/models shows: everything but the endpoint name."""
@@ -82,7 +85,13 @@ def _parse_entry(entry: Any, index: int) -> ModelSpec:
         instance_type=entry.get("instance_type"),
         instance_count=_opt_int(entry, "instance_count", where),
         default=bool(entry.get("default", False)),
+        wakeable=entry.get("wakeable", False) is True,
+        endpoint_config_parameter=entry.get("endpoint_config_parameter"),
     )
+    if not isinstance(entry.get("wakeable", False), bool):
+        raise ConfigError(f"{where}.wakeable must be true or false, got {entry['wakeable']!r}")
+    if spec.wakeable and not (isinstance(spec.endpoint_config_parameter, str) and spec.endpoint_config_parameter):
+        raise ConfigError(f"{where}.endpoint_config_parameter must be a non-empty string when wakeable is true")
     if kind == "text" and (spec.max_input_length is None or spec.max_total_tokens is None):
         raise ConfigError(f"{where}: text models need max_input_length and max_total_tokens")
     if kind == "text" and spec.max_input_length >= spec.max_total_tokens:  # type: ignore[operator]
