@@ -21,6 +21,17 @@ node_modules/.installed: package.json package-lock.json
 
 setup: $(BIN)/.installed node_modules/.installed
 
+## checkov (tests/stacks/test_checkov.py) in its own venv: its pins never meet the app's.
+.PHONY: checkov-setup
+CHECKOV_VENV := .venv-checkov
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
+	touch $@
+
+checkov-setup: $(CHECKOV_VENV)/.installed
+
 ## Synthesize the chosen config with the pinned CDK CLI (cdk.json context applies) and summarize it.
 synth: setup
 	cdk synth --quiet -c config=$(CONFIG)
@@ -33,7 +44,7 @@ report: setup
 	$(BIN)/python -m tools.report --config $(CONFIG) --assembly cdk.out --out cdk.out/report $(if $(DOCS),--docs)
 
 ## The whole test suite.
-test: setup
+test: setup checkov-setup
 	$(BIN)/python -m pytest -q -n 2
 
 ## Local front door + SageMaker runtime emulator on 127.0.0.1:8080.

@@ -10,6 +10,7 @@ from stacks.api_stack import ApiStack
 from stacks.config import AppConfig, load_config, stack_name
 from stacks.endpoints_stack import EndpointsStack
 from stacks.jumpstart import ResolutionCache, ResolvedEndpoint, resolve_endpoints
+from stacks.monitoring_stack import MonitoringStack
 from stacks.nag import attach_packs
 from stacks.network_stack import NetworkStack
 from stacks.studio_stack import StudioStack
@@ -23,10 +24,12 @@ class Deployment:
     network: NetworkStack | None = None
     studio: StudioStack | None = None
     api: ApiStack | None = None
+    monitoring: MonitoringStack | None = None
 
     @property
     def stacks(self) -> list[cdk.Stack]:
-        return [s for s in (self.network, self.endpoints, self.studio, self.api) if s is not None]
+        return [s for s in (self.network, self.endpoints, self.studio, self.api, self.monitoring)
+                if s is not None]
 
 
 def build_app(
@@ -84,10 +87,22 @@ def build_app(
             endpoints=endpoints.endpoints,
             env=env,
         )
+    monitoring = MonitoringStack(
+        app,
+        "Monitoring",
+        stack_name=stack_name(config, "monitoring"),
+        description=f"{config.project_name}: dashboard and front door alarms",
+        config=config,
+        endpoints=list(endpoints.endpoints.values()),
+        alarm_topic=endpoints.alarm_topic,
+        front_door=api.front_door if api else None,
+        env=env,
+    )
     for key, value in {"project": config.project_name, **config.tags}.items():
         cdk.Tags.of(app).add(key, value)
     if nag:
         attach_packs(app)
     return Deployment(
-        config=config, resolved=resolved, endpoints=endpoints, network=network, studio=studio, api=api
+        config=config, resolved=resolved, endpoints=endpoints, network=network, studio=studio, api=api,
+        monitoring=monitoring,
     )

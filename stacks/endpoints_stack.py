@@ -12,6 +12,7 @@ from stacks.constructs.endpoint_sleep import EndpointSleep, IdleSleeper, IdleWat
 from stacks.constructs.jumpstart_endpoint import JumpStartEndpoint, ModelNetwork
 from stacks.constructs.secure_bucket import AccessLogBucket, SecureBucket
 from stacks.jumpstart import ResolvedEndpoint
+from stacks.nag import acknowledge
 
 
 class EndpointsStack(Stack):
@@ -47,12 +48,19 @@ class EndpointsStack(Stack):
             enforce_ssl=True,
         )
         if config.monitoring.alarm_email:
-            sns.Subscription(
+            email = sns.Subscription(
                 self,
                 "AlarmEmail",
                 topic=self.alarm_topic,
                 protocol=sns.SubscriptionProtocol.EMAIL,
                 endpoint=config.monitoring.alarm_email,
+            )
+            acknowledge(
+                email,
+                "An email subscription: SNS retries failed deliveries per its delivery policy, and an "
+                "alarm that could not be mailed stays visible in ALARM state on the dashboard; a "
+                "dead-letter queue of undelivered alarm mails would itself need watching.",
+                "Serverless-SNSRedrivePolicy",
             )
         self.endpoints: dict[str, JumpStartEndpoint] = {
             r.name: JumpStartEndpoint(

@@ -23,6 +23,7 @@ from constructs import Construct
 from stacks.config import ApiConfig
 from stacks.constructs.roles import ManagedPolicyRole
 from stacks.nag import acknowledge, finding_id
+from stacks.scanner import skip_checkov
 
 LAMBDAS_DIR = Path(__file__).resolve().parents[2] / "lambdas"
 # Powertools for AWS Lambda (Python) v3 public layer, published by AWS in every
@@ -162,12 +163,24 @@ class FrontDoorFunction(Construct):
             "HIPAA.Security-LambdaDLQ",
             "Serverless-LambdaDLQ",
         )
+        skip_checkov(
+            self.function,
+            "CKV_AWS_116",
+            "Never invoked asynchronously: API Gateway calls the front door synchronously and the "
+            "worker is fed by an SQS event source whose queue has its own dead-letter queue.",
+        )
         acknowledge(
             self.function,
             "Runs outside a VPC: it reaches only AWS APIs (SageMaker runtime, DynamoDB, SQS, S3) over "
             "TLS with SigV4, and the deployment has no VPC unless network.mode enables one.",
             "NIST.800.53.R5-LambdaInsideVPC",
             "HIPAA.Security-LambdaInsideVPC",
+        )
+        skip_checkov(
+            self.function,
+            "CKV_AWS_117",
+            "Reaches only AWS APIs (SageMaker runtime, DynamoDB, SQS, S3) over TLS with SigV4; the "
+            "deployment has no VPC unless network.mode enables one.",
         )
 
 
@@ -305,6 +318,9 @@ class FrontDoor(Construct):
         api = apigw.RestApi(
             self,
             "Api",
+            # ApiName is the dimension of the API's CloudWatch metrics: a per-deployment name
+            # keeps two deployments in one region from reading each other's traffic.
+            rest_api_name=Stack.of(self).stack_name,
             description="Foundation-model front door",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             cloud_watch_role=True,
@@ -363,6 +379,12 @@ class FrontDoor(Construct):
             "only cost money.",
             "NIST.800.53.R5-APIGWCacheEnabledAndEncrypted",
             "HIPAA.Security-APIGWCacheEnabledAndEncrypted",
+        )
+        skip_checkov(
+            api.deployment_stage,
+            "CKV_AWS_120",
+            "Responses are per-request model output and never cacheable; a cache cluster would only "
+            "cost money.",
         )
         acknowledge(
             api.deployment_stage,
@@ -427,6 +449,19 @@ class FrontDoor(Construct):
                         )
                     ),
                     visibility_config=_visibility("common-rules"),
+                ),
+                wafv2.CfnWebACL.RuleProperty(
+                    name="AWSManagedRulesKnownBadInputsRuleSet",
+                    priority=2,
+                    override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                    # Request patterns known to exploit vulnerable backends, e.g. Log4j JNDI
+                    # lookups (CVE-2021-44228) in headers, URI or body.
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                            vendor_name="AWS", name="AWSManagedRulesKnownBadInputsRuleSet",
+                        )
+                    ),
+                    visibility_config=_visibility("known-bad-inputs"),
                 ),
             ],
         )

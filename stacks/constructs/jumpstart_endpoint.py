@@ -20,6 +20,7 @@ from constructs import Construct
 from stacks.jumpstart import ResolvedEndpoint
 from stacks.constructs.roles import ManagedPolicyRole
 from stacks.nag import acknowledge, finding_id
+from stacks.scanner import skip_checkov
 
 VARIANT = "AllTraffic"
 SAGEMAKER_LOG_GROUPS = "/aws/sagemaker/Endpoints"
@@ -174,6 +175,13 @@ class JumpStartEndpoint(Construct):
                     resources=["*"],
                 )
             )
+            why = (
+                "SageMaker attaches the endpoint to the VPC by creating and deleting network "
+                "interfaces, and their permissions, with this role; interface ids are unknown before "
+                "deploy (AWS's own SageMaker policies grant these on *)"
+            )
+            skip_checkov(role.policy, "CKV_AWS_109", f"{why}: ec2:Create/DeleteNetworkInterfacePermission.")
+            skip_checkov(role.policy, "CKV_AWS_111", f"{why}: ec2:Create/DeleteNetworkInterface.")
         acknowledge(
             role.policy,
             "ecr:GetAuthorizationToken and cloudwatch:PutMetricData support no resource-level "

@@ -14,6 +14,7 @@ from stacks.constructs.jumpstart_endpoint import ModelNetwork
 from stacks.constructs.roles import ManagedPolicyRole
 from stacks.log_retention import log_retention
 from stacks.nag import acknowledge
+from stacks.scanner import skip_checkov
 
 PRIVATE = "Private"
 PUBLIC = "Public"
@@ -124,6 +125,7 @@ class Network(Construct):
             subnet_configuration=subnets,
             restrict_default_security_group=True,
         )
+        self._skip_restrict_default_sg_handler()
         if config.nat_gateways:
             for subnet in vpc.public_subnets:
                 route = subnet.node.find_child("DefaultRoute")
@@ -135,6 +137,21 @@ class Network(Construct):
                     "HIPAA.Security-VPCNoUnrestrictedRouteToIGW",
                 )
         return vpc
+
+    def _skip_restrict_default_sg_handler(self) -> None:
+        """checkov skips on the stack-wide handler CDK adds for restrict_default_security_group."""
+        provider = Stack.of(self).node.find_child("Custom::VpcRestrictDefaultSGCustomResourceProvider")
+        handler = provider.node.find_child("Handler")
+        why = (
+            "CDK's own custom-resource handler that removes the default security group's rules; "
+            "CloudFormation invokes it only while this stack deploys"
+        )
+        for check, detail in (
+            ("CKV_AWS_115", "one invocation per VPC at deploy time needs no concurrency limit"),
+            ("CKV_AWS_116", "a failure fails the deployment itself, so a dead-letter queue would hold nothing to act on"),
+            ("CKV_AWS_117", "it calls only the EC2 API, and the VPC it runs for has no route out by default"),
+        ):
+            skip_checkov(handler, check, f"{why}: {detail}.")
 
     def _build_flow_logs(self, retention_days: int) -> logs.LogGroup:
         key = kms.Key(
