@@ -10,8 +10,6 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
-import boto3
-
 from frontdoor.errors import ConfigError
 from frontdoor.services.catalog import Catalog, ModelSpec
 from summarizer.jobs import JobStore
@@ -70,6 +68,10 @@ class Services:
     @property
     def store(self) -> JobStore | None:
         if self._store is None and self.settings.jobs_enabled:
+            # boto3 costs ~120 ms to import; the front door's cold start must not pay it
+            # before a route needs a client (frontdoor.adapters does the same).
+            import boto3
+
             s = self.settings
             self._store = JobStore(
                 boto3.resource("dynamodb").Table(s.jobs_table), boto3.client("s3"), s.jobs_bucket,
