@@ -54,7 +54,7 @@ def main() -> None:
     base = statistics.median(results["one-bucket app"])
     print(f"# synth wall time, {args.runs} cold runs each, {time.strftime('%Y-%m-%d')}, "
           f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"| case | median s | min s | max s | ratio to one-bucket |")
+    print("| case | median s | min s | max s | ratio to one-bucket |")
     print("|---|---|---|---|---|")
     for name, times in results.items():
         med = statistics.median(times)

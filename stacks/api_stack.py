@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from aws_cdk import Stack
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from stacks.config import AppConfig

@@ -18,10 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Aws, Duration, RemovalPolicy, Stack, TimeZone
+from aws_cdk import Aws, Duration, Stack, TimeZone
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
@@ -29,12 +28,11 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from stacks.config import SleepConfig
-from stacks.constructs.front_door import LAMBDAS_DIR, RUNTIME
 from stacks.constructs.jumpstart_endpoint import VARIANT, JumpStartEndpoint
+from stacks.constructs.python_function import PythonFunction
 from stacks.constructs.roles import ManagedPolicyRole
 from stacks.lambda_env import wake_parameter_name
 from stacks.nag import acknowledge, finding_id
-from stacks.scanner import skip_checkov
 
 # A schedule that could not reach SageMaker within this time is moot: the next
 # working day's run will do the same thing.
@@ -146,48 +144,44 @@ class IdleSleeper(Construct):
         log_retention: logs.RetentionDays,
     ) -> None:
         super().__init__(scope, id_)
-        self.role = ManagedPolicyRole(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Deletes SageMaker endpoints that had no invocations for their idle window",
-        )
-        self.log_group = logs.LogGroup(
-            self, "Logs", retention=log_retention, encryption_key=key, removal_policy=RemovalPolicy.RETAIN
-        )
         endpoints = [
             {"name": w.endpoint.resolved.name, "endpoint_name": w.endpoint.endpoint_name,
              "variant_name": VARIANT, "idle_after_hours": w.idle_after_hours}
             for w in watches
         ]
-        self.function = lambda_.Function(
+        checker = PythonFunction(
             self,
-            "Function",
-            runtime=RUNTIME,
-            architecture=lambda_.Architecture.ARM_64,
-            # The same asset as the front door's functions (deduplicated); boto3 only.
-            code=lambda_.Code.from_asset(
-                str(LAMBDAS_DIR), exclude=["**/__pycache__", "**/*.pyc", "studio_cleanup", "**/tests"]
-            ),
+            "Checker",
             handler="idle_sleeper.handler.lambda_handler",
             description="Deletes idle SageMaker endpoints (model and endpoint config stay)",
             timeout=IDLE_SLEEPER_TIMEOUT,
-            memory_size=256,
+            memory_mb=256,
             # One run at a time: two overlapping runs would race on the same endpoints.
-            reserved_concurrent_executions=1,
-            role=self.role,
-            tracing=lambda_.Tracing.ACTIVE,
-            log_group=self.log_group,
-            environment_encryption=key,
+            reserved_concurrency=1,
             environment={"ENDPOINTS_JSON": Stack.of(self).to_json_string(endpoints)},
+            key=key,
+            log_retention=log_retention,
+            powertools=False,  # boto3 only
+            why_no_dlq=(
+                "Run hourly by a schedule and idempotent: a failed run is logged and counted in the "
+                "Errors metric, and the next run repeats the whole check, so a dead-letter queue "
+                "would only hold stale hourly ticks."
+            ),
+            why_no_vpc=(
+                "Runs outside a VPC: it calls only the SageMaker and CloudWatch APIs over TLS with "
+                "SigV4, and the deployment has no VPC unless network.mode enables one."
+            ),
+            wildcard_reason=(
+                "cloudwatch:GetMetricData supports no resource-level permissions; X-Ray "
+                "PutTraceSegments/PutTelemetryRecords neither. SageMaker actions are limited to the "
+                "watched endpoints' ARNs."
+            ),
         )
-        self.log_group.grant_write(self.role)
-        self.role.add_to_policy(iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key.key_arn]))
-        arns = [w.endpoint.endpoint_arn for w in watches]
+        self.role, self.function = checker.role, checker.function
         self.role.add_to_policy(iam.PolicyStatement(
             sid="DescribeAndDeleteIdleEndpoints",
             actions=["sagemaker:DescribeEndpoint", "sagemaker:DeleteEndpoint"],
-            resources=arns,
+            resources=[w.endpoint.endpoint_arn for w in watches],
         ))
         self.role.add_to_policy(iam.PolicyStatement(
             sid="ReadInvocationMetrics", actions=["cloudwatch:GetMetricData"], resources=["*"],
@@ -207,48 +201,6 @@ class IdleSleeper(Construct):
             "The schedule invokes the unqualified idle-check function; CDK's invoke grant also names "
             "its versions and aliases (ARN:*), and this function publishes none.",
             finding_id(self, "AwsSolutions-IAM5", f"{self.function.function_arn}:*"),
-        )
-        acknowledge(
-            self.role.policy,
-            "cloudwatch:GetMetricData supports no resource-level permissions; X-Ray "
-            "PutTraceSegments/PutTelemetryRecords neither. SageMaker actions are limited to the "
-            "watched endpoints' ARNs.",
-            "AwsSolutions-IAM5[Resource::*]",
-        )
-        acknowledge(
-            self.function,
-            "Pinned to Python 3.13 like every function of this app (one runtime, one tested layer "
-            "set); move all of them together.",
-            "AwsSolutions-L1",
-            "Serverless-LambdaLatestVersion",
-        )
-        acknowledge(
-            self.function,
-            "Run hourly by a schedule and idempotent: a failed run is logged and counted in the "
-            "Errors metric, and the next run repeats the whole check, so a dead-letter queue "
-            "would only hold stale hourly ticks.",
-            "NIST.800.53.R5-LambdaDLQ",
-            "HIPAA.Security-LambdaDLQ",
-            "Serverless-LambdaDLQ",
-        )
-        acknowledge(
-            self.function,
-            "Runs outside a VPC: it calls only the SageMaker and CloudWatch APIs over TLS with SigV4, "
-            "and the deployment has no VPC unless network.mode enables one.",
-            "NIST.800.53.R5-LambdaInsideVPC",
-            "HIPAA.Security-LambdaInsideVPC",
-        )
-        skip_checkov(
-            self.function,
-            "CKV_AWS_116",
-            "Run hourly by a schedule and idempotent: a failed run is counted in the Errors metric and "
-            "the next run repeats the whole check, so a dead-letter queue would only hold stale ticks.",
-        )
-        skip_checkov(
-            self.function,
-            "CKV_AWS_117",
-            "Calls only the SageMaker and CloudWatch APIs over TLS with SigV4; the deployment has no "
-            "VPC unless network.mode enables one.",
         )
 
 

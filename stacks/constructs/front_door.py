@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
@@ -12,7 +11,6 @@ from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -21,20 +19,24 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from stacks.config import ApiConfig
+from stacks.constructs.python_function import PythonFunction
 from stacks.constructs.roles import ManagedPolicyRole
 from stacks.nag import acknowledge, finding_id
 from stacks.scanner import skip_checkov
 
-LAMBDAS_DIR = Path(__file__).resolve().parents[2] / "lambdas"
-# Powertools for AWS Lambda (Python) v3 public layer, published by AWS in every
-# commercial region under this account (docs.aws.amazon.com/powertools/python).
-POWERTOOLS_ACCOUNT = "017000801446"
-POWERTOOLS_LAYER_VERSION = 27
-RUNTIME = lambda_.Runtime.PYTHON_3_13
-PYTHON_TAG = "python313"
 # API Gateway cuts integrations at 29 s; the function must answer first.
 FRONT_DOOR_TIMEOUT = Duration.seconds(28)
 WORKER_TIMEOUT = Duration.minutes(15)
+
+_NO_DLQ = (
+    "Never invoked asynchronously (API Gateway calls it synchronously; the worker is fed by "
+    "an SQS event source whose queue has its own dead-letter queue), so a Lambda DLQ would "
+    "never receive anything."
+)
+_NO_VPC = (
+    "Runs outside a VPC: it reaches only AWS APIs (SageMaker runtime, DynamoDB, SQS, S3) over "
+    "TLS with SigV4, and the deployment has no VPC unless network.mode enables one."
+)
 
 # (path, method, JSON-schema model or None). Clients name models, never endpoints.
 ROUTES: list[tuple[str, str, dict | None]] = [
@@ -91,99 +93,6 @@ def _table(scope: Construct, id_: str, key: kms.IKey, partition: str, sort: str 
     return table
 
 
-class FrontDoorFunction(Construct):
-    """A Python arm64 function from the `lambdas/` asset with Powertools as its
-    public layer, a managed-policy role, a KMS-encrypted log group and X-Ray."""
-
-    def __init__(self, scope: Construct, id_: str, *, handler: str, description: str,
-                 timeout: Duration, reserved_concurrency: int, environment: dict[str, str],
-                 key: kms.IKey, log_retention: logs.RetentionDays, memory_mb: int = 512) -> None:
-        super().__init__(scope, id_)
-        stack = Stack.of(self)
-        self.role = ManagedPolicyRole(
-            self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=description
-        )
-        self.log_group = logs.LogGroup(
-            self, "Logs", retention=log_retention, encryption_key=key, removal_policy=RemovalPolicy.RETAIN
-        )
-        layer = lambda_.LayerVersion.from_layer_version_arn(
-            self,
-            "Powertools",
-            f"arn:{stack.partition}:lambda:{stack.region}:{POWERTOOLS_ACCOUNT}:layer:"
-            f"AWSLambdaPowertoolsPythonV3-{PYTHON_TAG}-arm64:{POWERTOOLS_LAYER_VERSION}",
-        )
-        self.function = lambda_.Function(
-            self,
-            "Function",
-            runtime=RUNTIME,
-            architecture=lambda_.Architecture.ARM_64,
-            # Plain asset directory: no Docker bundling; boto3 is in the runtime and
-            # Powertools (with pydantic) comes from the layer.
-            code=lambda_.Code.from_asset(
-                str(LAMBDAS_DIR), exclude=["**/__pycache__", "**/*.pyc", "studio_cleanup", "**/tests"]
-            ),
-            handler=handler,
-            description=description,
-            timeout=timeout,
-            memory_size=memory_mb,
-            reserved_concurrent_executions=reserved_concurrency,
-            role=self.role,
-            layers=[layer],
-            tracing=lambda_.Tracing.ACTIVE,
-            log_group=self.log_group,
-            environment_encryption=key,
-            environment={
-                "POWERTOOLS_SERVICE_NAME": id_.lower(),
-                "POWERTOOLS_METRICS_NAMESPACE": "FmPlatform",
-                "LOG_LEVEL": "INFO",
-                **environment,
-            },
-        )
-        self.log_group.grant_write(self.role)
-        # Environment variables are encrypted with this key.
-        self.role.add_to_policy(iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key.key_arn]))
-        acknowledge(
-            self.role.policy,
-            "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.",
-            "AwsSolutions-IAM5[Resource::*]",
-        )
-        acknowledge(
-            self.function,
-            "Pinned to Python 3.13, the newest runtime whose Powertools v3 public layer this "
-            "project pins and tests; move with the layer.",
-            "AwsSolutions-L1",
-            "Serverless-LambdaLatestVersion",
-        )
-        acknowledge(
-            self.function,
-            "Never invoked asynchronously (API Gateway calls it synchronously; the worker is fed by "
-            "an SQS event source whose queue has its own dead-letter queue), so a Lambda DLQ would "
-            "never receive anything.",
-            "NIST.800.53.R5-LambdaDLQ",
-            "HIPAA.Security-LambdaDLQ",
-            "Serverless-LambdaDLQ",
-        )
-        skip_checkov(
-            self.function,
-            "CKV_AWS_116",
-            "Never invoked asynchronously: API Gateway calls the front door synchronously and the "
-            "worker is fed by an SQS event source whose queue has its own dead-letter queue.",
-        )
-        acknowledge(
-            self.function,
-            "Runs outside a VPC: it reaches only AWS APIs (SageMaker runtime, DynamoDB, SQS, S3) over "
-            "TLS with SigV4, and the deployment has no VPC unless network.mode enables one.",
-            "NIST.800.53.R5-LambdaInsideVPC",
-            "HIPAA.Security-LambdaInsideVPC",
-        )
-        skip_checkov(
-            self.function,
-            "CKV_AWS_117",
-            "Reaches only AWS APIs (SageMaker runtime, DynamoDB, SQS, S3) over TLS with SigV4; the "
-            "deployment has no VPC unless network.mode enables one.",
-        )
-
-
 class SummarizeJobs(Construct):
     """Async summarization: SQS (with DLQ) -> worker Lambda; a DynamoDB job table
     with TTL and PITR; an encrypted bucket for inputs/results over 256 KB."""
@@ -222,11 +131,12 @@ class SummarizeJobs(Construct):
             "JOBS_BUCKET_NAME": self.bucket.bucket_name,
             **environment,
         }
-        self.worker = FrontDoorFunction(
+        self.worker = PythonFunction(
             self, "Worker", handler="summarizer.worker.lambda_handler",
             description="Runs queued summarization jobs", timeout=WORKER_TIMEOUT,
             reserved_concurrency=max(2, props.api.reserved_concurrency // 4), environment=env,
             key=props.key, log_retention=props.log_retention, memory_mb=1024,
+            why_no_dlq=_NO_DLQ, why_no_vpc=_NO_VPC,
         )
         esm = sources.SqsEventSource(self.queue, batch_size=1, report_batch_item_failures=True)
         self.worker.function.add_event_source(esm)
@@ -295,11 +205,12 @@ class FrontDoor(Construct):
         }
         if api_cfg.extra_templates:
             env["EXTRA_TEMPLATES_JSON"] = json.dumps(api_cfg.extra_templates, separators=(",", ":"))
-        self.handler = FrontDoorFunction(
+        self.handler = PythonFunction(
             self, "Handler", handler="frontdoor.handler.lambda_handler",
             description="API front door: templates, generation, images, feedback, summaries",
             timeout=FRONT_DOOR_TIMEOUT, reserved_concurrency=api_cfg.reserved_concurrency,
             environment=env, key=props.key, log_retention=props.log_retention,
+            why_no_dlq=_NO_DLQ, why_no_vpc=_NO_VPC,
         )
         self.function = self.handler.function
         self.handler.role.add_to_policy(iam.PolicyStatement(

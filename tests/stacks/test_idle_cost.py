@@ -131,7 +131,7 @@ def test_idle_sleeper_runs_hourly_with_the_idle_window_in_its_environment(endpoi
 
 def test_idle_sleeper_may_only_describe_and_delete_watched_endpoints(endpoints):
     endpoint = _logical_id(endpoints, "AWS::SageMaker::Endpoint", "Falcon7bInstruct")
-    statements = {s.get("Sid"): s for s in _statements(endpoints, "IdleSleeperRolePolicy")}
+    statements = {s.get("Sid"): s for s in _statements(endpoints, "IdleSleeperCheckerRolePolicy")}
     assert statements["DescribeAndDeleteIdleEndpoints"]["Resource"] == {"Ref": endpoint}
     assert sorted(_actions(statements["DescribeAndDeleteIdleEndpoints"])) == [
         "sagemaker:DeleteEndpoint", "sagemaker:DescribeEndpoint"]
