@@ -3,7 +3,7 @@
 User text is data, never template code: rendering is one
 ``string.Template.substitute`` pass over an allow-list of declared variables, so
 ``${...}`` or ``{...}`` inside a value is inserted literally and never expanded
-(``str.format`` would let a caller reach attributes; Jinja would need a sandbox
+(Python's format-string method would let a caller reach attributes; Jinja would need a sandbox
 and ~1 MB of dependencies). Templates themselves come from the package
 (``templates/builtin.json``) or the operator (``EXTRA_TEMPLATES_JSON``), both
 validated at cold start.
