@@ -175,12 +175,32 @@ def resolve_endpoint(
         )
     supported = list(spec["supported_inference_instance_types"])
     instance_type = ep.instance_type or spec["default_inference_instance_type"]
+    known = catalog.instances().instances
+    fitting = sorted((known[t].usd_per_hour, t) for t in supported if t in known and _fits(facts, known[t]))
+    cheapest = (
+        f"the cheapest supported instance that fits is {fitting[0][1]} "
+        f"({catalog.usd(fitting[0][0])}/h, {known[fitting[0][1]].total_gpu_memory_gib:g} GiB)"
+        if fitting
+        else "no supported instance fits"
+    )
+    # Memory first: "needs 82 GiB, has 24" says more than "not in the list".
+    if instance_type in known and not _fits(facts, known[instance_type]):
+        instance = known[instance_type]
+        need = facts.weights_gib * catalog.models().memory_headroom
+        raise ConfigError(
+            f"{path}.instance_type",
+            f"{ep.model_id} needs ~{need:.1f} GiB of GPU memory (bf16 weights "
+            f"{facts.weights_gib:.1f} GiB x {catalog.models().memory_headroom} headroom) but "
+            f"{instance_type} has {instance.total_gpu_memory_gib:g} GiB "
+            f"({instance.gpus} x {instance.gpu} {instance.gpu_memory_gib:g} GiB); {cheapest}; "
+            f"supported: {', '.join(supported)}",
+        )
     if instance_type not in supported:
         raise ConfigError(
             f"{path}.instance_type",
-            f"{instance_type!r} is not supported by {ep.model_id}; supported: {', '.join(supported)}",
+            f"{instance_type!r} is not supported by {ep.model_id}; supported: {', '.join(supported)} "
+            f"({cheapest})",
         )
-    known = catalog.instances().instances
     if instance_type not in known:
         raise ConfigError(
             f"{path}.instance_type",
@@ -188,24 +208,6 @@ def resolve_endpoint(
             f"known: {', '.join(sorted(known))}",
         )
     instance = known[instance_type]
-    if not _fits(facts, instance):
-        need = facts.weights_gib * catalog.models().memory_headroom
-        fitting = sorted(
-            (known[t].usd_per_hour, t) for t in supported if t in known and _fits(facts, known[t])
-        )
-        hint = (
-            f"; the cheapest supported instance that fits is {fitting[0][1]} "
-            f"(${fitting[0][0]:.2f}/h, {known[fitting[0][1]].total_gpu_memory_gib:g} GiB)"
-            if fitting
-            else "; no supported instance fits"
-        )
-        raise ConfigError(
-            f"{path}.instance_type",
-            f"{ep.model_id} needs ~{need:.1f} GiB of GPU memory (bf16 weights "
-            f"{facts.weights_gib:.1f} GiB x {catalog.models().memory_headroom} headroom) but "
-            f"{instance_type} has {instance.total_gpu_memory_gib:g} GiB "
-            f"({instance.gpus} x {instance.gpu} {instance.gpu_memory_gib:g} GiB){hint}",
-        )
     regions = _regions_with_image(spec)
     if config.region not in regions:
         raise ConfigError(

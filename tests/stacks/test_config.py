@@ -51,7 +51,8 @@ def test_unsupported_instance_lists_supported_ones():
     assert msg == (
         "endpoints[0].instance_type: 'ml.g4dn.xlarge' is not supported by "
         "huggingface-llm-falcon-7b-instruct-bf16; supported: ml.g5.2xlarge, ml.g5.4xlarge, "
-        "ml.g5.8xlarge, ml.g5.16xlarge"
+        "ml.g5.8xlarge, ml.g5.16xlarge (the cheapest supported instance that fits is ml.g5.2xlarge "
+        "($1.52/h, 24 GiB))"
     )
 
 
@@ -76,13 +77,18 @@ def test_gated_model_without_eula_is_refused():
     )
 
 
-def test_model_larger_than_gpu_memory_suggests_cheapest_fit():
+def test_model_larger_than_gpu_memory_names_need_and_cheapest_fit():
+    # Falcon-40B on one A10G: the memory check speaks first, then the allowed values.
     msg = refusal(with_endpoint(model_id="huggingface-llm-falcon-40b-instruct-bf16", instance_type="ml.g5.2xlarge"))
-    # 2.xlarge is not in 40B's supported list either; the support check names it first.
-    assert "is not supported by huggingface-llm-falcon-40b-instruct-bf16" in msg
+    assert msg == (
+        "endpoints[0].instance_type: huggingface-llm-falcon-40b-instruct-bf16 needs ~82.4 GiB of GPU "
+        "memory (bf16 weights 74.9 GiB x 1.1 headroom) but ml.g5.2xlarge has 24 GiB (1 x A10G 24 GiB); "
+        "the cheapest supported instance that fits is ml.g5.12xlarge ($7.09/h, 96 GiB); "
+        "supported: ml.g5.12xlarge, ml.g5.24xlarge, ml.g5.48xlarge, ml.p4d.24xlarge"
+    )
 
 
-def test_memory_fit_refusal_names_need_and_cheapest_fitting_instance(monkeypatch):
+def test_memory_fit_is_checked_even_for_a_supported_instance(monkeypatch):
     # Given a catalogue where Falcon-40B claims support for a one-GPU instance
     from stacks import jumpstart
 
@@ -90,14 +96,10 @@ def test_memory_fit_refusal_names_need_and_cheapest_fitting_instance(monkeypatch
     spec = copy.deepcopy(jumpstart._spec(jumpstart.METADATA_DIR, spec_key))
     spec["supported_inference_instance_types"].insert(0, "ml.g5.2xlarge")
     monkeypatch.setattr(jumpstart, "_spec", lambda _dir, _key: spec)
-    # When it is configured there
+    # When it is configured there, the memory check still refuses it
     msg = refusal(with_endpoint(model_id="huggingface-llm-falcon-40b-instruct-bf16", instance_type="ml.g5.2xlarge"))
-    # Then the memory check refuses and points at the cheapest supported fit
-    assert msg == (
-        "endpoints[0].instance_type: huggingface-llm-falcon-40b-instruct-bf16 needs ~82.4 GiB of GPU "
-        "memory (bf16 weights 74.9 GiB x 1.1 headroom) but ml.g5.2xlarge has 24 GiB (1 x A10G 24 GiB); "
-        "the cheapest supported instance that fits is ml.g5.12xlarge ($7.09/h, 96 GiB)"
-    )
+    assert "needs ~82.4 GiB of GPU memory" in msg
+    assert "the cheapest supported instance that fits is ml.g5.12xlarge ($7.09/h, 96 GiB)" in msg
 
 
 @pytest.mark.parametrize(
