@@ -44,7 +44,8 @@ class ConfigError(ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: YAML `true` is not a count and "3" is not a number.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class AutoscalingConfig(_Strict):
@@ -355,7 +356,7 @@ def parse_config(data: object, source: str | None = None) -> AppConfig:
         return AppConfig.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        msg = err["msg"]
+        msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "literal_error":
             msg = f"{msg} (got {err['input']!r})"
         elif err["type"] == "extra_forbidden":

@@ -109,7 +109,7 @@ def test_memory_fit_is_checked_even_for_a_supported_instance(monkeypatch):
         ({"instance_count": -2}, "endpoints[0].instance_count: Input should be greater than 0"),
         (
             {"autoscaling": {"min_capacity": 3, "max_capacity": 2}},
-            "endpoints[0].autoscaling: Value error, min_capacity (3) must be <= max_capacity (2)",
+            "endpoints[0].autoscaling: min_capacity (3) must be <= max_capacity (2)",
         ),
         (
             {"autoscaling": {"min_capacity": 0, "max_capacity": 2}},
@@ -117,7 +117,7 @@ def test_memory_fit_is_checked_even_for_a_supported_instance(monkeypatch):
         ),
         (
             {"instance_count": 5, "autoscaling": {"min_capacity": 1, "max_capacity": 2}},
-            "endpoints[0]: Value error, instance_count (5) must lie within autoscaling [1, 2]",
+            "endpoints[0]: instance_count (5) must lie within autoscaling [1, 2]",
         ),
         (
             {"instanceType": "ml.g5.2xlarge"},
@@ -125,6 +125,8 @@ def test_memory_fit_is_checked_even_for_a_supported_instance(monkeypatch):
             "instance_type, instance_count, autoscaling, accept_eula, environment, data_capture, alarms, "
             "startup_health_check_timeout_seconds, default, sleep",
         ),
+        ({"instance_count": True}, "endpoints[0].instance_count: Input should be a valid integer"),
+        ({"instance_count": "3"}, "endpoints[0].instance_count: Input should be a valid integer"),
         (
             {"data_capture": {"sampling_percentage": 101}},
             "endpoints[0].data_capture.sampling_percentage: Input should be less than or equal to 100",

@@ -38,29 +38,29 @@ def test_sleepy_example_parses_with_schedule_and_idle_rule():
     ("sleep", "expected"),
     [
         (schedule(timezone="Europe/Berln"),
-         "endpoints[0].sleep.schedule.timezone: Value error, unknown time zone 'Europe/Berln'; use an IANA "
+         "endpoints[0].sleep.schedule.timezone: unknown time zone 'Europe/Berln'; use an IANA "
          "name such as Europe/Berlin, America/New_York or UTC"),
         (schedule(timezone="CEST"),
-         "endpoints[0].sleep.schedule.timezone: Value error, unknown time zone 'CEST'; use an IANA "
+         "endpoints[0].sleep.schedule.timezone: unknown time zone 'CEST'; use an IANA "
          "name such as Europe/Berlin, America/New_York or UTC"),
         (schedule(wake_cron="0 8 * * *"),
-         f"endpoints[0].sleep.schedule.wake_cron: Value error, '0 8 * * *' is not an EventBridge Scheduler "
+         f"endpoints[0].sleep.schedule.wake_cron: '0 8 * * *' is not an EventBridge Scheduler "
          f"cron expression; {EXAMPLE}"),
         (schedule(sleep_cron="0 19 * * MON-FRI *"),
-         "endpoints[0].sleep.schedule.sleep_cron: Value error, '0 19 * * MON-FRI *': exactly one of "
+         "endpoints[0].sleep.schedule.sleep_cron: '0 19 * * MON-FRI *': exactly one of "
          f"day-of-month and day-of-week must be '?'; {EXAMPLE}"),
         (schedule(wake_cron="0 24 ? * MON-FRI *"),
-         f"endpoints[0].sleep.schedule.wake_cron: Value error, '0 24 ? * MON-FRI *': hours must be 0-23; {EXAMPLE}"),
+         f"endpoints[0].sleep.schedule.wake_cron: '0 24 ? * MON-FRI *': hours must be 0-23; {EXAMPLE}"),
         (schedule(wake_cron="60 8 ? * MON-FRI *"),
-         f"endpoints[0].sleep.schedule.wake_cron: Value error, '60 8 ? * MON-FRI *': minutes must be 0-59; {EXAMPLE}"),
+         f"endpoints[0].sleep.schedule.wake_cron: '60 8 ? * MON-FRI *': minutes must be 0-59; {EXAMPLE}"),
         (schedule(sleep_cron="0 8 ? * MON-FRI *"),
-         "endpoints[0].sleep.schedule: Value error, wake_cron and sleep_cron must differ, both are "
+         "endpoints[0].sleep.schedule: wake_cron and sleep_cron must differ, both are "
          "'0 8 ? * MON-FRI *'"),
         ({"schedule": {"timezone": "UTC", "wake_cron": "0 8 ? * MON-FRI *"}},
          "endpoints[0].sleep.schedule.sleep_cron: Field required"),
         ({"idle_after_hours": 0}, "endpoints[0].sleep.idle_after_hours: Input should be greater than or equal to 1"),
         ({"idle_after_hours": 169}, "endpoints[0].sleep.idle_after_hours: Input should be less than or equal to 168"),
-        ({}, "endpoints[0].sleep: Value error, set schedule, idle_after_hours or both (or drop sleep to keep the "
+        ({}, "endpoints[0].sleep: set schedule, idle_after_hours or both (or drop sleep to keep the "
              "endpoint up)"),
         ({"idle_hours": 2}, "endpoints[0].sleep.idle_hours: unknown field; allowed: schedule, idle_after_hours"),
         ({"schedule": {**SCHEDULE, "tz": "UTC"}},
@@ -79,7 +79,7 @@ def test_sleep_with_autoscaling_is_refused():
     with pytest.raises(ConfigError) as err:
         parse_config(data)
     assert str(err.value) == (
-        "endpoints[0].sleep: Value error, cannot be combined with autoscaling: deleting an endpoint "
+        "endpoints[0].sleep: cannot be combined with autoscaling: deleting an endpoint "
         "deregisters its scalable target, so a recreated endpoint would not scale; remove autoscaling or sleep"
     )
 
