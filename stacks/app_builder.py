@@ -11,6 +11,7 @@ from stacks.config import AppConfig, load_config, stack_name
 from stacks.endpoints_stack import EndpointsStack
 from stacks.jumpstart import ResolutionCache, ResolvedEndpoint, resolve_endpoints
 from stacks.monitoring_stack import MonitoringStack
+from stacks.lambda_env import validate_extra_templates
 from stacks.nag import attach_packs
 from stacks.network_stack import NetworkStack
 from stacks.studio_stack import StudioStack
@@ -42,6 +43,7 @@ def build_app(
     """Validate the config (raising ConfigError) and add the deployment's stacks to `app`."""
     config = load_config(config_path)
     resolved = resolve_endpoints(config, cache=resolution_cache)
+    validate_extra_templates(config.api.extra_templates)
     env = cdk.Environment(account=config.account, region=config.region)
     network = None
     if config.network.mode != "none":

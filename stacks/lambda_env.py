@@ -3,7 +3,11 @@ so the deployed stack and `make serve` describe the models identically."""
 
 from __future__ import annotations
 
-from stacks.config import AppConfig
+import json
+import sys
+from pathlib import Path
+
+from stacks.config import AppConfig, ConfigError
 from stacks.jumpstart import ResolvedEndpoint, resolve_endpoints
 
 
@@ -44,3 +48,42 @@ def frontdoor_models(
         }
         for r in resolved
     ]
+
+
+# Lambda caps a function's whole environment at 4 KB; MODELS_JSON and the table,
+# queue and bucket names need the rest.
+MAX_EXTRA_TEMPLATES_BYTES = 2048
+_LAMBDAS_DIR = Path(__file__).resolve().parent.parent / "lambdas"
+
+
+def validate_extra_templates(templates: list[dict]) -> str | None:
+    """Refuse at synth what the front door would refuse at cold start, with the
+    front door's own validator (pure code, no AWS), and return EXTRA_TEMPLATES_JSON.
+
+    A template the Lambda rejects would otherwise deploy cleanly and then fail
+    every request with a 5xx.
+    """
+    if not templates:
+        return None
+    encoded = json.dumps(templates, separators=(",", ":"))
+    if len(encoded.encode()) > MAX_EXTRA_TEMPLATES_BYTES:
+        raise ConfigError(
+            "api.extra_templates",
+            f"{len(encoded.encode())} bytes as JSON; at most {MAX_EXTRA_TEMPLATES_BYTES} fit in the "
+            "front door's environment (Lambda allows 4 KB in all)",
+        )
+    added = str(_LAMBDAS_DIR) not in sys.path
+    if added:
+        sys.path.insert(0, str(_LAMBDAS_DIR))
+    try:
+        from frontdoor.errors import ConfigError as TemplateError
+        from frontdoor.services.templating import TemplateRegistry
+
+        try:
+            TemplateRegistry.load(encoded)
+        except TemplateError as exc:
+            raise ConfigError("api.extra_templates", str(exc).removeprefix("EXTRA_TEMPLATES_JSON ")) from None
+    finally:
+        if added:
+            sys.path.remove(str(_LAMBDAS_DIR))
+    return encoded

@@ -174,3 +174,30 @@ def test_load_config_reports_file_and_yaml_errors(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_config(bad)
     assert str(err.value).startswith(f"{bad}: region: String should match pattern")
+
+
+def test_operator_templates_are_checked_by_the_front_doors_own_validator():
+    from stacks.lambda_env import validate_extra_templates
+
+    good = {"name": "haiku", "description": "A haiku.", "template": "Write a haiku about ${topic}.",
+            "variables": [{"name": "topic", "description": "Topic"}]}
+    assert '"name":"haiku"' in validate_extra_templates([good])
+    with pytest.raises(ConfigError) as err:
+        validate_extra_templates([dict(good, template="Write about ${y}.")])
+    assert str(err.value).startswith("api.extra_templates: ")
+    assert "'y'" in str(err.value)
+    with pytest.raises(ConfigError, match=r"api.extra_templates: \d+ bytes as JSON; at most 2048"):
+        validate_extra_templates([dict(good, description="x" * 3000)])
+
+
+def test_synth_refuses_a_broken_operator_template(tmp_path):
+    import aws_cdk as cdk
+
+    from stacks.app_builder import build_app
+
+    data = copy.deepcopy(BASE)
+    data["api"] = {"extra_templates": [{"name": "x"}]}
+    path = tmp_path / "bad-template.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError, match=r"^api.extra_templates: "):
+        build_app(cdk.App(), str(path), nag=False)
