@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from frontdoor.adapters.feedback_store import DynamoFeedbackStore
 from frontdoor.adapters.sagemaker_control import EndpointWaker, WakeTarget
 from frontdoor.adapters.sagemaker_runtime import SageMakerRuntimeInvoker
+from frontdoor.observability import logger
 from frontdoor.services.catalog import Catalog
 from frontdoor.services.generation import ImageService, TextService
 from frontdoor.services.templating import TemplateRegistry
@@ -44,7 +45,8 @@ def runtime() -> Runtime:
     templates = TemplateRegistry.load(env.extra_templates_json)
     waker = EndpointWaker([WakeTarget(m.name, m.endpoint_name, m.endpoint_config_parameter)
                            for m in catalog.models if m.wakeable and m.endpoint_config_parameter])
-    invoker = SageMakerRuntimeInvoker(waker=waker or None)
+    invoker = SageMakerRuntimeInvoker(waker=waker or None, logger=logger,
+                                      model_names={m.endpoint_name: m.name for m in catalog.models})
     feedback = DynamoFeedbackStore(env.feedback_table_name) if env.feedback_table_name else None
     return Runtime(env, catalog, templates, TextService(catalog, templates, invoker),
                    ImageService(catalog, invoker), feedback, invoker)

@@ -78,6 +78,14 @@ class ModelAsleep(ModelNotReady):
     code = "model_asleep"
 
 
+class ModelUnavailable(FrontDoorError):
+    """The model's endpoint does not exist and the model does not sleep: an operator
+    must redeploy it. Not a ModelNotReady: retrying within seconds will not help."""
+
+    status = 503
+    code = "model_unavailable"
+
+
 class ModelTimeout(FrontDoorError):
     status = 504
     code = "model_timeout"

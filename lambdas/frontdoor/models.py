@@ -171,7 +171,8 @@ class ErrorResponse(_Model):
 def error_responses(*codes: int) -> dict[int, dict[str, Any]]:
     """OpenAPI ``responses`` entries for the error codes a route can return."""
     text = {400: "Invalid request", 404: "Unknown model or template", 413: "Request body too large",
-            422: "The model refused the input", 429: "Throttled; see Retry-After",
-            502: "The model failed", 503: "Model not ready; see Retry-After", 504: "The model timed out"}
+            415: "Body is not application/json", 422: "The model refused the input",
+            429: "Throttled; see Retry-After", 502: "The model failed",
+            503: "Model not ready, asleep or unavailable; see Retry-After", 504: "The model timed out"}
     return {code: {"description": text[code], "content": {"application/json": {"model": ErrorResponse}}}
             for code in codes}

@@ -7,13 +7,21 @@ botocore's own retries are switched off so that there is exactly one retry polic
 from __future__ import annotations
 
 import json
+import logging
 import random
 import re
 import time
 from typing import Any, Callable
 
 from frontdoor.adapters import new_client
-from frontdoor.errors import ModelFailed, ModelInputRejected, ModelNotReady, ModelTimeout, Throttled
+from frontdoor.errors import (
+    ModelFailed,
+    ModelInputRejected,
+    ModelNotReady,
+    ModelTimeout,
+    ModelUnavailable,
+    Throttled,
+)
 from frontdoor.services.payloads import WireRequest
 
 # Below API Gateway's 29 s integration timeout, leaving room for retries and the
@@ -26,6 +34,8 @@ MAX_DELAY_S = 1.0
 RETRY_AFTER_THROTTLED_S = 1
 RETRY_AFTER_NOT_READY_S = 30
 RETRY_AFTER_UNAVAILABLE_S = 5
+# An endpoint that is gone comes back only by a deploy: ask for a slow retry.
+RETRY_AFTER_MISSING_ENDPOINT_S = 60
 
 _RETRYABLE = frozenset({"ThrottlingException", "ServiceUnavailable", "InternalFailure"})
 # InvokeEndpoint's answer for an endpoint that does not exist (e.g. deleted to sleep).
@@ -68,10 +78,17 @@ class SageMakerRuntimeInvoker:
         sleep: Callable[[float], None] = time.sleep,
         rand: Callable[[], float] = random.random,
         waker: Any = None,
+        model_names: dict[str, str] | None = None,
+        logger: Any = None,
     ) -> None:
         self._client = client
-        # An `EndpointWaker` for models that sleep; None: a missing endpoint is our bug.
+        # An `EndpointWaker` for models that sleep; None: no model sleeps.
         self.waker = waker
+        # endpoint name -> model name, for callers' messages (endpoint names stay in logs).
+        self.model_names = model_names or {}
+        # The front door passes its Powertools logger; the summarizer's invokers log
+        # through the stdlib (the Lambda runtime's handler) instead.
+        self.logger = logger or logging.getLogger(__name__)
         self.max_attempts = max_attempts
         self.base_delay_s = base_delay_s
         self.max_delay_s = max_delay_s
@@ -108,8 +125,10 @@ class SageMakerRuntimeInvoker:
                 if code in _RETRYABLE and attempt < self.max_attempts:
                     self._sleep(self._backoff(attempt))
                     continue
-                if self._asleep(endpoint_name, code, exc):
-                    raise self.waker.wake(endpoint_name) from exc
+                if self._endpoint_missing(code, exc):
+                    if self.waker and self.waker.wakeable(endpoint_name):
+                        raise self.waker.wake(endpoint_name) from exc
+                    raise self._unavailable(endpoint_name) from exc
                 raise self._map(code, exc) from exc
             except ReadTimeoutError as exc:
                 raise ModelTimeout("the model did not answer in time") from exc
@@ -118,11 +137,22 @@ class SageMakerRuntimeInvoker:
                                     retry_after=RETRY_AFTER_UNAVAILABLE_S) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _asleep(self, endpoint_name: str, code: str, exc: Exception) -> bool:
-        if code != "ValidationError" or not self.waker or not self.waker.wakeable(endpoint_name):
+    @staticmethod
+    def _endpoint_missing(code: str, exc: Exception) -> bool:
+        if code != "ValidationError":
             return False
         message = exc.response.get("Error", {}).get("Message", "")  # type: ignore[attr-defined]
         return _ENDPOINT_MISSING.match(message) is not None
+
+    def _unavailable(self, endpoint_name: str) -> ModelUnavailable:
+        """A model that does not sleep has no endpoint: deleted by hand or a failed
+        deploy. The caller learns the model name only; the log names the endpoint."""
+        model = self.model_names.get(endpoint_name)
+        self.logger.error("model endpoint not found", extra={
+            "error": "model_unavailable", "model": model, "endpoint_name": endpoint_name})
+        subject = f"model {model}" if model else "the model"
+        return ModelUnavailable(f"{subject} is not available right now",
+                                retry_after=RETRY_AFTER_MISSING_ENDPOINT_S)
 
     def _map(self, code: str, exc: Exception) -> Exception:
         if code == "ModelError":
@@ -136,6 +166,6 @@ class SageMakerRuntimeInvoker:
             return ModelNotReady("the model service is unavailable", retry_after=RETRY_AFTER_UNAVAILABLE_S)
         if code == "InternalFailure":
             return ModelFailed("the model service failed")
-        # ValidationError (e.g. an endpoint name that does not exist, of a model that
-        # does not sleep) is our misconfiguration, not the caller's: a logged 500.
+        # Any other ValidationError (e.g. a payload over SageMaker's limit) is our
+        # bug, not the caller's: a logged 500.
         return exc

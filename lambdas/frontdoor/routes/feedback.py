@@ -11,7 +11,7 @@ router = Router()
 
 
 @router.post("/v1/feedback", tags=["feedback"], summary="Rate or rank outputs", status_code=201,
-             responses=error_responses(400, 413, 429, 503))
+             responses=error_responses(400, 413, 415, 429, 503))
 def post_feedback(body: FeedbackRequest) -> FeedbackResponse:
     """Store a 1-5 ``rating`` or a ``ranking`` (best first) for the response ``request_id``."""
     store = runtime().feedback

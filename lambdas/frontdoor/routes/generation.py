@@ -19,7 +19,7 @@ from frontdoor.models import (
 from frontdoor.observability import metrics
 
 router = Router()
-_ERRORS = error_responses(400, 404, 413, 422, 429, 502, 503, 504)
+_ERRORS = error_responses(400, 404, 413, 415, 422, 429, 502, 503, 504)
 
 
 def _record(model: str, model_ms: float) -> None:

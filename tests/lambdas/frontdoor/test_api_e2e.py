@@ -139,13 +139,77 @@ def test_non_utf8_body_is_400_not_500(api):
     assert_error(api.post("/v1/generate", raw=b"\x86\xff{}"), 400, "invalid_json")
 
 
-def test_non_json_content_type_is_415(api):
-    assert_error(api.post("/v1/generate", raw=b"inputs=hi", content_type="text/plain"), 415)
+@pytest.mark.parametrize("content_type", [
+    "text/plain",
+    "text/plain; charset=utf-8",
+    "application/x-www-form-urlencoded",  # curl -d's default
+    "multipart/form-data; boundary=x",
+    "application/jsonp",
+])
+def test_non_json_content_type_is_415(api, emulator, content_type):
+    reply = api.post("/v1/generate", raw=b'{"inputs": "hi"}', content_type=content_type)
+    assert_error(reply, 415, "unsupported_media_type")
+    assert emulator.calls() == []
+
+
+def test_form_body_that_would_validate_is_still_415(api, emulator):
+    # Powertools parses form bodies; this one is a valid TemplateRunRequest as a form.
+    reply = api.post("/v1/templates/code", raw=b"model=falcon-7b-instruct",
+                     content_type="application/x-www-form-urlencoded")
+    assert_error(reply, 415, "unsupported_media_type")
+    assert emulator.calls() == []
+
+
+@pytest.mark.parametrize("content_type", [
+    "application/json", "application/json; charset=utf-8", "Application/JSON", "application/vnd.api+json",
+])
+def test_json_media_types_are_accepted(api, content_type):
+    reply = api.post("/v1/generate", raw=b'{"inputs": "hi", "parameters": {"max_new_tokens": 3}}',
+                     content_type=content_type)
+    assert reply.status == 200, reply.body
 
 
 def test_oversized_body_is_413_before_parsing(api, emulator):
     reply = api.post("/v1/generate", {"inputs": "x" * 300_000})
     assert_error(reply, 413, "payload_too_large")
+    assert reply.body["message"] == "request body is 300014 bytes; the limit for POST /v1/generate is 262144"
+    assert emulator.calls() == []
+
+
+def test_body_cap_counts_utf8_bytes_not_characters(api, emulator):
+    # 140,014 characters (under 256 KiB) but 280,014 bytes (over it).
+    raw = json.dumps({"inputs": "\u00e9" * 140_000}, ensure_ascii=False).encode()
+    assert len(raw.decode()) < 256 * 1024 < len(raw)
+    reply = api.post("/v1/generate", raw=raw)
+    assert_error(reply, 413, "payload_too_large")
+    assert reply.body["message"].startswith(f"request body is {len(raw)} bytes;")
+    assert emulator.calls() == []
+
+
+def test_body_cap_counts_decoded_bytes_of_a_base64_body(api):
+    # Not UTF-8, so the event carries it base64-encoded (266,668 characters); the
+    # 200,000 bytes it decodes to are under the cap: refused as JSON, not for size.
+    assert_error(api.post("/v1/generate", raw=b"\xff" * 200_000), 400, "invalid_json")
+
+
+@pytest.mark.parametrize(("extra", "status", "code"), [
+    ({"max_words": 5}, 400, "validation_error"),  # parsed and validated: the cap let it in
+    ({"model": "nope"}, 404, "not_found"),
+])
+def test_summarize_takes_a_1_mb_inline_body(api, emulator, extra, status, code):
+    body = {"text": "The quick brown fox jumps over the lazy dog. " * 23_302, **extra}
+    assert len(json.dumps(body)) > 1_000_000
+    reply = api.post("/v1/summarize", body)
+    assert reply.body["error"] != "payload_too_large"
+    assert_error(reply, status, code)
+
+
+def test_summarize_body_over_6_000_000_bytes_is_413(api, emulator):
+    raw = json.dumps({"text": "a" * 6_000_000}).encode()
+    reply = api.post("/v1/summarize", raw=raw)
+    assert_error(reply, 413, "payload_too_large")
+    assert reply.body["message"] == (f"request body is {len(raw)} bytes; "
+                                     "the limit for POST /v1/summarize is 6000000")
     assert emulator.calls() == []
 
 
@@ -218,11 +282,45 @@ def test_read_timeout_is_504(api, stack, monkeypatch):
     assert_error(reply, 504, "model_timeout")
 
 
-def test_unexpected_failure_is_generic_500_with_request_id(api):
-    # The "ghost" model's endpoint does not exist: SageMaker's ValidationError is our bug, not the caller's.
-    reply = api.post("/v1/generate", {"model": "ghost", "inputs": "hi"})
+def test_unexpected_failure_is_generic_500_with_request_id(api, monkeypatch):
+    from frontdoor.config import runtime
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("bug with internals: ep-falcon")
+
+    monkeypatch.setattr(runtime().text, "generate", boom)
+    reply = api.post("/v1/generate", {"inputs": "hi"})
     assert_error(reply, 500, "internal_error")
-    assert "ep-ghost" not in reply.body["message"]
+    assert reply.body["message"] == "internal error; quote the request_id when reporting it"
+    assert "ep-falcon" not in json.dumps(reply.body)
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("/v1/generate", {"model": "ghost", "inputs": "hi"}),
+    ("/v1/templates/code", {"model": "ghost"}),
+])
+def test_missing_endpoint_of_a_model_that_does_not_sleep_is_503_model_unavailable(api, path, body):
+    # The "ghost" model's endpoint does not exist (deleted, or a failed deploy), and it does not sleep.
+    reply = api.post(path, body)
+    assert_error(reply, 503, "model_unavailable")
+    assert reply.body["message"] == "model ghost is not available right now"
+    assert reply.headers["retry-after"] == "60"
+    assert "ep-ghost" not in json.dumps(reply.body)
+
+
+@pytest.fixture
+def sd_endpoint_deleted(stack):
+    cfg = stack.emulator.remove_endpoint("ep-sd")
+    yield
+    stack.emulator.add_endpoint(cfg)
+
+
+def test_missing_image_endpoint_is_503_model_unavailable(api, sd_endpoint_deleted):
+    reply = api.post("/v1/images", {"prompt": "a lighthouse"})
+    assert_error(reply, 503, "model_unavailable")
+    assert reply.body["message"] == "model sd-2-1-base is not available right now"
+    assert reply.headers["retry-after"] == "60"
+    assert "ep-sd" not in json.dumps(reply.body)
 
 
 # ------------------------------------------------------------------ templates

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from frontdoor.adapters.sagemaker_control import EndpointWaker, WakeTarget
 from frontdoor.adapters.sagemaker_runtime import SageMakerRuntimeInvoker
-from frontdoor.errors import ConfigError, ModelAsleep, ModelNotReady
+from frontdoor.errors import ConfigError, ModelAsleep, ModelNotReady, ModelUnavailable
 from frontdoor.services.catalog import Catalog
 from frontdoor.services.payloads import WireRequest
 from frontdoor.services.wake import verdict
@@ -175,11 +175,44 @@ def test_woken_model_answers_once_in_service(waker, sm):
     assert invoker.invoke(ENDPOINT, REQUEST) == b'[{"generated_text": "hello"}]'
 
 
-def test_missing_endpoint_of_a_model_that_does_not_sleep_stays_a_500(waker, sm):
-    invoker = SageMakerRuntimeInvoker(FakeRuntime(), waker=waker, sleep=lambda _: None)
-    with pytest.raises(ClientError, match="not found"):
+class RecordingLogger:
+    def __init__(self) -> None:
+        self.records: list[tuple[str, str, dict]] = []
+
+    def error(self, message: str, *, extra: dict) -> None:
+        self.records.append(("ERROR", message, extra))
+
+
+def test_missing_endpoint_of_a_model_that_does_not_sleep_is_model_unavailable(waker, sm):
+    log = RecordingLogger()
+    invoker = SageMakerRuntimeInvoker(FakeRuntime(), waker=waker, sleep=lambda _: None, logger=log,
+                                      model_names={"ep-always-on": "llama-2-7b-chat"})
+    with pytest.raises(ModelUnavailable) as err:
         invoker.invoke("ep-always-on", REQUEST)
+    # The caller learns the model and when to retry; only the log names the endpoint.
+    assert (err.value.status, err.value.code) == (503, "model_unavailable")
+    assert err.value.message == "model llama-2-7b-chat is not available right now"
+    assert err.value.retry_after == 60
+    assert log.records == [("ERROR", "model endpoint not found", {
+        "error": "model_unavailable", "model": "llama-2-7b-chat", "endpoint_name": "ep-always-on"})]
+    # Nothing is woken, and no retry: the endpoint comes back only with a deploy.
     assert sm.calls == []
+    assert invoker.last_attempts == 1
+
+
+def test_missing_endpoint_without_a_model_name_does_not_name_the_endpoint(caplog):
+    invoker = SageMakerRuntimeInvoker(FakeRuntime(), sleep=lambda _: None)
+    with caplog.at_level("ERROR", logger="frontdoor.adapters.sagemaker_runtime"):
+        with pytest.raises(ModelUnavailable, match=r"^the model is not available right now$"):
+            invoker.invoke("ep-always-on", REQUEST)
+    assert [r.endpoint_name for r in caplog.records] == ["ep-always-on"]
+
+
+def test_summarizer_does_not_retry_a_missing_endpoint():
+    from summarizer.errors import ModelCallError
+    from summarizer.sagemaker import translate
+
+    assert isinstance(translate(ModelUnavailable("model x is not available right now")), ModelCallError)
 
 
 def test_other_validation_errors_of_a_wakeable_model_do_not_wake_it(waker, sm):
@@ -207,7 +240,12 @@ def test_runtime_wires_a_waker_only_for_wakeable_models(monkeypatch):
     monkeypatch.setenv("MODELS_JSON", _models(wakeable=True, endpoint_config_parameter=PARAM))
     assert config.runtime.__wrapped__().invoker.waker.wakeable(ENDPOINT)
     monkeypatch.setenv("MODELS_JSON", _models())
-    assert config.runtime.__wrapped__().invoker.waker is None
+    invoker = config.runtime.__wrapped__().invoker
+    assert invoker.waker is None
+    assert invoker.model_names == {ENDPOINT: MODEL}
+    from frontdoor.observability import logger
+
+    assert invoker.logger is logger
 
 
 @pytest.mark.parametrize(
