@@ -62,3 +62,20 @@ class ChunkFailed(SummarizerError):
 
 class DeadlineExceeded(SummarizerError):
     """The caller's time budget ran out; finished work is checkpointed."""
+
+
+class ModelUnavailableError(ModelCallError):
+    """The model cannot answer during this request and retrying will not help
+    (asleep and being started, or its endpoint is gone).
+
+    Args:
+        message: client-safe text naming the model.
+        code: the error code clients see (``model_asleep``...).
+        error: the front door's error to answer with (503 + Retry-After), when
+            the request came through the API.
+    """
+
+    def __init__(self, message: str, code: str = "model_unavailable", error: Exception | None = None):
+        super().__init__(message)
+        self.code = code
+        self.error = error

@@ -154,7 +154,8 @@ class JobStore:
 
     # -- lifecycle ---------------------------------------------------------
     def create(self, job_id: str, *, model: str | None, style: str, max_words: int | None,
-               text: str | None = None, input_key: str | None = None) -> Job:
+               text: str | None = None, input_key: str | None = None, caller: str | None = None) -> Job:
+        """``caller`` is the requester's identity; only they may read the job (None: anyone)."""
         now = int(self.clock())
         item: dict[str, Any] = {
             "job_id": job_id, "status": QUEUED, "style": style, "created_at": now, "updated_at": now,
@@ -164,6 +165,8 @@ class JobStore:
             item["model"] = model
         if max_words:
             item["max_words"] = max_words
+        if caller:
+            item["caller"] = caller
         if text is not None and len(text.encode()) <= INLINE_LIMIT_BYTES:
             item["input_text"] = text
         elif text is not None:

@@ -1,14 +1,21 @@
-"""``POST /v1/summarize`` and ``GET /v1/jobs/<job_id>``, as a Powertools Router.
+"""``POST /v1/summarize``, ``GET /v1/jobs/<job_id>`` and ``POST /v1/uploads``, as a Powertools Router.
 
 Mounted by the front door (``app.include_router(summarizer.routes.router)``),
 so errors are the front door's domain exceptions and its resolver maps them.
 A request whose estimated work fits the API's time budget runs inline;
-anything larger, or any S3 input, becomes a job (202 + job id).
+anything larger, or any S3 input, becomes a job (202 + job id). Texts too big
+for a request body are uploaded first: ``POST /v1/uploads`` hands out a
+presigned S3 POST into the jobs bucket's ``inputs/`` prefix.
+
+Jobs and uploads remember the caller (IAM user/role ARN, or the Cognito
+``sub``); another caller gets 404 for them. Without an identity (the local
+server) they are open to every caller.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -17,17 +24,19 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from frontdoor.errors import BadRequest, ModelFailed, ModelTimeout, NotFound, PayloadTooLarge
+from frontdoor.services.catalog import ModelSpec
 from frontdoor.services.prompts import prompt_format as frontdoor_prompt_format
 from summarizer import settings as _settings
-from summarizer.errors import ChunkFailed, DeadlineExceeded, InvalidInput
+from summarizer.errors import ChunkFailed, DeadlineExceeded, InvalidInput, ModelUnavailableError
 from summarizer.jobs import SUCCEEDED, FAILED, Job, new_job_id
 from summarizer.mapreduce import Summarizer
+from summarizer.sagemaker import check_awake
 from summarizer.settings import MAX_INLINE_TEXT_BYTES, MAX_S3_INPUT_BYTES, Services
 
 router = Router()
 
-# API Gateway gives up at 29 s; keep room for cold start, S3/Dynamo and the response.
-SYNC_BUDGET_S = 25.0
+# How long a presigned upload stays usable.
+UPLOAD_EXPIRES_S = 900
 
 
 class SummarizeRequest(BaseModel):
@@ -46,6 +55,22 @@ class SummarizeRequest(BaseModel):
         if (self.text is None) == (self.s3_key is None):
             raise ValueError("send exactly one of 'text' or 's3_key'")
         return self
+
+
+class UploadRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # When given, the upload must be exactly this many bytes; else 1 byte .. the S3 input limit.
+    content_length: int | None = Field(default=None, ge=1, le=MAX_S3_INPUT_BYTES)
+
+
+class UploadTicket(BaseModel):
+    s3_key: str
+    url: str
+    method: Literal["POST"] = "POST"
+    fields: dict[str, str]
+    expires_in: int
+    max_bytes: int
 
 
 class Stats(BaseModel):
@@ -113,19 +138,46 @@ def _json(status: int, body: BaseModel, headers: dict[str, str] | None = None) -
                     body=body.model_dump(mode="json", exclude_none=True), headers=headers)
 
 
-def _remaining_s() -> float:
+def _remaining_s(default: float) -> float:
     try:
         return router.lambda_context.get_remaining_time_in_millis() / 1000
     except AttributeError:  # no Lambda context (local server, tests)
-        return SYNC_BUDGET_S
+        return default
 
 
-def _enqueue(services: Services, model: str, body: SummarizeRequest, text: str | None) -> Response:
+def caller() -> str | None:
+    """Who is calling: the Cognito user's ``sub``, or the SigV4 caller's ARN (exact,
+    role session name included); None when API Gateway passed no identity (local)."""
+    ctx = router.current_event.raw_event.get("requestContext") or {}
+    claims = (ctx.get("authorizer") or {}).get("claims") or {}
+    if claims.get("sub"):
+        return f"cognito:{claims['sub']}"
+    arn = (ctx.get("identity") or {}).get("userArn")
+    return f"iam:{arn}" if arn else None
+
+
+def _visible(owner: str | None, who: str | None) -> bool:
+    """Records made without an identity are open; others only to their maker."""
+    return owner is None or owner == who
+
+
+def _waker(spec: ModelSpec) -> Any:
+    """The front door's EndpointWaker for a model that sleeps (None otherwise)."""
+    if not spec.wakeable:
+        return None
+    from frontdoor.config import runtime
+
+    waker = runtime().invoker.waker
+    return waker if waker and waker.wakeable(spec.endpoint_name) else None
+
+
+def _enqueue(services: Services, model: str, body: SummarizeRequest, text: str | None, who: str | None) -> Response:
     store = services.store
     if store is None:
         raise PayloadTooLarge("this text needs an async job, and async jobs are not configured here")
     job_id = new_job_id()
-    store.create(job_id, model=model, style=body.style, max_words=body.max_words, text=text, input_key=body.s3_key)
+    store.create(job_id, model=model, style=body.style, max_words=body.max_words, text=text, input_key=body.s3_key,
+                 caller=who)
     try:
         store.enqueue(job_id)
     except Exception:
@@ -152,6 +204,8 @@ def summarize(body: SummarizeRequest):
     """
     started = time.monotonic()
     services = _services()
+    sync_budget_s = services.settings.sync_budget_s
+    who = caller()
     spec = services.catalog.resolve(body.model, "text")
     if body.text is not None:
         frontdoor_prompt_format(spec.family).check(body.text, "text")
@@ -162,22 +216,34 @@ def summarize(body: SummarizeRequest):
             head = services.store.s3.head_object(Bucket=services.store.bucket, Key=body.s3_key)
         except Exception:
             raise NotFound(f"no object {body.s3_key!r} in the jobs bucket") from None
+        if not _visible(head.get("Metadata", {}).get("caller"), who):
+            raise NotFound(f"no object {body.s3_key!r} in the jobs bucket")
         if head["ContentLength"] > MAX_S3_INPUT_BYTES:
             raise PayloadTooLarge(f"the object is larger than {MAX_S3_INPUT_BYTES} bytes")
-        return _enqueue(services, spec.name, body, None)
+
+    # A sleeping model answers 503 model_asleep (and is started) here, as on every
+    # route, before any work is accepted: a job queued for it would only fail.
+    waker = _waker(spec)
+    if waker is not None:
+        check_awake(waker, spec.endpoint_name)
+    if body.s3_key is not None:
+        return _enqueue(services, spec.name, body, None, who)
 
     try:
-        summarizer = Summarizer(services.generate_for(spec), spec.family, services.limits(spec), services.config,
-                                deadline=started + min(SYNC_BUDGET_S, _remaining_s() - 2))
-        budget = min(SYNC_BUDGET_S, _remaining_s()) - (time.monotonic() - started)
+        summarizer = Summarizer(services.generate_for(spec, waker), spec.family, services.limits(spec),
+                                services.config,
+                                deadline=started + min(sync_budget_s, _remaining_s(sync_budget_s) - 2))
+        budget = min(sync_budget_s, _remaining_s(sync_budget_s)) - (time.monotonic() - started)
         if summarizer.estimate_work(body.text).seconds > budget:
-            return _enqueue(services, spec.name, body, body.text)
+            return _enqueue(services, spec.name, body, body.text, who)
         result = summarizer.summarize(body.text, body.style, body.max_words)
     except DeadlineExceeded:
         if services.store is None:
             raise ModelTimeout("the summary did not finish in time; async jobs are not configured here") from None
-        return _enqueue(services, spec.name, body, body.text)
+        return _enqueue(services, spec.name, body, body.text, who)
     except ChunkFailed as exc:
+        if isinstance(exc.cause, ModelUnavailableError) and exc.cause.error is not None:
+            raise exc.cause.error from exc  # e.g. 503 model_asleep + Retry-After
         raise ModelFailed(str(exc), details=[{"stage": exc.stage, "chunk": exc.index, "attempts": exc.attempts}]) from exc
     except InvalidInput as exc:
         raise BadRequest(str(exc)) from exc
@@ -209,6 +275,37 @@ def get_job(job_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]):
     if services.store is None:
         raise NotFound("async jobs are not configured here")
     job = services.store.get(job_id)
-    if job is None:
+    # Another caller's job is answered exactly like a missing one.
+    if job is None or not _visible(job.item.get("caller"), caller()):
         raise NotFound(f"no job {job_id}; jobs expire after 7 days")
     return _json(200, _status(services, job))
+
+
+@router.post(
+    "/v1/uploads", tags=["summarization"], summary="Upload a large text for /v1/summarize",
+    responses={200: {"description": "A presigned S3 POST", "content": {"application/json": {"model": UploadTicket}}}},
+)
+def create_upload(body: UploadRequest):
+    """A presigned S3 POST for one UTF-8 text object under ``inputs/`` in the jobs bucket.
+
+    Send a multipart/form-data POST to ``url`` with every entry of ``fields`` and the
+    text as the last field, ``file``, within ``expires_in`` seconds; then
+    ``POST /v1/summarize {"s3_key": ...}``. S3 refuses bodies outside 1 byte ..
+    ``max_bytes`` (exactly ``content_length`` when given).
+    """
+    services = _services()
+    if services.store is None:
+        raise NotFound("uploads need async jobs, which are not configured here")
+    key = f"inputs/{uuid.uuid4()}.txt"
+    low, high = (body.content_length, body.content_length) if body.content_length else (1, MAX_S3_INPUT_BYTES)
+    fields: dict[str, str] = {}
+    conditions: list[Any] = [["content-length-range", low, high]]
+    who = caller()
+    if who:
+        # Signed into the policy: the object carries its uploader, and only they may summarize it.
+        fields["x-amz-meta-caller"] = who
+        conditions.append({"x-amz-meta-caller": who})
+    post = services.store.s3.generate_presigned_post(
+        Bucket=services.store.bucket, Key=key, Fields=fields, Conditions=conditions, ExpiresIn=UPLOAD_EXPIRES_S)
+    return _json(200, UploadTicket(s3_key=key, url=post["url"], fields=post["fields"], expires_in=UPLOAD_EXPIRES_S,
+                                   max_bytes=high))

@@ -29,6 +29,9 @@ class Settings:
     jobs_queue_url: str | None
     jobs_bucket: str | None
     max_concurrency: int
+    # Estimated seconds of model work POST /v1/summarize may do before answering
+    # 202 (API Gateway gives up at 29 s); lower it to send medium documents async.
+    sync_budget_s: float = 25.0
 
     @classmethod
     def from_env(cls, environ=os.environ) -> Settings:
@@ -39,7 +42,15 @@ class Settings:
             raise ConfigError(f"SUMMARIZE_MAX_CONCURRENCY must be an integer, got {raw!r}") from None
         if not 1 <= concurrency <= 64:
             raise ConfigError(f"SUMMARIZE_MAX_CONCURRENCY must be within 1..64, got {concurrency}")
+        raw_budget = environ.get("SUMMARIZE_SYNC_BUDGET_S", "25")
+        try:
+            budget = float(raw_budget)
+        except ValueError:
+            raise ConfigError(f"SUMMARIZE_SYNC_BUDGET_S must be a number, got {raw_budget!r}") from None
+        if not 0 < budget <= 25:
+            raise ConfigError(f"SUMMARIZE_SYNC_BUDGET_S must be within (0, 25], got {budget}")
         return cls(
+            sync_budget_s=budget,
             models_json=environ.get("MODELS_JSON", "[]"),
             jobs_table=environ.get("JOBS_TABLE_NAME") or None,
             jobs_queue_url=environ.get("JOBS_QUEUE_URL") or None,
@@ -82,10 +93,12 @@ class Services:
     def limits(self, spec: ModelSpec) -> ModelLimits:
         return ModelLimits(spec.max_input_length or 1024, spec.max_total_tokens or 2048)
 
-    def generate_for(self, spec: ModelSpec) -> Generate:
+    def generate_for(self, spec: ModelSpec, waker=None) -> Generate:
+        """The model call for ``spec``; ``waker`` (the front door's) starts a sleeping model."""
         if self._runtime is None:
             self._runtime = runtime_client(self.settings.max_concurrency)
-        return make_generate(spec.endpoint_name, spec.family, self._runtime)
+        return make_generate(spec.endpoint_name, spec.family, self._runtime, model=spec.name,
+                             wakeable=spec.wakeable, waker=waker)
 
 
 @lru_cache(maxsize=1)

@@ -19,12 +19,19 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from frontdoor.errors import FrontDoorError
 from frontdoor.services.catalog import Catalog, ModelSpec
-from summarizer.errors import ChunkFailed, DeadlineExceeded, SummarizerError
+from summarizer.errors import ChunkFailed, DeadlineExceeded, ModelUnavailableError, SummarizerError
 from summarizer.jobs import JOB_ID_RE, TERMINAL, JobStore
 from summarizer.mapreduce import Generate, ModelLimits, SummarizeConfig, Summarizer
 from summarizer.tokens import TokenEstimator
 
 logger = Logger(service="summarizer-worker")
+
+# Runs of one job that may end without a result (the worker was killed) before
+# the job is failed. SQS must deliver its message one more time than that, so a
+# delivery is left to record the failure: the queue's maxReceiveCount
+# (stacks/constructs/front_door.py) is MAX_RECEIVES; tests/stacks pins the two.
+MAX_ATTEMPTS = 3
+MAX_RECEIVES = MAX_ATTEMPTS + 1
 
 
 class JobBusy(Exception):
@@ -42,6 +49,9 @@ class Worker:
         config: map-reduce knobs.
         max_attempts: claims that may end without a result (crashes) before
             the job is failed.
+        max_receives: deliveries SQS makes of one message (the queue's
+            maxReceiveCount); on the last one a job that has crashed before is
+            failed instead of run, since a crash there would leave it RUNNING.
         max_continuations: graceful hand-backs at the time limit before the
             job is failed as too large.
         stop_margin_s: stop starting model calls this long before the
@@ -50,7 +60,8 @@ class Worker:
 
     def __init__(self, store: JobStore, catalog: Catalog, generate_for: Callable[[ModelSpec], Generate],
                  limits_for: Callable[[ModelSpec], ModelLimits], config: SummarizeConfig, *,
-                 max_attempts: int = 3, max_continuations: int = 40, stop_margin_s: float = 75.0,
+                 max_attempts: int = MAX_ATTEMPTS, max_receives: int = MAX_RECEIVES,
+                 max_continuations: int = 40, stop_margin_s: float = 75.0,
                  progress_interval_s: float = 2.0, max_input_bytes: int = 20 * 1024 * 1024):
         self.store = store
         self.catalog = catalog
@@ -58,13 +69,18 @@ class Worker:
         self.limits_for = limits_for
         self.config = config
         self.max_attempts = max_attempts
+        self.max_receives = max_receives
         self.max_continuations = max_continuations
         self.stop_margin_s = stop_margin_s
         self.progress_interval_s = progress_interval_s
         self.max_input_bytes = max_input_bytes
 
-    def handle(self, job_id: str, remaining_s: float, owner: str) -> str:
-        """Process one message; returns what happened (for logs and tests)."""
+    def handle(self, job_id: str, remaining_s: float, owner: str, receive_count: int = 1) -> str:
+        """Process one message; returns what happened (for logs and tests).
+
+        ``receive_count`` is the message's ``ApproximateReceiveCount`` (1 on
+        the first delivery).
+        """
         job = self.store.get(job_id)
         if job is None:
             logger.warning("job not found; dropping message", extra={"job_id": job_id})
@@ -78,9 +94,12 @@ class Worker:
             if current is None or current.status in TERMINAL:
                 return "already-done"
             raise JobBusy(f"job {job_id} is leased by another worker")
-        if job.attempts > self.max_attempts:
+        # Earlier claims that neither finished nor handed the job back (a hand-back refunds its attempt).
+        crashes = job.attempts - 1
+        last_delivery = receive_count >= self.max_receives
+        if crashes >= self.max_attempts or (last_delivery and crashes > 0):
             self.store.fail(job_id, {"code": "worker_crashed",
-                                     "message": f"the worker stopped without finishing {self.max_attempts} times"}, owner)
+                                     "message": f"the worker stopped without finishing {crashes} time(s)"}, owner)
             return "failed"
         return self._run(job, remaining_s, owner)
 
@@ -114,6 +133,10 @@ class Worker:
             return "continued"
         except ChunkFailed as exc:
             logger.warning("job failed", extra={"job_id": job_id, "error": str(exc)})
+            if isinstance(exc.cause, ModelUnavailableError):
+                # Not this chunk's fault: every call would fail the same way.
+                self.store.fail(job_id, {"code": exc.cause.code, "message": str(exc.cause)}, owner)
+                return "failed"
             self.store.fail(job_id, {"code": "chunk_failed", "message": str(exc), "stage": exc.stage,
                                      "chunk": exc.index}, owner)
             return "failed"
@@ -150,8 +173,14 @@ def record_handler(record: SQSRecord, lambda_context) -> None:
         logger.error("malformed job message dropped", extra={"message_id": record.message_id})
         return
     remaining_s = lambda_context.get_remaining_time_in_millis() / 1000
-    outcome = _default_worker().handle(job_id, remaining_s, owner=f"{lambda_context.aws_request_id}:{record.message_id}")
-    logger.info("job message handled", extra={"job_id": job_id, "outcome": outcome})
+    attributes = record.raw_event.get("attributes") or {}
+    try:
+        receive_count = int(attributes.get("ApproximateReceiveCount") or 1)
+    except (TypeError, ValueError):
+        receive_count = 1
+    outcome = _default_worker().handle(job_id, remaining_s, owner=f"{lambda_context.aws_request_id}:{record.message_id}",
+                                       receive_count=receive_count)
+    logger.info("job message handled", extra={"job_id": job_id, "outcome": outcome, "receive_count": receive_count})
 
 
 @logger.inject_lambda_context

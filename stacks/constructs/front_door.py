@@ -27,6 +27,9 @@ from stacks.scanner import skip_checkov
 # API Gateway cuts integrations at 29 s; the function must answer first.
 FRONT_DOOR_TIMEOUT = Duration.seconds(28)
 WORKER_TIMEOUT = Duration.minutes(15)
+# Deliveries of one job message before it moves to the dead-letter queue: 3 worker
+# runs that may die, then one that marks the job FAILED (summarizer.worker.MAX_RECEIVES).
+JOB_MAX_RECEIVES = 4
 
 _NO_DLQ = (
     "Never invoked asynchronously (API Gateway calls it synchronously; the worker is fed by "
@@ -49,6 +52,7 @@ ROUTES: list[tuple[str, str, dict | None]] = [
     ("v1/feedback", "POST", {"required": ["request_id"], "properties": {"request_id": {"type": "string"}, "comment": {"type": "string"}}}),
     ("v1/summarize", "POST", {"properties": {"model": {"type": "string"}, "text": {"type": "string"}, "s3_key": {"type": "string"}, "style": {"type": "string", "enum": ["paragraph", "bullets"]}}}),
     ("v1/jobs/{job_id}", "GET", None),
+    ("v1/uploads", "POST", {"properties": {"content_length": {"type": "integer"}}}),
 ]
 
 # Same shape as the Lambda's error bodies: {"error", "message", "request_id"}.
@@ -123,7 +127,10 @@ class SummarizeJobs(Construct):
             # again within minutes; duplicate deliveries are harmless (the worker leases
             # the job record and checkpoints every model call).
             visibility_timeout=Duration.seconds(WORKER_TIMEOUT.to_seconds() + 120),
-            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dlq, max_receive_count=3),
+            # The worker lets a job crash MAX_ATTEMPTS (3) times and needs one more delivery to
+            # record it as FAILED worker_crashed; with fewer receives such a job would stay
+            # RUNNING forever. Keep equal to summarizer.worker.MAX_RECEIVES (a test pins it).
+            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dlq, max_receive_count=JOB_MAX_RECEIVES),
         )
         env = {
             "JOBS_TABLE_NAME": self.table.table_name,
@@ -143,7 +150,7 @@ class SummarizeJobs(Construct):
         acknowledge(
             self.worker.function,
             "SQS event source mappings take no on-failure destination; failed jobs go to the "
-            "queue's dead-letter queue after 3 receives.",
+            "queue's dead-letter queue after 4 receives (the last one marks a crashed job FAILED).",
             "Serverless-LambdaEventSourceMappingDestination",
         )
         self.key = props.key
@@ -401,7 +408,8 @@ def _model_id(path: str) -> str:
 
 
 def _schema(schema: dict) -> apigw.JsonSchema:
-    types = {"string": apigw.JsonSchemaType.STRING, "object": apigw.JsonSchemaType.OBJECT}
+    types = {"string": apigw.JsonSchemaType.STRING, "object": apigw.JsonSchemaType.OBJECT,
+             "integer": apigw.JsonSchemaType.INTEGER}
     return apigw.JsonSchema(
         type=apigw.JsonSchemaType.OBJECT,
         required=schema.get("required"),

@@ -7,6 +7,7 @@ import json
 import pytest
 from aws_cdk.assertions import Match, Template
 
+from summarizer.worker import MAX_RECEIVES
 from tests.synth import CONFIGS, synth
 
 
@@ -18,14 +19,14 @@ def api() -> Template:
 
 def test_every_method_requires_iam_auth(api):
     methods = api.find_resources("AWS::ApiGateway::Method")
-    assert len(methods) == 9
+    assert len(methods) == 10
     assert {m["Properties"]["AuthorizationType"] for m in methods.values()} == {"AWS_IAM"}
 
 
 def test_post_bodies_are_validated_against_models(api):
     posts = [m["Properties"] for m in api.find_resources("AWS::ApiGateway::Method").values()
              if m["Properties"]["HttpMethod"] == "POST"]
-    assert len(posts) == 5
+    assert len(posts) == 6
     assert all("RequestValidatorId" in p and "application/json" in p["RequestModels"] for p in posts)
 
 
@@ -87,9 +88,11 @@ def test_job_table_has_ttl_and_pitr_and_queue_has_dlq(api):
          "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
          "SSESpecification": Match.object_like({"SSEEnabled": True, "SSEType": "KMS"})},
     )
+    # The worker fails a job that crashed on every run only on one more delivery: the
+    # redrive must allow exactly the receives the worker counts on.
     api.has_resource_properties(
         "AWS::SQS::Queue",
-        {"RedrivePolicy": Match.object_like({"maxReceiveCount": 3}), "KmsMasterKeyId": Match.any_value(),
+        {"RedrivePolicy": Match.object_like({"maxReceiveCount": MAX_RECEIVES}), "KmsMasterKeyId": Match.any_value(),
          "VisibilityTimeout": 1020},
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -30,7 +31,7 @@ class FakeServices(Services):
         super().__init__(Settings(MODELS_JSON, "jobs", store.queue_url, "jobs-bucket", 4), store=store)
         self.model = model
 
-    def generate_for(self, spec):
+    def generate_for(self, spec, waker=None):
         return self.model
 
 
@@ -46,13 +47,18 @@ def env(monkeypatch):
         yield services
 
 
-def call(app, method: str, path: str, body=None):
+def call(app, method: str, path: str, body=None, *, user_arn: str | None = None, sub: str | None = None):
+    """``user_arn``: an IAM (SigV4) caller; ``sub``: a Cognito user, as API Gateway passes them."""
+    identity = {"sourceIp": "127.0.0.1", **({"userArn": user_arn} if user_arn else {})}
+    request_context = {"requestId": "req-1", "stage": "v1", "httpMethod": method, "path": path,
+                       "resourcePath": path, "identity": identity}
+    if sub:
+        request_context["authorizer"] = {"claims": {"sub": sub, "email": "someone@example.com"}}
     event = {
         "resource": path, "path": path, "httpMethod": method, "headers": {"Content-Type": "application/json"},
         "multiValueHeaders": {}, "queryStringParameters": None, "multiValueQueryStringParameters": None,
         "pathParameters": None, "stageVariables": None, "isBase64Encoded": False,
-        "requestContext": {"requestId": "req-1", "stage": "v1", "httpMethod": method, "path": path,
-                           "resourcePath": path, "identity": {"sourceIp": "127.0.0.1"}},
+        "requestContext": request_context,
         "body": None if body is None else (body if isinstance(body, str) else json.dumps(body)),
     }
     context = SimpleNamespace(get_remaining_time_in_millis=lambda: 28_000, aws_request_id="req-1")
@@ -130,3 +136,63 @@ def test_an_inline_summary_whose_chunk_keeps_failing_is_a_502_naming_the_chunk(a
 def test_unknown_or_malformed_job_ids_are_4xx(app, env, job_id):
     status, body, _ = call(app, "GET", f"/v1/jobs/{job_id}")
     assert status in (400, 404) and "error" in body
+
+
+ALICE = "arn:aws:iam::111122223333:user/alice"
+BOB = "arn:aws:iam::111122223333:user/bob"
+
+
+@pytest.mark.parametrize(("owner", "other"), [
+    ({"user_arn": ALICE}, {"user_arn": BOB}),
+    ({"sub": "3f6c-alice"}, {"sub": "9a1e-bob"}),
+    ({"user_arn": ALICE}, {}),
+])
+def test_a_job_is_visible_only_to_the_caller_who_created_it(app, env, long_document, owner, other):
+    status, body, _ = call(app, "POST", "/v1/summarize", {"text": long_document}, **owner)
+    assert status == 202, body
+    job_id = body["job_id"]
+    assert call(app, "GET", f"/v1/jobs/{job_id}", **owner)[0] == 200
+    status, body, _ = call(app, "GET", f"/v1/jobs/{job_id}", **other)
+    # Exactly the answer for a job that does not exist: ids of others' jobs leak nothing.
+    assert status == 404 and body["message"] == f"no job {job_id}; jobs expire after 7 days"
+
+
+def test_a_job_created_without_an_identity_stays_readable(app, env, long_document):
+    _, body, _ = call(app, "POST", "/v1/summarize", {"text": long_document})
+    assert "caller" not in env.store.get(body["job_id"]).item
+    assert call(app, "GET", f"/v1/jobs/{body['job_id']}", user_arn=BOB)[0] == 200
+
+
+def _presigned_post(ticket: dict, data: bytes) -> int:
+    import requests
+
+    return requests.post(ticket["url"], data=ticket["fields"], files={"file": ("input.txt", data)}, timeout=10).status_code
+
+
+def test_an_upload_ticket_is_a_presigned_post_capped_in_size_then_summarized_by_key(app, env):
+    import base64
+
+    status, ticket, _ = call(app, "POST", "/v1/uploads", {}, user_arn=ALICE)
+    assert status == 200, ticket
+    assert re.fullmatch(r"inputs/[0-9a-f-]{36}\.txt", ticket["s3_key"])
+    assert ticket["method"] == "POST" and ticket["expires_in"] == 900 and ticket["max_bytes"] == 20 * 1024 * 1024
+    policy = json.loads(base64.b64decode(ticket["fields"]["policy"]))
+    assert ["content-length-range", 1, 20 * 1024 * 1024] in policy["conditions"]
+    assert {"key": ticket["s3_key"]} in policy["conditions"]
+    assert {"x-amz-meta-caller": f"iam:{ALICE}"} in policy["conditions"]
+    assert _presigned_post(ticket, b"The harbour reopened after the storm.") in (200, 204)
+    # Only the uploader may summarize it.
+    assert call(app, "POST", "/v1/summarize", {"s3_key": ticket["s3_key"]}, user_arn=BOB)[0] == 404
+    status, body, _ = call(app, "POST", "/v1/summarize", {"s3_key": ticket["s3_key"]}, user_arn=ALICE)
+    assert status == 202, body
+    assert env.store.get(body["job_id"]).item["input_key"] == ticket["s3_key"]
+
+
+def test_an_upload_of_a_declared_size_must_be_exactly_that_size(app, env):
+    import base64
+
+    status, ticket, _ = call(app, "POST", "/v1/uploads", {"content_length": 1234})
+    assert status == 200 and ticket["max_bytes"] == 1234
+    assert ["content-length-range", 1234, 1234] in json.loads(base64.b64decode(ticket["fields"]["policy"]))["conditions"]
+    for bad in ({"content_length": 0}, {"content_length": 20 * 1024 * 1024 + 1}, {"size": 3}, "[]"):
+        assert call(app, "POST", "/v1/uploads", bad)[0] == 400, bad

@@ -20,7 +20,7 @@ from summarizer.errors import RetryableModelError
 from summarizer.jobs import FAILED, INLINE_LIMIT_BYTES, QUEUED, RUNNING, SUCCEEDED, new_job_id
 from summarizer.mapreduce import ModelLimits, SummarizeConfig
 from summarizer.prompts import Stage, instruction
-from summarizer.worker import JobBusy, Worker
+from summarizer.worker import MAX_ATTEMPTS, MAX_RECEIVES, JobBusy, Worker
 from summarizer_aws import MODELS_JSON, Clock, make_job_infra, queued_job_ids
 from summarizer_fakes import FakeTGI, normalize
 
@@ -59,6 +59,18 @@ def submit(store, text: str, **kwargs) -> str:
     job_id = new_job_id()
     store.create(job_id, model=None, style=kwargs.get("style", "paragraph"), max_words=kwargs.get("max_words"), text=text)
     return job_id
+
+
+def sqs_record(message_id: str, job_id: str, receive_count: int | None = None) -> dict:
+    attributes = {} if receive_count is None else {"ApproximateReceiveCount": str(receive_count)}
+    return {"messageId": message_id, "receiptHandle": "r", "body": json.dumps({"job_id": job_id}),
+            "attributes": attributes, "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+            "awsRegion": "us-east-1", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:jobs"}
+
+
+def lambda_context() -> SimpleNamespace:
+    return SimpleNamespace(get_remaining_time_in_millis=lambda: 600_000, aws_request_id="req-1",
+                           function_name="worker", memory_limit_in_mb=1024, invoked_function_arn="arn")
 
 
 def assert_every_sentence_mapped(document: str, *models: FakeTGI) -> None:
@@ -123,17 +135,45 @@ def test_given_a_worker_crash_mid_job_when_the_message_returns_then_the_job_resu
     assert_every_sentence_mapped(short_document, crashing, resumed)
 
 
-def test_a_job_whose_worker_keeps_dying_is_failed_clearly(store, clock, short_document):
+def test_a_job_whose_worker_dies_on_every_delivery_sqs_makes_ends_failed(store, clock, short_document):
+    # SQS delivers the message MAX_RECEIVES times (the queue's maxReceiveCount, pinned in
+    # tests/stacks/test_api_stack.py), then moves it to the DLQ: no delivery after that.
     job_id = submit(store, short_document)
-    for attempt in range(3):
+    outcomes = []
+    for receive_count in range(1, MAX_RECEIVES + 1):
         dying = FakeTGI(chars_per_token=4.5, fail_when=lambda p: Crash())
-        with pytest.raises(Crash):
-            make_worker(store, dying).handle(job_id, 600, f"w{attempt}")
-        clock.now += 700
-    assert make_worker(store, FakeTGI()).handle(job_id, 600, "w9") == "failed"
+        try:
+            outcomes.append(make_worker(store, dying).handle(job_id, 600, f"w{receive_count}", receive_count))
+        except Crash:
+            outcomes.append("crashed")
+        clock.now += 700  # the visibility timeout outlives the lease
+    assert outcomes == ["crashed"] * MAX_ATTEMPTS + ["failed"]
     job = store.get(job_id)
     assert job.status == FAILED and job.item["error"]["code"] == "worker_crashed"
+    assert job.item["error"]["message"] == f"the worker stopped without finishing {MAX_ATTEMPTS} time(s)"
     assert "result" not in job.item
+
+
+def test_on_the_last_delivery_a_job_that_crashed_before_is_failed_instead_of_run(store, clock, short_document):
+    # E.g. a delivery bounced off a live lease (JobBusy) used up one receive.
+    job_id = submit(store, short_document)
+    with pytest.raises(Crash):
+        make_worker(store, FakeTGI(fail_when=lambda p: Crash())).handle(job_id, 600, "w1", 1)
+    clock.now += 700
+    model = FakeTGI(chars_per_token=4.5)
+    assert make_worker(store, model).handle(job_id, 600, "w4", MAX_RECEIVES) == "failed"
+    assert model.calls == 0 and store.get(job_id).item["error"]["code"] == "worker_crashed"
+
+
+def test_the_sqs_handler_passes_the_real_receive_count(store, clock, short_document, monkeypatch):
+    job_id = submit(store, short_document)
+    with pytest.raises(Crash):
+        make_worker(store, FakeTGI(fail_when=lambda p: Crash())).handle(job_id, 600, "w1", 1)
+    clock.now += 700
+    monkeypatch.setattr(worker_module, "_worker", make_worker(store, FakeTGI(chars_per_token=4.5)))
+    event = {"Records": [sqs_record("m1", job_id, receive_count=MAX_RECEIVES)]}
+    assert worker_module.lambda_handler(event, lambda_context()) == {"batchItemFailures": []}
+    assert store.get(job_id).item["error"]["code"] == "worker_crashed"
 
 
 def test_a_chunk_that_keeps_failing_fails_the_job_naming_the_chunk_and_cause(store, short_document):
@@ -188,13 +228,7 @@ def test_the_sqs_handler_reports_only_busy_jobs_as_batch_item_failures(store, sh
     done, busy = submit(store, short_document), submit(store, short_document)
     store.claim(busy, "someone-else", lease_s=900)
     monkeypatch.setattr(worker_module, "_worker", make_worker(store, FakeTGI(chars_per_token=4.5)))
-    event = {"Records": [
-        {"messageId": f"m{i}", "receiptHandle": "r", "body": json.dumps({"job_id": job_id}), "attributes": {},
-         "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs", "awsRegion": "us-east-1",
-         "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:jobs"}
-        for i, job_id in enumerate([done, busy])]}
-    context = SimpleNamespace(get_remaining_time_in_millis=lambda: 600_000, aws_request_id="req-1",
-                              function_name="worker", memory_limit_in_mb=1024, invoked_function_arn="arn", )
-    response = worker_module.lambda_handler(event, context)
+    event = {"Records": [sqs_record(f"m{i}", job_id) for i, job_id in enumerate([done, busy])]}
+    response = worker_module.lambda_handler(event, lambda_context())
     assert response == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
     assert store.get(done).status == SUCCEEDED
