@@ -114,7 +114,7 @@ def first_request_ms(runs: int) -> tuple[float, float]:
 def handler_overhead(calls: int) -> dict[str, float]:
     from local.serve import LocalContext, start_stack, to_event
 
-    stack = start_stack(BENCH_MODELS, port=0, feedback=False)
+    stack = start_stack(BENCH_MODELS, port=0, feedback=False, jobs=False)
     try:
         from frontdoor.handler import lambda_handler
 

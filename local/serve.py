@@ -3,10 +3,16 @@
 Starts, all on loopback:
 - the SageMaker runtime emulator (``local.sagemaker_emulator``) with one endpoint
   per configured model,
-- moto's DynamoDB server with the feedback table (when moto is installed),
+- a moto server (its own process, when moto is installed) with the feedback
+  table and the async summarization jobs' DynamoDB table, SQS queue (with a
+  dead-letter queue after the same 4 receives as deployed) and S3 bucket,
 - an HTTP server on 127.0.0.1:8080 that turns each request into an API Gateway
   REST proxy event (with ``requestContext.requestId``) and calls the very same
-  ``frontdoor.handler.lambda_handler`` the Lambda runs.
+  ``frontdoor.handler.lambda_handler`` the Lambda runs,
+- a worker thread standing in for the worker Lambda's SQS event source: it
+  long-polls the jobs queue and calls ``summarizer.worker.lambda_handler`` with
+  SQS events (batch size 1, real ``ApproximateReceiveCount``), deleting each
+  message unless it is reported as a batch item failure.
 
 Handler calls are serialized, like one warm Lambda execution environment:
 Powertools' resolver keeps the current event on the class, so two threads must
@@ -19,6 +25,8 @@ import argparse
 import base64
 import json
 import os
+import socket
+import subprocess
 import sys
 import threading
 import time
@@ -35,6 +43,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config" / "default.yaml"
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024  # REST API payload limit
 FEEDBACK_TABLE = "frontdoor-local-feedback"
+JOBS_TABLE = JOBS_QUEUE = JOBS_BUCKET = "summarizer-local-jobs"
+WORKER_TIMEOUT_S = 900.0  # as deployed (stacks/constructs/front_door.py WORKER_TIMEOUT)
 LOCAL_ENV = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
@@ -221,6 +231,7 @@ class LocalStack:
     emulator: Emulator
     server: FrontDoorHTTPServer
     moto: Any = None
+    worker: LocalWorker | None = None
     saved_env: dict[str, str | None] = field(default_factory=dict)
 
     @property
@@ -237,6 +248,8 @@ class LocalStack:
         self.saved_env.clear()
 
     def stop(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
         self.server.shutdown()
         self.server.server_close()
         self.emulator.stop()
@@ -245,15 +258,52 @@ class LocalStack:
         self.restore_env()
 
 
+class MotoProcess:
+    """``python -m moto.server`` in its own process on a free loopback port.
+
+    Not ``ThreadedMotoServer``: that shares moto's in-process backends, which any
+    ``mock_aws()`` in the same process (the summarizer's unit tests) resets.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", timeout_s: float = 30.0) -> None:
+        with socket.socket() as probe:
+            probe.bind((host, 0))
+            self.host, self.port = probe.getsockname()[:2]
+        self.url = f"http://{self.host}:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                with socket.create_connection((self.host, self.port), timeout=0.5):
+                    return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"moto server did not start on {self.url}") from None
+                time.sleep(0.05)
+
+    def get_host_and_port(self) -> tuple[str, int]:
+        return self.host, self.port
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
 def _start_moto() -> tuple[Any, str] | None:
     try:
-        from moto.server import ThreadedMotoServer
+        import moto.server  # noqa: F401
     except ImportError:
         return None
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    host, port = moto.get_host_and_port()
-    return moto, f"http://{host}:{port}"
+    moto = MotoProcess()
+    return moto, moto.url
 
 
 def _create_feedback_table(endpoint_url: str) -> None:
@@ -269,46 +319,174 @@ def _create_feedback_table(endpoint_url: str) -> None:
     )
 
 
+def _create_jobs_infra(endpoint_url: str) -> dict[str, str]:
+    """The jobs table, bucket and queue (+ DLQ) as the Api stack makes them; returns their env."""
+    import boto3
+
+    from summarizer.worker import MAX_RECEIVES
+
+    boto3.client("dynamodb", endpoint_url=endpoint_url).create_table(
+        TableName=JOBS_TABLE, AttributeDefinitions=[{"AttributeName": "job_id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "job_id", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST",
+    )
+    boto3.client("s3", endpoint_url=endpoint_url).create_bucket(Bucket=JOBS_BUCKET)
+    sqs = boto3.client("sqs", endpoint_url=endpoint_url)
+    dlq_url = sqs.create_queue(QueueName=f"{JOBS_QUEUE}-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_url = sqs.create_queue(QueueName=JOBS_QUEUE, Attributes={
+        "VisibilityTimeout": str(int(WORKER_TIMEOUT_S) + 120),
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVES}),
+    })["QueueUrl"]
+    return {"JOBS_TABLE_NAME": JOBS_TABLE, "JOBS_QUEUE_URL": queue_url, "JOBS_BUCKET_NAME": JOBS_BUCKET,
+            "AWS_ENDPOINT_URL_SQS": endpoint_url, "AWS_ENDPOINT_URL_S3": endpoint_url}
+
+
+class LocalWorker:
+    """The worker Lambda's SQS event source mapping (batch size 1, partial batch responses).
+
+    Each message is one invocation of ``handler`` with an SQS event carrying the
+    message's real attributes (``ApproximateReceiveCount`` included). Messages not
+    reported in ``batchItemFailures`` are deleted; failed ones (or a raising
+    invocation) come back after the queue's visibility timeout, as on AWS.
+    """
+
+    def __init__(self, sqs: Any, queue_url: str, handler: Callable[[dict, Any], dict],
+                 timeout_s: float = WORKER_TIMEOUT_S, poll_s: int = 1) -> None:
+        self.sqs = sqs
+        self.queue_url = queue_url
+        self.handler = handler
+        self.timeout_s = timeout_s
+        self.poll_s = poll_s
+        self.arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.invocations = 0
+        self._busy = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="summarizer-worker-local", daemon=True)
+
+    def start(self) -> LocalWorker:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self.poll_s + 5)
+
+    def idle(self) -> bool:
+        """Nothing running and nothing waiting in the queue."""
+        if self._busy.is_set():
+            return False
+        attrs = self.sqs.get_queue_attributes(
+            QueueUrl=self.queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        return not self._busy.is_set() and all(v == "0" for v in attrs.values())
+
+    def wait_idle(self, timeout_s: float = 60.0) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.idle():
+                return True
+            time.sleep(0.05)
+        return False
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                messages = self.sqs.receive_message(
+                    QueueUrl=self.queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=self.poll_s,
+                    AttributeNames=["All"], MessageAttributeNames=["All"]).get("Messages", [])
+            except Exception as exc:  # keep polling, like the event source mapping
+                print(f"local worker: receive failed: {exc}", file=sys.stderr)
+                self._stop.wait(1)
+                continue
+            for message in messages:
+                self._busy.set()
+                try:
+                    self._invoke(message)
+                finally:
+                    self._busy.clear()
+
+    def _invoke(self, message: dict[str, Any]) -> None:
+        record = {
+            "messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"], "body": message["Body"],
+            "attributes": message.get("Attributes", {}), "messageAttributes": message.get("MessageAttributes", {}),
+            "md5OfBody": message.get("MD5OfBody", ""), "eventSource": "aws:sqs", "eventSourceARN": self.arn,
+            "awsRegion": "us-east-1",
+        }
+        context = LocalContext(function_name="summarizer-worker-local", timeout_s=self.timeout_s,
+                               invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:summarizer-worker-local",
+                               log_group_name="/aws/lambda/summarizer-worker-local", memory_limit_in_mb=1024)
+        self.invocations += 1
+        try:
+            response = self.handler({"Records": [record]}, context) or {}
+            failed = {f.get("itemIdentifier") for f in response.get("batchItemFailures", [])}
+        except Exception as exc:  # a failed invocation: the whole batch returns to the queue
+            print(f"local worker: invocation failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+            failed = {record["messageId"]}
+        if record["messageId"] not in failed:
+            self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=record["receiptHandle"])
+
+
 def start_stack(models: list[dict[str, Any]], *, host: str = "127.0.0.1", port: int = 8080,
                 first_token_ms: float = 0.0, per_token_ms: float = 0.0, feedback: bool = True,
+                jobs: bool = True, sync_budget_s: float | None = None,
                 extra_templates: list[dict[str, Any]] | None = None,
                 extra_env: dict[str, str] | None = None) -> LocalStack:
-    """Start emulator, moto (optional) and the front door; returns handles to stop them.
+    """Start emulator, moto (optional), the front door and the jobs worker; returns handles to stop them.
 
-    Sets the process environment the handler reads (MODELS_JSON, endpoints,
-    dummy credentials) and builds the handler's clients eagerly, so callers may
+    Sets the process environment the handlers read (MODELS_JSON, endpoints,
+    dummy credentials) and builds the handlers' clients eagerly, so callers may
     ``restore_env()`` right after without affecting the running stack.
+    ``sync_budget_s`` lowers the estimated model time POST /v1/summarize answers
+    inline (SUMMARIZE_SYNC_BUDGET_S), so medium documents become jobs.
     """
     emulator = Emulator(emulator_endpoints(models, first_token_ms, per_token_ms), host=host).start()
     env = {**LOCAL_ENV, "MODELS_JSON": json.dumps(models),
            "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": emulator.url, **(extra_env or {})}
+    if sync_budget_s is not None:
+        env["SUMMARIZE_SYNC_BUDGET_S"] = str(sync_budget_s)
     if extra_templates is not None:
         env["EXTRA_TEMPLATES_JSON"] = json.dumps(extra_templates)
-    moto = None
-    if feedback:
+    moto = moto_url = None
+    if feedback or jobs:
         started = _start_moto()
         if started is None:
-            print("moto is not installed: POST /v1/feedback will answer 503", file=sys.stderr)
+            print("moto is not installed: POST /v1/feedback will answer 503, /v1/summarize has no async jobs",
+                  file=sys.stderr)
         else:
             moto, moto_url = started
             env["AWS_ENDPOINT_URL_DYNAMODB"] = moto_url
-            env["FEEDBACK_TABLE_NAME"] = FEEDBACK_TABLE
+            if feedback:
+                env["FEEDBACK_TABLE_NAME"] = FEEDBACK_TABLE
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
-    if moto is not None:
-        _create_feedback_table(env["AWS_ENDPOINT_URL_DYNAMODB"])
+    lambda_handler = _import_handler()  # puts lambdas/ on sys.path
+    worker = None
+    if moto_url is not None:
+        if feedback:
+            _create_feedback_table(moto_url)
+        if jobs:
+            jobs_env = _create_jobs_infra(moto_url)
+            saved.update({key: os.environ.get(key) for key in jobs_env if key not in saved})
+            os.environ.update(jobs_env)
 
-    lambda_handler = _import_handler()
     from frontdoor import config
+    from summarizer import settings as summarizer_settings
+    from summarizer import worker as summarizer_worker
 
     config.reset()
     runtime = config.runtime()
     runtime.invoker.client  # noqa: B018 - build now, while the endpoint env is set
     if runtime.feedback is not None:
         runtime.feedback.client  # noqa: B018
+    summarizer_settings.default_services.cache_clear()
+    services = summarizer_settings.default_services().warm()
+    summarizer_worker._worker = None
+    if services.store is not None:
+        summarizer_worker._default_worker()
+        worker = LocalWorker(services.store.sqs, services.store.queue_url, summarizer_worker.lambda_handler).start()
     server = FrontDoorHTTPServer((host, port), lambda_handler)
     threading.Thread(target=server.serve_forever, name="frontdoor-local", daemon=True).start()
-    return LocalStack(emulator=emulator, server=server, moto=moto, saved_env=saved)
+    return LocalStack(emulator=emulator, server=server, moto=moto, worker=worker, saved_env=saved)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -318,12 +496,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--first-token-ms", type=float, default=50.0, help="emulated time to first token")
     parser.add_argument("--per-token-ms", type=float, default=0.0, help="emulated time per generated token")
+    parser.add_argument("--sync-budget-s", type=float, default=None,
+                        help="estimated model seconds /v1/summarize answers inline before it makes a job (default 25)")
+    parser.add_argument("--no-jobs", action="store_true", help="no async summarization jobs (no moto queue/bucket)")
     args = parser.parse_args(argv)
     if args.models_json:
         models = json.loads(Path(args.models_json).read_text())
     else:
         models = models_from_config(args.config)
-    stack = start_stack(models, port=args.port, first_token_ms=args.first_token_ms, per_token_ms=args.per_token_ms)
+    stack = start_stack(models, port=args.port, first_token_ms=args.first_token_ms, per_token_ms=args.per_token_ms,
+                        jobs=not args.no_jobs, sync_budget_s=args.sync_budget_s)
     print(f"front door on {stack.url}  (emulator {stack.emulator.url}); models: "
           f"{', '.join(m['name'] for m in models)}", flush=True)
     try:

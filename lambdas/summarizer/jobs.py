@@ -190,13 +190,14 @@ class JobStore:
         try:
             item = self.table.update_item(
                 Key={"job_id": job_id},
-                UpdateExpression="SET #s = :running, #o = :owner, lease_until = :until, updated_at = :now "
+                # updated_at is whole seconds like everywhere else (GET /v1/jobs returns it as an int).
+                UpdateExpression="SET #s = :running, #o = :owner, lease_until = :until, updated_at = :now_s "
                                  "ADD attempts :one",
                 ConditionExpression="attribute_exists(job_id) AND (#s = :queued OR (#s = :running AND lease_until < :now))",
                 ExpressionAttributeNames={"#s": "status", "#o": "owner"},
                 ExpressionAttributeValues={
                     ":running": RUNNING, ":queued": QUEUED, ":owner": owner, ":one": 1,
-                    ":until": _dynamo(now + lease_s), ":now": _dynamo(now),
+                    ":until": _dynamo(now + lease_s), ":now": _dynamo(now), ":now_s": int(now),
                 },
                 ReturnValues="ALL_NEW",
             )["Attributes"]

@@ -128,7 +128,8 @@ def make_generate(endpoint_name: str, family: str, client: Any, *, model: str | 
     adapter = TEXT_ADAPTERS.get(family)
     if adapter is None:
         raise InvalidInput(f"model family {family!r} has no text adapter")
-    invoker = SageMakerRuntimeInvoker(client, max_attempts=1, waker=waker)
+    invoker = SageMakerRuntimeInvoker(client, max_attempts=1, waker=waker,
+                                      model_names={endpoint_name: model} if model else None)
 
     def generate(prompt: str, params: dict) -> Generation:
         options = {k: v for k, v in params.items() if k not in ("max_new_tokens", "stop", "return_full_text")}

@@ -90,6 +90,13 @@ class Services:
             )
         return self._store
 
+    def warm(self) -> Services:
+        """Build every AWS client now (the local server restores the environment after)."""
+        _ = self.store
+        if self._runtime is None:
+            self._runtime = runtime_client(self.settings.max_concurrency)
+        return self
+
     def limits(self, spec: ModelSpec) -> ModelLimits:
         return ModelLimits(spec.max_input_length or 1024, spec.max_total_tokens or 2048)
 

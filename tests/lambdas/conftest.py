@@ -1,4 +1,5 @@
-"""Session fixtures for the front-door tests: emulator + moto + local HTTP server.
+"""Session fixtures for the front-door and summarizer HTTP tests: emulator + moto + local
+HTTP server + the local jobs worker.
 
 Everything listens on 127.0.0.1 port 0. The environment the handler needs is set
 only while the stack builds its clients, then restored, so other packages' tests
@@ -39,6 +40,8 @@ MODELS: list[dict[str, Any]] = [
      "kind": "text", "max_input_length": 1024, "max_total_tokens": 2048, "instance_type": "ml.g5.2xlarge",
      "instance_count": 1, "default": False},
 ]
+
+SYNC_BUDGET_S = 15
 
 OPERATOR_TEMPLATES = [{
     "name": "haiku",
@@ -90,7 +93,8 @@ class Api:
 def stack():
     from local.serve import start_stack
 
-    local = start_stack(MODELS, port=0, extra_templates=OPERATOR_TEMPLATES)
+    # A 15 s sync budget (25 s deployed): one-call texts stay inline, a 10-page document becomes a job.
+    local = start_stack(MODELS, port=0, extra_templates=OPERATOR_TEMPLATES, sync_budget_s=SYNC_BUDGET_S)
     local.emulator.remove_endpoint("ep-ghost")
     local.restore_env()
     yield local

@@ -165,3 +165,17 @@ def test_a_job_for_a_model_that_fell_asleep_fails_model_asleep(services, short_d
     job = services.store.get(job_id)
     assert job.status == FAILED and job.item["error"]["code"] == "model_asleep"
     assert ENDPOINT not in json.dumps(job.item["error"]) and ACCOUNT not in json.dumps(job.item["error"])
+
+
+def test_any_other_aws_error_reaches_clients_as_model_code_and_status_only(caplog):
+    from summarizer.sagemaker import translate
+    from tests.lambdas.fake_sagemaker import client_error
+
+    text = (f"User: arn:aws:sts::{ACCOUNT}:assumed-role/FrontDoor/x is not authorized to perform: "
+            f"sagemaker:InvokeEndpoint on resource: arn:aws:sagemaker:us-east-1:{ACCOUNT}:endpoint/{ENDPOINT}")
+    with caplog.at_level("WARNING", logger="summarizer.sagemaker"):
+        error = translate(client_error("AccessDeniedException", text, "InvokeEndpoint"), MODEL)
+    assert isinstance(error, ModelCallError) and not isinstance(error, ModelUnavailableError)
+    assert str(error) == f"model {MODEL} failed: AccessDeniedException (400)"
+    # The full text is in the log only.
+    assert any(text in str(getattr(r, "error", "")) for r in caplog.records)
