@@ -362,8 +362,15 @@ class FrontDoor(Construct):
                     statement=wafv2.CfnWebACL.StatementProperty(
                         managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
                             vendor_name="AWS", name="AWSManagedRulesCommonRuleSet",
-                            # Prompts and documents are large bodies by design.
-                            excluded_rules=[wafv2.CfnWebACL.ExcludedRuleProperty(name="SizeRestrictions_BODY")],
+                            # Prompts and documents are large bodies by design, and users ask
+                            # models to write HTML, scripts and file paths: these body rules
+                            # only count (visible in WAF metrics/logs) instead of blocking.
+                            rule_action_overrides=[
+                                wafv2.CfnWebACL.RuleActionOverrideProperty(
+                                    name=rule, action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={})
+                                )
+                                for rule in _COUNT_ONLY_BODY_RULES
+                            ],
                         )
                     ),
                     visibility_config=_visibility("common-rules"),
@@ -395,6 +402,11 @@ class FrontDoor(Construct):
         wafv2.CfnLoggingConfiguration(
             self, "WafLogging", resource_arn=acl.attr_arn, log_destination_configs=[waf_logs.log_group_arn]
         )
+
+
+_COUNT_ONLY_BODY_RULES = (
+    "SizeRestrictions_BODY", "CrossSiteScripting_BODY", "GenericLFI_BODY", "GenericRFI_BODY",
+)
 
 
 def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:

@@ -118,3 +118,13 @@ def test_cognito_option_puts_a_user_pool_authorizer_on_every_method(tmp_path):
     assert {m["Properties"]["AuthorizationType"] for m in methods} == {"COGNITO_USER_POOLS"}
     t.resource_count_is("AWS::ApiGateway::Authorizer", 1)
     t.has_resource_properties("AWS::Cognito::UserPool", {"MfaConfiguration": "ON"})
+
+
+def test_waf_common_rules_only_count_on_prompt_bodies(api):
+    [acl] = api.find_resources("AWS::WAFv2::WebACL").values()
+    [common] = [r for r in acl["Properties"]["Rules"] if r["Name"] == "AWSManagedRulesCommonRuleSet"]
+    overrides = common["Statement"]["ManagedRuleGroupStatement"]["RuleActionOverrides"]
+    assert {o["Name"]: o["ActionToUse"] for o in overrides} == {
+        name: {"Count": {}}
+        for name in ("SizeRestrictions_BODY", "CrossSiteScripting_BODY", "GenericLFI_BODY", "GenericRFI_BODY")
+    }
