@@ -1,6 +1,6 @@
 """Call the front-door API with SigV4 (IAM auth) and print the result.
 
-    python tools/call_api.py --url https://abc123.execute-api.us-east-1.amazonaws.com/prod \
+    python tools/call_api.py --url https://abc123.execute-api.us-east-1.amazonaws.com/api \
         POST /v1/templates/sentiment '{"variables": {"tweet": "I love it"}}'
     python tools/call_api.py --url http://127.0.0.1:8080 --no-sign GET /v1/models
 
@@ -53,7 +53,7 @@ def build_request(url: str, method: str, path: str, body: str | None, *, sign: b
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Call the front-door API (SigV4-signed) and print the reply.")
-    parser.add_argument("--url", required=True, help="stage URL, e.g. https://<id>.execute-api.<region>.amazonaws.com/prod")
+    parser.add_argument("--url", required=True, help="stage URL, e.g. https://<id>.execute-api.<region>.amazonaws.com/api")
     parser.add_argument("--region", help="default: from the URL, then the AWS config")
     parser.add_argument("--profile", help="AWS profile")
     parser.add_argument("--no-sign", action="store_true", help="send unsigned (local serve)")
