@@ -25,6 +25,7 @@ import argparse
 import base64
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -508,6 +509,8 @@ def main(argv: list[str] | None = None) -> None:
                         jobs=not args.no_jobs, sync_budget_s=args.sync_budget_s)
     print(f"front door on {stack.url}  (emulator {stack.emulator.url}); models: "
           f"{', '.join(m['name'] for m in models)}", flush=True)
+    # `kill` as well as Ctrl-C stops the stack, moto's process included.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         while True:
             time.sleep(3600)
