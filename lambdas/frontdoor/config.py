@@ -10,8 +10,7 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pydantic import BaseModel, Field
-
+from frontdoor.errors import ConfigError
 from frontdoor.adapters.feedback_store import DynamoFeedbackStore
 from frontdoor.adapters.sagemaker_control import EndpointWaker, WakeTarget
 from frontdoor.adapters.sagemaker_runtime import SageMakerRuntimeInvoker
@@ -21,10 +20,22 @@ from frontdoor.services.generation import ImageService, TextService
 from frontdoor.services.templating import TemplateRegistry
 
 
-class Environment(BaseModel):
-    models_json: str = Field(alias="MODELS_JSON", min_length=2)
-    extra_templates_json: str | None = Field(default=None, alias="EXTRA_TEMPLATES_JSON")
-    feedback_table_name: str | None = Field(default=None, alias="FEEDBACK_TABLE_NAME")
+@dataclass(frozen=True)
+class Environment:
+    """The variables of docs/contracts.md this module reads. A plain dataclass: a
+    pydantic model here would build its schema in every cold start (~8 ms)."""
+
+    models_json: str
+    extra_templates_json: str | None = None
+    feedback_table_name: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str]) -> Environment:
+        models_json = environ.get("MODELS_JSON", "")
+        if len(models_json) < 2:
+            raise ConfigError("MODELS_JSON must be set to the JSON list of configured models")
+        return cls(models_json, environ.get("EXTRA_TEMPLATES_JSON") or None,
+                   environ.get("FEEDBACK_TABLE_NAME") or None)
 
 
 @dataclass(frozen=True)
@@ -40,7 +51,7 @@ class Runtime:
 
 @lru_cache(maxsize=1)
 def runtime() -> Runtime:
-    env = Environment.model_validate(dict(os.environ))
+    env = Environment.from_env(dict(os.environ))
     catalog = Catalog.from_json(env.models_json)
     templates = TemplateRegistry.load(env.extra_templates_json)
     waker = EndpointWaker([WakeTarget(m.name, m.endpoint_name, m.endpoint_config_parameter)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -26,12 +26,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from frontdoor.errors import BadRequest, ModelFailed, ModelTimeout, NotFound, PayloadTooLarge
 from frontdoor.services.catalog import ModelSpec
 from frontdoor.services.prompts import prompt_format as frontdoor_prompt_format
-from summarizer import settings as _settings
 from summarizer.errors import ChunkFailed, DeadlineExceeded, InvalidInput, ModelUnavailableError
-from summarizer.jobs import SUCCEEDED, FAILED, Job, new_job_id
-from summarizer.mapreduce import Summarizer
-from summarizer.sagemaker import check_awake
-from summarizer.settings import MAX_INLINE_TEXT_BYTES, MAX_S3_INPUT_BYTES, Services
+from summarizer.limits import MAX_INLINE_TEXT_BYTES, MAX_S3_INPUT_BYTES
+
+if TYPE_CHECKING:
+    from summarizer.jobs import Job
+    from summarizer.settings import Services
 
 router = Router()
 
@@ -40,7 +40,7 @@ UPLOAD_EXPIRES_S = 900
 
 
 class SummarizeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     model: str | None = Field(default=None, min_length=1, max_length=64)
     text: str | None = Field(default=None, min_length=1, max_length=MAX_INLINE_TEXT_BYTES)
@@ -58,13 +58,18 @@ class SummarizeRequest(BaseModel):
 
 
 class UploadRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     # When given, the upload must be exactly this many bytes; else 1 byte .. the S3 input limit.
     content_length: int | None = Field(default=None, ge=1, le=MAX_S3_INPUT_BYTES)
 
 
-class UploadTicket(BaseModel):
+class _Out(BaseModel):
+    # Built on first use, not in every cold start of the front door.
+    model_config = ConfigDict(defer_build=True)
+
+
+class UploadTicket(_Out):
     s3_key: str
     url: str
     method: Literal["POST"] = "POST"
@@ -73,7 +78,7 @@ class UploadTicket(BaseModel):
     max_bytes: int
 
 
-class Stats(BaseModel):
+class Stats(_Out):
     chunks: int
     calls: int
     retries: int
@@ -87,37 +92,37 @@ class Stats(BaseModel):
     elapsed_s: float
 
 
-class SummarizeResponse(BaseModel):
+class SummarizeResponse(_Out):
     summary: str
     model: str
     style: str
     stats: Stats
 
 
-class JobAccepted(BaseModel):
+class JobAccepted(_Out):
     job_id: str
     status: str
     status_url: str
 
 
-class Progress(BaseModel):
+class Progress(_Out):
     chunks_done: int
     chunks_total: int
 
 
-class JobError(BaseModel):
+class JobError(_Out):
     code: str
     message: str
     stage: str | None = None
     chunk: int | None = None
 
 
-class JobResult(BaseModel):
+class JobResult(_Out):
     summary: str
     stats: Stats | None = None
 
 
-class JobStatus(BaseModel):
+class JobStatus(_Out):
     job_id: str
     status: Literal["QUEUED", "RUNNING", "SUCCEEDED", "FAILED"]
     model: str | None = None
@@ -130,7 +135,11 @@ class JobStatus(BaseModel):
 
 
 def _services() -> Services:
-    return _settings.default_services()
+    # The summarization machinery (map-reduce, job store, boto3 glue) loads on the
+    # first summarize/jobs/uploads request, not in every cold start of the front door.
+    from summarizer import settings
+
+    return settings.default_services()
 
 
 def _json(status: int, body: BaseModel, headers: dict[str, str] | None = None) -> Response:
@@ -172,6 +181,8 @@ def _waker(spec: ModelSpec) -> Any:
 
 
 def _enqueue(services: Services, model: str, body: SummarizeRequest, text: str | None, who: str | None) -> Response:
+    from summarizer.jobs import new_job_id
+
     store = services.store
     if store is None:
         raise PayloadTooLarge("this text needs an async job, and async jobs are not configured here")
@@ -202,6 +213,9 @@ def summarize(body: SummarizeRequest):
     over token-budgeted chunks. If the work will not finish inside the API's
     time budget the answer is 202 with a job id to poll at ``/v1/jobs/{id}``.
     """
+    from summarizer.mapreduce import Summarizer
+    from summarizer.sagemaker import check_awake
+
     started = time.monotonic()
     services = _services()
     sync_budget_s = services.settings.sync_budget_s
@@ -252,6 +266,8 @@ def summarize(body: SummarizeRequest):
 
 
 def _status(services: Services, job: Job) -> JobStatus:
+    from summarizer.jobs import FAILED, SUCCEEDED
+
     item: dict[str, Any] = job.item
     result = error = None
     if job.status == SUCCEEDED:

@@ -16,10 +16,7 @@ from summarizer.jobs import JobStore
 from summarizer.mapreduce import Generate, ModelLimits, SummarizeConfig
 from summarizer.sagemaker import make_generate, runtime_client
 
-# A 5 MB text is the contract; S3 inputs may be bigger, within what one
-# Lambda can hold comfortably alongside its chunks.
-MAX_INLINE_TEXT_BYTES = 5 * 1024 * 1024
-MAX_S3_INPUT_BYTES = 20 * 1024 * 1024
+from summarizer.limits import MAX_INLINE_TEXT_BYTES, MAX_S3_INPUT_BYTES  # noqa: F401 (re-exported)
 
 
 @dataclass(frozen=True)
