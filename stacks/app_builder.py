@@ -45,60 +45,51 @@ def build_app(
     resolved = resolve_endpoints(config, cache=resolution_cache)
     validate_extra_templates(config.api.extra_templates)
     env = cdk.Environment(account=config.account, region=config.region)
+
+    def placed(suffix: str, what: str) -> dict:
+        """What every stack of the deployment shares: name, description, config, env."""
+        return {"stack_name": stack_name(config, suffix), "description": f"{config.project_name}: {what}",
+                "config": config, "env": env}
+
     network = None
     if config.network.mode != "none":
         network = NetworkStack(
             app,
             "Network",
-            stack_name=stack_name(config, "network"),
-            description=f"{config.project_name}: VPC for endpoints and Studio",
-            config=config,
-            env=env,
+            **placed("network", "VPC for endpoints and Studio"),
         )
     endpoints = EndpointsStack(
         app,
         "Endpoints",
-        stack_name=stack_name(config, "endpoints"),
-        description=f"{config.project_name}: JumpStart model endpoints",
-        config=config,
+        **placed("endpoints", "JumpStart model endpoints"),
         resolved=resolved,
         network=network.network.model_network() if network else None,
-        env=env,
     )
     studio = None
     if config.studio.enabled and network:
         studio = StudioStack(
             app,
             "Studio",
-            stack_name=stack_name(config, "studio"),
-            description=f"{config.project_name}: SageMaker Studio domain",
-            config=config,
+            **placed("studio", "SageMaker Studio domain"),
             network=network.network,
             endpoints=list(endpoints.endpoints.values()),
-            env=env,
         )
     api = None
     if config.api.enabled:
         api = ApiStack(
             app,
             "Api",
-            stack_name=stack_name(config, "api"),
-            description=f"{config.project_name}: API front door",
-            config=config,
+            **placed("api", "API front door"),
             resolved=resolved,
             endpoints=endpoints.endpoints,
-            env=env,
         )
     monitoring = MonitoringStack(
         app,
         "Monitoring",
-        stack_name=stack_name(config, "monitoring"),
-        description=f"{config.project_name}: dashboard and front door alarms",
-        config=config,
+        **placed("monitoring", "dashboard and front door alarms"),
         endpoints=list(endpoints.endpoints.values()),
         alarm_topic=endpoints.alarm_topic,
         front_door=api.front_door if api else None,
-        env=env,
     )
     for key, value in {"project": config.project_name, **config.tags}.items():
         cdk.Tags.of(app).add(key, value)
