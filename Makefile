@@ -7,7 +7,7 @@ CONFIG ?= config/default.yaml
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: setup synth test serve bench clean report
+.PHONY: setup synth test serve bench clean report preflight
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ synth: setup
 report: setup
 	cdk synth --quiet -c config=$(CONFIG)
 	$(BIN)/python -m tools.report --config $(CONFIG) --assembly cdk.out --out cdk.out/report $(if $(DOCS),--docs)
+
+## Read-only checks of the target AWS account for $(CONFIG) before a deploy (needs credentials).
+preflight: setup
+	$(BIN)/python -m tools.preflight --config $(CONFIG)
 
 ## The whole test suite.
 test: setup checkov-setup

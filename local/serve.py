@@ -5,14 +5,17 @@ Starts, all on loopback:
   per configured model,
 - a moto server (its own process, when moto is installed) with the feedback
   table and the async summarization jobs' DynamoDB table, SQS queue (with a
-  dead-letter queue after the same 4 receives as deployed) and S3 bucket,
+  dead-letter queue after the same ``MAX_RECEIVES`` receives as deployed) and S3 bucket,
 - an HTTP server on 127.0.0.1:8080 that turns each request into an API Gateway
   REST proxy event (with ``requestContext.requestId``) and calls the very same
   ``frontdoor.handler.lambda_handler`` the Lambda runs,
 - a worker thread standing in for the worker Lambda's SQS event source: it
   long-polls the jobs queue and calls ``summarizer.worker.lambda_handler`` with
   SQS events (batch size 1, real ``ApproximateReceiveCount``), deleting each
-  message unless it is reported as a batch item failure.
+  message unless it is reported as a batch item failure,
+- a second such thread for the dead-letter consumer's event source: it drains
+  the DLQ through ``summarizer.dead_letters.lambda_handler`` (batches of up to
+  10), so a job whose message was dead-lettered ends FAILED as deployed.
 
 Handler calls are serialized, like one warm Lambda execution environment:
 Powertools' resolver keeps the current event on the class, so two threads must
@@ -45,7 +48,9 @@ DEFAULT_CONFIG = ROOT / "config" / "default.yaml"
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024  # REST API payload limit
 FEEDBACK_TABLE = "frontdoor-local-feedback"
 JOBS_TABLE = JOBS_QUEUE = JOBS_BUCKET = "summarizer-local-jobs"
-WORKER_TIMEOUT_S = 900.0  # as deployed (stacks/constructs/front_door.py WORKER_TIMEOUT)
+JOBS_DLQ = f"{JOBS_QUEUE}-dlq"
+WORKER_TIMEOUT_S = 300.0  # as deployed (stacks/constructs/front_door.py WORKER_TIMEOUT)
+DEAD_LETTERS_TIMEOUT_S = 60.0  # as deployed (stacks/constructs/front_door.py DEAD_LETTER_TIMEOUT)
 LOCAL_ENV = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
@@ -233,6 +238,7 @@ class LocalStack:
     server: FrontDoorHTTPServer
     moto: Any = None
     worker: LocalWorker | None = None
+    dead_letters: LocalWorker | None = None
     saved_env: dict[str, str | None] = field(default_factory=dict)
 
     @property
@@ -249,8 +255,9 @@ class LocalStack:
         self.saved_env.clear()
 
     def stop(self) -> None:
-        if self.worker is not None:
-            self.worker.stop()
+        for poller in (self.worker, self.dead_letters):
+            if poller is not None:
+                poller.stop()
         self.server.shutdown()
         self.server.server_close()
         self.emulator.stop()
@@ -332,10 +339,10 @@ def _create_jobs_infra(endpoint_url: str) -> dict[str, str]:
     )
     boto3.client("s3", endpoint_url=endpoint_url).create_bucket(Bucket=JOBS_BUCKET)
     sqs = boto3.client("sqs", endpoint_url=endpoint_url)
-    dlq_url = sqs.create_queue(QueueName=f"{JOBS_QUEUE}-dlq")["QueueUrl"]
+    dlq_url = sqs.create_queue(QueueName=JOBS_DLQ)["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     queue_url = sqs.create_queue(QueueName=JOBS_QUEUE, Attributes={
-        "VisibilityTimeout": str(int(WORKER_TIMEOUT_S) + 120),
+        "VisibilityTimeout": str(int(WORKER_TIMEOUT_S) * 6),  # Lambda: >= 6x the function timeout
         "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVES}),
     })["QueueUrl"]
     return {"JOBS_TABLE_NAME": JOBS_TABLE, "JOBS_QUEUE_URL": queue_url, "JOBS_BUCKET_NAME": JOBS_BUCKET,
@@ -343,26 +350,30 @@ def _create_jobs_infra(endpoint_url: str) -> dict[str, str]:
 
 
 class LocalWorker:
-    """The worker Lambda's SQS event source mapping (batch size 1, partial batch responses).
+    """An SQS event source mapping with partial batch responses: the worker Lambda's
+    (batch size 1), or the dead-letter consumer's (``batch_size=10``).
 
-    Each message is one invocation of ``handler`` with an SQS event carrying the
-    message's real attributes (``ApproximateReceiveCount`` included). Messages not
-    reported in ``batchItemFailures`` are deleted; failed ones (or a raising
-    invocation) come back after the queue's visibility timeout, as on AWS.
+    Each batch received is one invocation of ``handler`` with an SQS event carrying
+    the messages' real attributes (``ApproximateReceiveCount`` included). Messages
+    not reported in ``batchItemFailures`` are deleted; failed ones (or a raising
+    invocation's whole batch) come back after the queue's visibility timeout, as on AWS.
     """
 
     def __init__(self, sqs: Any, queue_url: str, handler: Callable[[dict, Any], dict],
-                 timeout_s: float = WORKER_TIMEOUT_S, poll_s: int = 1) -> None:
+                 timeout_s: float = WORKER_TIMEOUT_S, poll_s: int = 1, *, batch_size: int = 1,
+                 name: str = "summarizer-worker-local") -> None:
         self.sqs = sqs
         self.queue_url = queue_url
         self.handler = handler
         self.timeout_s = timeout_s
         self.poll_s = poll_s
+        self.batch_size = batch_size
+        self.name = name
         self.arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         self.invocations = 0
         self._busy = threading.Event()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="summarizer-worker-local", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
 
     def start(self) -> LocalWorker:
         self._thread.start()
@@ -393,38 +404,39 @@ class LocalWorker:
         while not self._stop.is_set():
             try:
                 messages = self.sqs.receive_message(
-                    QueueUrl=self.queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=self.poll_s,
+                    QueueUrl=self.queue_url, MaxNumberOfMessages=self.batch_size, WaitTimeSeconds=self.poll_s,
                     AttributeNames=["All"], MessageAttributeNames=["All"]).get("Messages", [])
             except Exception as exc:  # keep polling, like the event source mapping
-                print(f"local worker: receive failed: {exc}", file=sys.stderr)
+                print(f"{self.name}: receive failed: {exc}", file=sys.stderr)
                 self._stop.wait(1)
                 continue
-            for message in messages:
+            if messages:
                 self._busy.set()
                 try:
-                    self._invoke(message)
+                    self._invoke(messages)
                 finally:
                     self._busy.clear()
 
-    def _invoke(self, message: dict[str, Any]) -> None:
-        record = {
+    def _invoke(self, messages: list[dict[str, Any]]) -> None:
+        records = [{
             "messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"], "body": message["Body"],
             "attributes": message.get("Attributes", {}), "messageAttributes": message.get("MessageAttributes", {}),
             "md5OfBody": message.get("MD5OfBody", ""), "eventSource": "aws:sqs", "eventSourceARN": self.arn,
             "awsRegion": "us-east-1",
-        }
-        context = LocalContext(function_name="summarizer-worker-local", timeout_s=self.timeout_s,
-                               invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:summarizer-worker-local",
-                               log_group_name="/aws/lambda/summarizer-worker-local", memory_limit_in_mb=1024)
+        } for message in messages]
+        context = LocalContext(function_name=self.name, timeout_s=self.timeout_s,
+                               invoked_function_arn=f"arn:aws:lambda:us-east-1:123456789012:function:{self.name}",
+                               log_group_name=f"/aws/lambda/{self.name}", memory_limit_in_mb=1024)
         self.invocations += 1
         try:
-            response = self.handler({"Records": [record]}, context) or {}
+            response = self.handler({"Records": records}, context) or {}
             failed = {f.get("itemIdentifier") for f in response.get("batchItemFailures", [])}
         except Exception as exc:  # a failed invocation: the whole batch returns to the queue
-            print(f"local worker: invocation failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-            failed = {record["messageId"]}
-        if record["messageId"] not in failed:
-            self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=record["receiptHandle"])
+            print(f"{self.name}: invocation failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+            failed = {record["messageId"] for record in records}
+        for record in records:
+            if record["messageId"] not in failed:
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=record["receiptHandle"])
 
 
 def start_stack(models: list[dict[str, Any]], *, host: str = "127.0.0.1", port: int = 8080,
@@ -432,7 +444,8 @@ def start_stack(models: list[dict[str, Any]], *, host: str = "127.0.0.1", port: 
                 jobs: bool = True, sync_budget_s: float | None = None,
                 extra_templates: list[dict[str, Any]] | None = None,
                 extra_env: dict[str, str] | None = None) -> LocalStack:
-    """Start emulator, moto (optional), the front door and the jobs worker; returns handles to stop them.
+    """Start emulator, moto (optional), the front door, the jobs worker and the jobs DLQ's consumer;
+    returns handles to stop them.
 
     Sets the process environment the handlers read (MODELS_JSON, endpoints,
     dummy credentials) and builds the handlers' clients eagerly, so callers may
@@ -471,6 +484,7 @@ def start_stack(models: list[dict[str, Any]], *, host: str = "127.0.0.1", port: 
             os.environ.update(jobs_env)
 
     from frontdoor import config
+    from summarizer import dead_letters as summarizer_dead_letters
     from summarizer import settings as summarizer_settings
     from summarizer import worker as summarizer_worker
 
@@ -482,12 +496,20 @@ def start_stack(models: list[dict[str, Any]], *, host: str = "127.0.0.1", port: 
     summarizer_settings.default_services.cache_clear()
     services = summarizer_settings.default_services().warm()
     summarizer_worker._worker = None
+    summarizer_dead_letters._store = None
+    dead_letters = None
     if services.store is not None:
         summarizer_worker._default_worker()
-        worker = LocalWorker(services.store.sqs, services.store.queue_url, summarizer_worker.lambda_handler).start()
+        summarizer_dead_letters._default_store()
+        sqs = services.store.sqs
+        worker = LocalWorker(sqs, services.store.queue_url, summarizer_worker.lambda_handler).start()
+        dead_letters = LocalWorker(sqs, sqs.get_queue_url(QueueName=JOBS_DLQ)["QueueUrl"],
+                                   summarizer_dead_letters.lambda_handler, timeout_s=DEAD_LETTERS_TIMEOUT_S,
+                                   batch_size=10, name="summarizer-dead-letters-local").start()
     server = FrontDoorHTTPServer((host, port), lambda_handler)
     threading.Thread(target=server.serve_forever, name="frontdoor-local", daemon=True).start()
-    return LocalStack(emulator=emulator, server=server, moto=moto, worker=worker, saved_env=saved)
+    return LocalStack(emulator=emulator, server=server, moto=moto, worker=worker, dead_letters=dead_letters,
+                      saved_env=saved)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -52,6 +52,6 @@ class ApiStack(Stack):
             endpoint.grant_invoke(self.front_door.jobs.worker.role)
         # Only the front door wakes sleeping models (a summarization job fails fast instead).
         grant_wake(self.front_door.handler.role, [
-            (endpoints[m["name"]].endpoint_arn, m["endpoint_config_parameter"])
+            (endpoints[m["name"]].endpoint_arn, m["endpoint_config_parameter"], endpoints[m["name"]].volume_key_arn)
             for m in models if m.get("wakeable")
         ])

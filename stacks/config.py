@@ -73,8 +73,8 @@ class DataCaptureConfig(_Strict):
 
 class AlarmThresholds(_Strict):
     model_latency_p90_ms: int = Field(20_000, gt=0, description="ModelLatency p90 over 5 min")
-    gpu_memory_utilization_percent: int = Field(
-        90, gt=0, le=100, description="average across the instance's GPUs"
+    disk_utilization_percent: int = Field(
+        90, gt=0, le=100, description="instance disk (DiskUtilization, Maximum over 3 x 5 min)"
     )
 
 
@@ -191,7 +191,19 @@ class ApiConfig(_Strict):
     waf_rate_limit_per_5min: int = Field(
         1000, ge=10, le=2_000_000_000, description="per client IP (WAF rate-based rule)"
     )
-    reserved_concurrency: int = Field(20, gt=0)
+    reserved_concurrency: int | None = Field(
+        None,
+        gt=0,
+        description=(
+            "front door reserved concurrency; None reserves nothing. AWS lets an account reserve "
+            "up to its unreserved concurrency minus 100, and new accounts often have a quota of 10 "
+            "or 50, so any value here needs a quota increase first (make preflight checks it)"
+        ),
+    )
+    jobs_max_concurrency: int = Field(
+        5, ge=2, le=1000,
+        description="summarization jobs run at once (the SQS event source's MaximumConcurrency)",
+    )
     summarize_max_concurrency: int = Field(8, gt=0, le=64)
     extra_templates: list[dict] = Field(
         default_factory=list, description="operator prompt templates, same schema as the built-ins"
@@ -274,6 +286,13 @@ class StudioConfig(_Strict):
         "ml.t3.medium", pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$", description="default app instance type"
     )
     user_profiles: list[Annotated[str, AfterValidator(_user_profile_name)]] = Field(default_factory=list)
+    delete_home_efs_on_destroy: bool = Field(
+        False,
+        description="on stack delete, also delete the user profiles, the domain with its home EFS volume "
+        "(DeleteDomain RetentionPolicy HomeEfsFileSystem=Delete) and SageMaker's NFS security groups; "
+        "this DELETES EVERY USER'S HOME DIRECTORY. Off: they are retained and block the VPC's deletion "
+        "until removed by hand",
+    )
 
     @field_validator("idle_timeout_minutes", "max_idle_timeout_minutes")
     @classmethod

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from aws_cdk import Stack
+from aws_cdk import Aws, Stack
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -47,6 +48,21 @@ class EndpointsStack(Stack):
             master_key=self.data_key,
             enforce_ssl=True,
         )
+        # enforce_ssl writes a topic policy holding only a Deny, and a topic policy replaces
+        # SNS's default one: without this Allow, CloudWatch may not publish and no alarm is
+        # ever delivered (AWS re:Post knowledge center, "Why didn't I receive an SNS
+        # notification for my CloudWatch alarm trigger?"). Scoped to this account's alarms
+        # (CloudWatch User Guide, "Confused deputy prevention").
+        self.alarm_topic.add_to_resource_policy(iam.PolicyStatement(
+            sid="AllowCloudWatchAlarmsOfThisAccount",
+            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            actions=["sns:Publish"],
+            resources=[self.alarm_topic.topic_arn],
+            conditions={
+                "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                "ArnLike": {"aws:SourceArn": f"arn:{Aws.PARTITION}:cloudwatch:{Aws.REGION}:{Aws.ACCOUNT_ID}:alarm:*"},
+            },
+        ))
         if config.monitoring.alarm_email:
             email = sns.Subscription(
                 self,

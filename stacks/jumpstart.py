@@ -50,6 +50,7 @@ class ResolvedEndpoint:
     gated: bool
     environment: dict[str, str]
     weights_gib: float
+    model_data_download_timeout_seconds: int
     startup_health_check_timeout_seconds: int
     is_default: bool
     settings: EndpointConfig = field(repr=False)
@@ -134,10 +135,30 @@ def _fits(facts: catalog.ModelFacts, instance: catalog.InstanceFacts) -> bool:
     return facts.weights_gib * catalog.models().memory_headroom <= instance.total_gpu_memory_gib
 
 
-def _startup_timeout(weights_gib: float) -> int:
-    # Download + load time grows with weights: ~15 s per GiB from S3 to GPU on a g5
-    # plus container start; SageMaker's ceiling is 3600 s.
-    return int(min(3600, max(600, math.ceil(300 + 15 * weights_gib))))
+# SageMaker's range for both timeouts (CreateEndpointConfig, ProductionVariant).
+TIMEOUT_RANGE = (60, 3600)
+# Floor for sized timeouts: the smallest value JumpStart's own specs give TGI-hosted
+# LLMs in `deploy_kwargs` (1200 s each, e.g. Gemma-7B-instruct and Llama-3.1-70B); our
+# pinned specs carry none, so the SDK would pass nothing and SageMaker's default applies.
+TIMEOUT_FLOOR = 1200
+
+
+def startup_timeouts(spec: dict, weights_gib: float, override: int | None = None) -> tuple[int, int]:
+    """(ModelDataDownloadTimeoutInSeconds, ContainerStartupHealthCheckTimeoutInSeconds).
+
+    Order: the config's override (both); else JumpStart's own `deploy_kwargs` from the
+    pinned spec where it carries them (what `JumpStartModel.deploy` would pass); else
+    sized from the weights: ~15 s per GiB from S3 to GPU memory on a g5 plus 300 s of
+    container start, never below TIMEOUT_FLOOR, capped at SageMaker's 3600 s.
+    """
+    if override:
+        return override, override
+    sized = int(min(TIMEOUT_RANGE[1], max(TIMEOUT_FLOOR, math.ceil(300 + 15 * weights_gib))))
+    kwargs = spec.get("deploy_kwargs") or {}
+    download = kwargs.get("model_data_download_timeout") or sized
+    health = kwargs.get("container_startup_health_check_timeout") or sized
+    low, high = TIMEOUT_RANGE
+    return int(min(high, max(low, download))), int(min(high, max(low, health)))
 
 
 def resolve_endpoint(
@@ -220,6 +241,7 @@ def resolve_endpoint(
     )
     environment.update(ep.environment)
     bucket, _, key = artifact_uri.removeprefix("s3://").partition("/")
+    timeouts = startup_timeouts(spec, facts.weights_gib, ep.startup_health_check_timeout_seconds)
     return ResolvedEndpoint(
         name=ep.name or facts.short_name,
         model_id=ep.model_id,
@@ -236,8 +258,8 @@ def resolve_endpoint(
         gated=gated,
         environment=environment,
         weights_gib=facts.weights_gib,
-        startup_health_check_timeout_seconds=ep.startup_health_check_timeout_seconds
-        or _startup_timeout(facts.weights_gib),
+        model_data_download_timeout_seconds=timeouts[0],
+        startup_health_check_timeout_seconds=timeouts[1],
         is_default=ep.default,
         settings=ep,
     )

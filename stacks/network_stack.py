@@ -6,7 +6,7 @@ from aws_cdk import Fn, Stack
 from constructs import Construct
 
 from stacks.config import AppConfig
-from stacks.constructs.network import Network
+from stacks.constructs.network import Network, NetworkTeardownGuard
 
 
 class NetworkStack(Stack):
@@ -17,6 +17,14 @@ class NetworkStack(Stack):
         super().__init__(scope, id_, **kwargs)
         self.network = Network(
             self, "Network", config=config.network, log_retention_days=config.log_retention_days
+        )
+        # Only a VPC this app creates is deleted with the stack; an imported one is not ours to check.
+        self.teardown_guard = (
+            NetworkTeardownGuard(
+                self, "TeardownGuard", network=self.network, log_retention_days=config.log_retention_days
+            )
+            if config.network.mode == "create"
+            else None
         )
 
     @property

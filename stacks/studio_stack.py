@@ -8,7 +8,8 @@ from constructs import Construct
 
 from stacks.config import AppConfig
 from stacks.constructs.jumpstart_endpoint import JumpStartEndpoint
-from stacks.constructs.network import Network, allow_log_group_encryption
+from stacks.constructs.encryption import allow_log_group_encryption
+from stacks.constructs.network import Network
 from stacks.constructs.secure_bucket import AccessLogBucket, SecureBucket
 from stacks.constructs.studio_domain import StudioDomain
 
@@ -34,7 +35,7 @@ class StudioStack(Stack):
             description=f"{config.project_name} Studio: home volume, spaces, bucket, logs",
             enable_key_rotation=True,
             # Home directories on the retained EFS volume stay readable only with it.
-            removal_policy=RemovalPolicy.RETAIN,
+            removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
         # The cleanup function's log group is encrypted with it too.
         allow_log_group_encryption(self.key)

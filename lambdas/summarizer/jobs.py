@@ -28,10 +28,28 @@ INLINE_LIMIT_BYTES = 256 * 1024
 JOB_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 QUEUED, RUNNING, SUCCEEDED, FAILED = "QUEUED", "RUNNING", "SUCCEEDED", "FAILED"
 TERMINAL = (SUCCEEDED, FAILED)
+# Deliveries SQS makes of one job message before it moves the message to the
+# dead-letter queue: the jobs queue's maxReceiveCount (stacks/constructs/front_door.py
+# JOB_MAX_RECEIVES; tests/stacks pins the two). AWS recommends at least 5 for a
+# queue that feeds a Lambda event source, so a few throttled deliveries do not
+# dead-letter a job. summarizer.worker spends them; summarizer.dead_letters
+# fails the jobs whose message got through anyway.
+MAX_RECEIVES = 5
 
 
 def new_job_id() -> str:
     return uuid.uuid4().hex
+
+
+def parse_job_message(body: str | None) -> str | None:
+    """The job id in a queue message (``{"job_id": "<32 hex>"}``, as ``JobStore.enqueue``
+    sends it), or None for anything else."""
+    try:
+        message = json.loads(body or "")
+    except (TypeError, ValueError):
+        return None
+    job_id = message.get("job_id") if isinstance(message, dict) else None
+    return job_id if isinstance(job_id, str) and JOB_ID_RE.fullmatch(job_id) else None
 
 
 def _conditional_failed(exc: ClientError) -> bool:
@@ -272,6 +290,35 @@ class JobStore:
             if _conditional_failed(exc):
                 return False
             raise
+
+    def fail_if_unfinished(self, job_id: str, error: dict) -> str:
+        """Mark FAILED a job that no live worker holds: QUEUED, or RUNNING under an expired lease.
+
+        For a job whose queue message is gone (dead-lettered), so nothing would
+        ever run or fail it. Returns what happened: ``"failed"``; ``"missing"``
+        (no such job); ``"finished"`` (already SUCCEEDED or FAILED: left alone);
+        ``"leased"`` (a worker holds a live lease and may still finish the job,
+        or the job changed meanwhile: ask again later).
+        """
+        now = self.clock()
+        try:
+            self.table.update_item(
+                Key={"job_id": job_id},
+                UpdateExpression="SET #s = :failed, #e = :e, updated_at = :now_s REMOVE lease_until",
+                ConditionExpression="attribute_exists(job_id) AND (#s = :queued OR (#s = :running AND "
+                                    "(attribute_not_exists(lease_until) OR lease_until < :now)))",
+                ExpressionAttributeNames={"#s": "status", "#e": "error"},
+                ExpressionAttributeValues={":failed": FAILED, ":queued": QUEUED, ":running": RUNNING,
+                                           ":e": _dynamo(error), ":now": _dynamo(now), ":now_s": int(now)},
+            )
+            return "failed"
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+        job = self.get(job_id)
+        if job is None:
+            return "missing"
+        return "finished" if job.status in TERMINAL else "leased"
 
     def checkpoints(self, job: Job) -> DynamoCheckpoints:
         return DynamoCheckpoints(self.table, job.job_id, int(job.item.get("expires_at", self.clock() + self.ttl_s)))

@@ -9,7 +9,6 @@ resumes from per-call checkpoints. Deliver one message per invocation
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Callable
 
@@ -20,18 +19,21 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from frontdoor.errors import FrontDoorError
 from frontdoor.services.catalog import Catalog, ModelSpec
 from summarizer.errors import ChunkFailed, DeadlineExceeded, ModelUnavailableError, SummarizerError
-from summarizer.jobs import JOB_ID_RE, TERMINAL, JobStore
+from summarizer.jobs import MAX_RECEIVES, TERMINAL, JobStore, parse_job_message
 from summarizer.mapreduce import Generate, ModelLimits, SummarizeConfig, Summarizer
 from summarizer.tokens import TokenEstimator
 
 logger = Logger(service="summarizer-worker")
 
-# Runs of one job that may end without a result (the worker was killed) before
-# the job is failed. SQS must deliver its message one more time than that, so a
-# delivery is left to record the failure: the queue's maxReceiveCount
-# (stacks/constructs/front_door.py) is MAX_RECEIVES; tests/stacks pins the two.
+# Runs of one job that may end without a result (the worker was killed: timeout,
+# out of memory) before the job is failed. SQS delivers a message MAX_RECEIVES
+# times (the queue's maxReceiveCount, re-exported here; tests/stacks pins the
+# two), at least one more than this, so a delivery is left to record the
+# failure. The rest is slack for deliveries that never ran the job (throttled,
+# or bounced off a live lease); on the last delivery a job that crashed at all
+# is failed instead of run. A message that still runs out of deliveries is
+# dead-lettered, and summarizer.dead_letters fails its job.
 MAX_ATTEMPTS = 3
-MAX_RECEIVES = MAX_ATTEMPTS + 1
 
 
 class JobBusy(Exception):
@@ -168,8 +170,9 @@ def _default_worker() -> Worker:
 
 
 def record_handler(record: SQSRecord, lambda_context) -> None:
-    job_id = json.loads(record.body).get("job_id", "")
-    if not JOB_ID_RE.match(job_id):
+    job_id = parse_job_message(record.body)
+    if job_id is None:
+        # Redelivering it would only move it to the dead-letter queue after MAX_RECEIVES tries.
         logger.error("malformed job message dropped", extra={"message_id": record.message_id})
         return
     remaining_s = lambda_context.get_remaining_time_in_millis() / 1000

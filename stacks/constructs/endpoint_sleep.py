@@ -100,11 +100,14 @@ class EndpointSleep(Construct):
                      f"Recreates the {name} endpoint from its endpoint config for working hours"),
         }
         for key, (api, action, cron, payload, resources, description) in calls.items():
+            statements = [iam.PolicyStatement(actions=[f"sagemaker:{action}"], resources=resources)]
+            if key == "wake":
+                statements += volume_key_statements([endpoint.volume_key_arn])
             target = targets.Universal(
                 service="sagemaker",
                 action=api,
                 input=scheduler.ScheduleTargetInput.from_object(payload),
-                policy_statements=[iam.PolicyStatement(actions=[f"sagemaker:{action}"], resources=resources)],
+                policy_statements=statements,
                 role=role,
                 retry_attempts=SCHEDULE_RETRIES,
                 max_event_age=SCHEDULE_MAX_EVENT_AGE,
@@ -156,8 +159,9 @@ class IdleSleeper(Construct):
             description="Deletes idle SageMaker endpoints (model and endpoint config stay)",
             timeout=IDLE_SLEEPER_TIMEOUT,
             memory_mb=256,
-            # One run at a time: two overlapping runs would race on the same endpoints.
-            reserved_concurrency=1,
+            # No reservation (it would need account headroom): runs are hourly with a 2-minute
+            # timeout, so two never overlap, and a repeated delete of an endpoint is harmless.
+            reserved_concurrency=None,
             environment={"ENDPOINTS_JSON": Stack.of(self).to_json_string(endpoints)},
             key=key,
             log_retention=log_retention,
@@ -204,12 +208,32 @@ class IdleSleeper(Construct):
         )
 
 
-def grant_wake(role: ManagedPolicyRole, wakeable: list[tuple[str, str]]) -> None:
-    """Let `role` wake the given (endpoint ARN, SSM parameter name) endpoints: read the
-    current endpoint config name, see whether the endpoint is already starting, create it."""
+def volume_key_statements(key_arns: list[str | None]) -> list[iam.PolicyStatement]:
+    """What the caller of CreateEndpoint needs when the endpoint config carries a volume
+    `KmsKeyId` (instance types without local NVMe): SageMaker creates a grant on the key as
+    that caller (CreateEndpointConfig API reference, KmsKeyId). Grants only for AWS
+    resources, so the role cannot hand the key to anyone else."""
+    arns = sorted({arn for arn in key_arns if arn}, key=str)
+    if not arns:
+        return []
+    return [
+        iam.PolicyStatement(
+            sid="UseEndpointVolumeKey", actions=["kms:CreateGrant"], resources=arns,
+            conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        ),
+        iam.PolicyStatement(sid="DescribeEndpointVolumeKey", actions=["kms:DescribeKey"], resources=arns),
+    ]
+
+
+def grant_wake(role: ManagedPolicyRole, wakeable: list[tuple[str, str, str | None]]) -> None:
+    """Let `role` wake the given (endpoint ARN, SSM parameter name, volume key ARN or None)
+    endpoints: read the current endpoint config name, see whether the endpoint is already
+    starting, create it (using the config's volume key where it has one)."""
     if not wakeable:
         return
-    endpoint_arns = [arn for arn, _ in wakeable]
+    endpoint_arns = [arn for arn, _, _ in wakeable]
+    for statement in volume_key_statements([key for _, _, key in wakeable]):
+        role.add_to_policy(statement)
     stack = Stack.of(role)
     configs = stack.format_arn(service="sagemaker", resource="endpoint-config", resource_name="*")
     role.add_to_policy(iam.PolicyStatement(
@@ -223,7 +247,7 @@ def grant_wake(role: ManagedPolicyRole, wakeable: list[tuple[str, str]]) -> None
     role.add_to_policy(iam.PolicyStatement(
         sid="ReadWakeRecipes",
         actions=["ssm:GetParameter"],
-        resources=[parameter_arn(role, name) for _, name in wakeable],
+        resources=[parameter_arn(role, name) for _, name, _ in wakeable],
     ))
     acknowledge(
         role.policy,

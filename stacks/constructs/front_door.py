@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Aws, Duration, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -26,10 +27,18 @@ from stacks.scanner import skip_checkov
 
 # API Gateway cuts integrations at 29 s; the function must answer first.
 FRONT_DOOR_TIMEOUT = Duration.seconds(28)
-WORKER_TIMEOUT = Duration.minutes(15)
-# Deliveries of one job message before it moves to the dead-letter queue: 3 worker
-# runs that may die, then one that marks the job FAILED (summarizer.worker.MAX_RECEIVES).
-JOB_MAX_RECEIVES = 4
+# A worker run near its timeout hands the job back by re-enqueueing it, so runs can be
+# short; short runs keep the visibility timeout (6x this) and a crashed job's retry near.
+WORKER_TIMEOUT = Duration.minutes(5)
+# Lambda, "Using Lambda with Amazon SQS": a visibility timeout of at least six times the
+# function timeout, and a maxReceiveCount of at least 5 so that throttled or retried
+# deliveries do not send a message to the dead-letter queue early.
+VISIBILITY_PER_TIMEOUT = 6
+# Deliveries of one job message before it moves to the dead-letter queue; the worker's
+# last receive marks a crashed job FAILED (summarizer.worker.MAX_RECEIVES, a test pins it).
+JOB_MAX_RECEIVES = 5
+DEAD_LETTER_TIMEOUT = Duration.minutes(1)
+ASLEEP_METRIC = "ModelAsleepResponses"
 
 _NO_DLQ = (
     "Never invoked asynchronously (API Gateway calls it synchronously; the worker is fed by "
@@ -84,8 +93,11 @@ def _table(scope: Construct, id_: str, key: kms.IKey, partition: str, sort: str 
             point_in_time_recovery_enabled=True
         ),
         time_to_live_attribute=ttl,
-        deletion_protection=True,
-        removal_policy=RemovalPolicy.RETAIN,
+        # No deletion protection: with RetainExceptOnCreate, the one time CloudFormation deletes
+        # the table is the rollback of a failed first create, and protection would turn that
+        # into ROLLBACK_FAILED; stack deletes and updates keep the table by DeletionPolicy.
+        deletion_protection=False,
+        removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     )
     acknowledge(
         table,
@@ -113,6 +125,8 @@ class SummarizeJobs(Construct):
         self.dlq = sqs.Queue(
             self, "DeadLetters", encryption=sqs.QueueEncryption.KMS, encryption_master_key=props.key,
             enforce_ssl=True, retention_period=Duration.days(14),
+            # Its consumer is the dead-letter handler: the same 6x rule applies.
+            visibility_timeout=Duration.seconds(DEAD_LETTER_TIMEOUT.to_seconds() * VISIBILITY_PER_TIMEOUT),
         )
         acknowledge(
             self.dlq,
@@ -123,13 +137,9 @@ class SummarizeJobs(Construct):
         self.queue = sqs.Queue(
             self, "Queue", encryption=sqs.QueueEncryption.KMS, encryption_master_key=props.key,
             enforce_ssl=True,
-            # Longer than one worker run, short enough that a crashed job is picked up
-            # again within minutes; duplicate deliveries are harmless (the worker leases
-            # the job record and checkpoints every model call).
-            visibility_timeout=Duration.seconds(WORKER_TIMEOUT.to_seconds() + 120),
-            # The worker lets a job crash MAX_ATTEMPTS (3) times and needs one more delivery to
-            # record it as FAILED worker_crashed; with fewer receives such a job would stay
-            # RUNNING forever. Keep equal to summarizer.worker.MAX_RECEIVES (a test pins it).
+            # Duplicate deliveries are harmless: the worker leases the job record and
+            # checkpoints every model call.
+            visibility_timeout=Duration.seconds(WORKER_TIMEOUT.to_seconds() * VISIBILITY_PER_TIMEOUT),
             dead_letter_queue=sqs.DeadLetterQueue(queue=self.dlq, max_receive_count=JOB_MAX_RECEIVES),
         )
         env = {
@@ -141,23 +151,65 @@ class SummarizeJobs(Construct):
         self.worker = PythonFunction(
             self, "Worker", handler="summarizer.worker.lambda_handler",
             description="Runs queued summarization jobs", timeout=WORKER_TIMEOUT,
-            reserved_concurrency=max(2, props.api.reserved_concurrency // 4), environment=env,
+            # No reservation: the SQS poller does not respect reserved concurrency (throttled
+            # deliveries still count as receives and end in the DLQ); MaximumConcurrency on
+            # the event source is the documented bound ("Configuring scaling behavior for SQS
+            # event source mappings").
+            reserved_concurrency=None, environment=env,
             key=props.key, log_retention=props.log_retention, memory_mb=1024,
             why_no_dlq=_NO_DLQ, why_no_vpc=_NO_VPC,
         )
-        esm = sources.SqsEventSource(self.queue, batch_size=1, report_batch_item_failures=True)
-        self.worker.function.add_event_source(esm)
+        self.worker.function.add_event_source(sources.SqsEventSource(
+            self.queue, batch_size=1, report_batch_item_failures=True,
+            max_concurrency=props.api.jobs_max_concurrency,
+        ))
         acknowledge(
             self.worker.function,
             "SQS event source mappings take no on-failure destination; failed jobs go to the "
-            "queue's dead-letter queue after 4 receives (the last one marks a crashed job FAILED).",
+            "queue's dead-letter queue after 5 receives, where the dead-letter handler marks them FAILED.",
             "Serverless-LambdaEventSourceMappingDestination",
         )
+        self.dead_letters = self._build_dead_letter_handler(props, env)
         self.key = props.key
         self._grant_jobs(self.worker.role)
         # A worker near its timeout hands the job back by re-enqueueing it.
         self._grant_enqueue(self.worker.role)
         self.environment = env
+
+    def _build_dead_letter_handler(self, props: FrontDoorProps, env: dict[str, str]) -> PythonFunction:
+        """A job whose message reached the DLQ (throttled, timed out or crashed 5 times)
+        would otherwise stay QUEUED or RUNNING forever: this marks it FAILED so its caller
+        learns it (GET /v1/jobs/{id} shows job_dead_lettered)."""
+        handler = PythonFunction(
+            self, "DeadLetterHandler", handler="summarizer.dead_letters.lambda_handler",
+            description="Marks summarization jobs whose messages were dead-lettered as FAILED",
+            timeout=DEAD_LETTER_TIMEOUT, reserved_concurrency=None, environment=env,
+            key=props.key, log_retention=props.log_retention, memory_mb=256,
+            why_no_dlq=(
+                "Fed by an SQS event source on the jobs dead-letter queue: a message it cannot "
+                "process stays in that queue (14 days) and is retried, so a further DLQ would "
+                "never receive anything."
+            ),
+            why_no_vpc=_NO_VPC,
+        )
+        handler.function.add_event_source(sources.SqsEventSource(
+            self.dlq, batch_size=10, report_batch_item_failures=True, max_concurrency=2,
+        ))
+        acknowledge(
+            handler.function,
+            "SQS event source mappings take no on-failure destination; a dead letter this "
+            "handler fails on stays in the dead-letter queue and is retried.",
+            "Serverless-LambdaEventSourceMappingDestination",
+        )
+        handler.role.add_to_policy(iam.PolicyStatement(
+            sid="FailDeadLetteredJobs", actions=["dynamodb:GetItem", "dynamodb:UpdateItem"],
+            resources=[self.table.table_arn],
+        ))
+        handler.role.add_to_policy(iam.PolicyStatement(
+            sid="JobTable", actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+            resources=[props.key.key_arn],
+        ))
+        return handler
 
     def _grant_jobs(self, role: ManagedPolicyRole) -> None:
         role.add_to_policy(iam.PolicyStatement(
@@ -224,14 +276,37 @@ class FrontDoor(Construct):
             sid="StoreFeedback", actions=["dynamodb:PutItem"], resources=[self.feedback_table.table_arn],
         ))
         self.jobs.grant_submit(self.handler.role)
+        self.asleep_responses = self._build_asleep_metric()
         self.api = self._build_api(props)
         self._build_waf(props)
+
+    def _build_asleep_metric(self) -> cloudwatch.Metric:
+        """503 model_asleep answers, counted from the front door's own log lines.
+
+        Calls to a sleeping model answer 503 by design (the front door is waking it), and
+        API Gateway counts them in 5XXError; alarms subtract this count to see real faults.
+        A metric filter on this deployment's log group keeps the count per deployment.
+        """
+        namespace = f"FmPlatform/{Stack.of(self).stack_name}"
+        logs.MetricFilter(
+            self, "AsleepResponses",
+            log_group=self.handler.log_group,
+            # frontdoor.api logs every mapped error as {"message": "request failed", "error": code, ...}.
+            filter_pattern=logs.FilterPattern.all(
+                logs.FilterPattern.string_value("$.message", "=", "request failed"),
+                logs.FilterPattern.string_value("$.error", "=", "model_asleep"),
+            ),
+            metric_namespace=namespace,
+            metric_name=ASLEEP_METRIC,
+            metric_value="1",
+        )
+        return cloudwatch.Metric(namespace=namespace, metric_name=ASLEEP_METRIC, statistic="Sum")
 
     def _build_api(self, props: FrontDoorProps) -> apigw.RestApi:
         cfg = props.api
         access_logs = logs.LogGroup(
             self, "AccessLogs", retention=props.log_retention, encryption_key=props.key,
-            removal_policy=RemovalPolicy.RETAIN,
+            removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
         api = apigw.RestApi(
             self,
@@ -242,7 +317,7 @@ class FrontDoor(Construct):
             description="Foundation-model front door",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             cloud_watch_role=True,
-            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
             deploy_options=apigw.StageOptions(
                 stage_name="api",
                 tracing_enabled=True,
@@ -331,7 +406,7 @@ class FrontDoor(Construct):
             ),
             feature_plan=cognito.FeaturePlan.PLUS,
             standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
-            removal_policy=RemovalPolicy.RETAIN,
+            removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
         authorizer = apigw.CognitoUserPoolsAuthorizer(self, "Authorizer", cognito_user_pools=[pool])
         return {"authorization_type": apigw.AuthorizationType.COGNITO, "authorizer": authorizer}
@@ -395,9 +470,16 @@ class FrontDoor(Construct):
         )
         waf_logs = logs.LogGroup(
             self, "WafLogs",
-            # WAF delivers only to log groups whose names start with aws-waf-logs-.
-            log_group_name=f"aws-waf-logs-{Stack.of(self).stack_name}",
-            retention=props.log_retention, encryption_key=props.key, removal_policy=RemovalPolicy.RETAIN,
+            # WAF delivers only to log groups whose names start with aws-waf-logs-, so this
+            # one cannot have a generated name. The stack id's UUID makes the name unique per
+            # stack *creation*: the group is retained (audit evidence), and a fixed name would
+            # make the next create after a destroy or a failed first create fail with
+            # AlreadyExists (CloudFormation: "DeletionPolicy attribute").
+            log_group_name=Fn.join("-", [
+                f"aws-waf-logs-{Stack.of(self).stack_name}", Fn.select(2, Fn.split("/", Aws.STACK_ID)),
+            ]),
+            retention=props.log_retention, encryption_key=props.key,
+            removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
         wafv2.CfnLoggingConfiguration(
             self, "WafLogging", resource_arn=acl.attr_arn, log_destination_configs=[waf_logs.log_group_arn]

@@ -26,6 +26,11 @@ VARIANT = "AllTraffic"
 SAGEMAKER_LOG_GROUPS = "/aws/sagemaker/Endpoints"
 
 
+def endpoint_id(instance_type: str) -> str:
+    """Construct id of an endpoint on `instance_type`: `ml.g5.2xlarge` -> `EndpointG52xlarge`."""
+    return "Endpoint" + "".join(p.capitalize() for p in instance_type.removeprefix("ml.").split("."))
+
+
 @dataclass(frozen=True)
 class ModelNetwork:
     """Where the model containers run when the deployment has a VPC."""
@@ -65,12 +70,24 @@ class JumpStartEndpoint(Construct):
         self.role = self._build_role(resolved, network)
         self.model = self._build_model(resolved, network)
         self.endpoint_config = self._build_endpoint_config(resolved, data_key, capture_bucket)
+        # The instance type is part of the endpoint's identity. SageMaker refuses an
+        # UpdateEndpoint that changes the instance type of a variant registered with
+        # Application Auto Scaling ("Update endpoints that use auto scaling"), so an
+        # instance-type change must not be an update: a new logical ID makes
+        # CloudFormation create the new endpoint (and scalable target) first and delete
+        # the old ones in its cleanup phase. Consumers follow through weak cross-stack
+        # references (Fn::GetStackOutput), which never block the old output's removal.
         self.endpoint = sagemaker.CfnEndpoint(
-            self, "Endpoint", endpoint_config_name=self.endpoint_config.attr_endpoint_config_name
+            self,
+            endpoint_id(resolved.instance_type),
+            endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
         )
         self.endpoint_name: str = self.endpoint.attr_endpoint_name
         # Ref of AWS::SageMaker::Endpoint is its ARN, which SageMaker lower-cases.
         self.endpoint_arn: str = self.endpoint.ref
+        # The endpoint config's volume key (instance types without local NVMe only):
+        # whoever calls CreateEndpoint with that config must be allowed to use it.
+        self.volume_key_arn: str | None = None if resolved.instance.local_nvme else data_key.key_arn
         self._grant_capture(data_key, capture_bucket)
         self._build_autoscaling(resolved)
         self.alarms = self._build_alarms(resolved, alarm_topic)
@@ -251,7 +268,7 @@ class JumpStartEndpoint(Construct):
                     initial_instance_count=r.settings.instance_count,
                     initial_variant_weight=1.0,
                     container_startup_health_check_timeout_in_seconds=r.startup_health_check_timeout_seconds,
-                    model_data_download_timeout_in_seconds=r.startup_health_check_timeout_seconds,
+                    model_data_download_timeout_in_seconds=r.model_data_download_timeout_seconds,
                 )
             ],
             data_capture_config=sagemaker.CfnEndpointConfig.DataCaptureConfigProperty(
@@ -342,18 +359,22 @@ class JumpStartEndpoint(Construct):
             namespace="AWS/SageMaker", metric_name="Invocation5XXErrors", dimensions_map=dims,
             statistic="Sum", period=period,
         )
-        gpu_memory = cloudwatch.Metric(
-            namespace=SAGEMAKER_LOG_GROUPS, metric_name="GPUMemoryUtilization", dimensions_map=dims,
-            statistic="Average", period=period,
+        # Disk, not GPU memory: TGI pre-allocates its KV cache to fill GPU memory at
+        # start-up (text-generation-inference issues #832, #1863), so GPUMemoryUtilization
+        # sits near the top on every healthy LLM endpoint (it stays on the dashboard).
+        # DiskUtilization is per instance (not summed) and climbs only when something
+        # writes where it should not (logs, a model cache) until the container dies.
+        disk = cloudwatch.Metric(
+            namespace=SAGEMAKER_LOG_GROUPS, metric_name="DiskUtilization", dimensions_map=dims,
+            statistic="Maximum", period=period,
         )
-        gpus = r.instance.gpus
         specs = [
+            # ModelLatency is reported in microseconds.
             ("ModelLatencyP90", latency, thresholds.model_latency_p90_ms * 1000, 3,
              f"p90 model latency above {thresholds.model_latency_p90_ms} ms"),
             ("Invocation5XXErrors", errors, 1, 1, "the model container returned 5XX errors"),
-            # GPUMemoryUtilization is summed over GPUs: 100 per GPU.
-            ("GPUMemoryUtilization", gpu_memory, thresholds.gpu_memory_utilization_percent * gpus, 3,
-             f"GPU memory above {thresholds.gpu_memory_utilization_percent}% on average over {gpus} GPU(s)"),
+            ("DiskUtilization", disk, thresholds.disk_utilization_percent, 3,
+             f"instance disk above {thresholds.disk_utilization_percent}%"),
         ]
         alarms = []
         for name, metric, threshold, periods, description in specs:

@@ -60,11 +60,22 @@ class FrontDoorAlarms(Construct):
                        "front door Lambda: unhandled errors or timeouts"),
             _AlarmSpec("FrontDoorThrottles", fn.metric_throttles(period=PERIOD, statistic="Sum"),
                        LAMBDA_THROTTLES, 1, "front door Lambda: throttled at its reserved concurrency"),
-            _AlarmSpec("Api5XX", stage.metric_server_error(period=PERIOD, statistic="Sum"), API_5XX,
-                       API_5XX_PERIODS, f"API: {API_5XX}+ 5XX responses in each of {API_5XX_PERIODS} x 5 min"),
+            # 503 model_asleep is the expected answer while a sleeping model wakes: not a fault.
+            _AlarmSpec("Api5XX", cloudwatch.MathExpression(
+                expression="FILL(errors, 0) - FILL(asleep, 0)",
+                using_metrics={
+                    "errors": stage.metric_server_error(period=PERIOD, statistic="Sum"),
+                    "asleep": front_door.asleep_responses.with_(period=PERIOD),
+                },
+                label="5XX other than model_asleep",
+                period=PERIOD,
+            ), API_5XX, API_5XX_PERIODS,
+                f"API: {API_5XX}+ 5XX responses other than 503 model_asleep in each of {API_5XX_PERIODS} x 5 min"),
+            # The dead-letter handler drains the DLQ at once (marking each job FAILED), so
+            # count arrivals (its receives), not the queue depth.
             _AlarmSpec("JobsDeadLetters",
-                       jobs.dlq.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum"),
-                       1, 1, "summarization jobs failed 3 times and are in the dead-letter queue"),
+                       jobs.dlq.metric_number_of_messages_received(period=PERIOD, statistic="Sum"),
+                       1, 1, "summarization jobs were dead-lettered (marked FAILED job_dead_lettered)"),
             _AlarmSpec("JobsOldestMessageAge",
                        jobs.queue.metric_approximate_age_of_oldest_message(period=PERIOD, statistic="Maximum"),
                        OLDEST_JOB_AGE_SECONDS, 1,

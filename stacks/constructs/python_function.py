@@ -23,13 +23,21 @@ POWERTOOLS_LAYER_VERSION = 27
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 PYTHON_TAG = "python313"
 
+# Lambda: "You can reserve up to the unreserved account concurrency minus 100"
+# (Configuring reserved concurrency); new accounts often have a quota of 10 or 50.
+_NO_RESERVATION = (
+    "No reserved concurrency by default: reservations need an account quota above the "
+    "reservation plus 100, which new accounts lack, and a failed first deploy helps no one; "
+    "api.reserved_concurrency sets one for the front door, and the jobs worker is bounded by its "
+    "SQS event source's MaximumConcurrency instead."
+)
 _XRAY_REASON = "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions."
 
 
 class PythonFunction(Construct):
     """A Python 3.13 arm64 function from the `lambdas/` asset directory (no Docker
     bundling; boto3 is in the runtime), with a managed-policy role, a KMS-encrypted
-    log group and environment, X-Ray, reserved concurrency, and optionally
+    log group and environment, X-Ray, optional reserved concurrency, and optionally
     Powertools (with pydantic) as its public layer.
 
     The nag findings every such function raises are acknowledged here with the
@@ -42,7 +50,7 @@ class PythonFunction(Construct):
     """
 
     def __init__(self, scope: Construct, id_: str, *, handler: str, description: str,
-                 timeout: Duration, reserved_concurrency: int, environment: dict[str, str],
+                 timeout: Duration, reserved_concurrency: int | None, environment: dict[str, str],
                  key: kms.IKey, log_retention: logs.RetentionDays, why_no_dlq: str, why_no_vpc: str,
                  memory_mb: int = 512, powertools: bool = True, wildcard_reason: str = _XRAY_REASON) -> None:
         super().__init__(scope, id_)
@@ -51,7 +59,7 @@ class PythonFunction(Construct):
             self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=description
         )
         self.log_group = logs.LogGroup(
-            self, "Logs", retention=log_retention, encryption_key=key, removal_policy=RemovalPolicy.RETAIN
+            self, "Logs", retention=log_retention, encryption_key=key, removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
         )
         layers, env = [], dict(environment)
         if powertools:
@@ -103,3 +111,7 @@ class PythonFunction(Construct):
         skip_checkov(self.function, "CKV_AWS_116", why_no_dlq)
         acknowledge(self.function, why_no_vpc, "NIST.800.53.R5-LambdaInsideVPC", "HIPAA.Security-LambdaInsideVPC")
         skip_checkov(self.function, "CKV_AWS_117", why_no_vpc)
+        if reserved_concurrency is None:
+            acknowledge(self.function, _NO_RESERVATION, "NIST.800.53.R5-LambdaConcurrency",
+                        "HIPAA.Security-LambdaConcurrency")
+            skip_checkov(self.function, "CKV_AWS_115", _NO_RESERVATION)

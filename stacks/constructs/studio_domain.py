@@ -73,9 +73,19 @@ class StudioDomain(Construct):
             for name in config.user_profiles
         }
         self.cleanup = StudioCleanup(
-            self, "Cleanup", domain=self.domain, key=key, log_retention_days=log_retention_days
+            self,
+            "Cleanup",
+            domain=self.domain,
+            key=key,
+            log_retention_days=log_retention_days,
+            delete_home_efs=config.delete_home_efs_on_destroy,
+            vpc_id=vpc.vpc_id,
         )
-        # Delete order is the reverse: apps and spaces go before the profiles that own them.
+        # Delete order is the reverse of these dependencies: CloudFormation deletes the
+        # cleanup (apps and spaces; with delete_home_efs_on_destroy also the profiles,
+        # the domain and its home volume) before the profiles and the domain, whose own
+        # deletes then succeed (or find them gone, which CloudFormation treats as deleted).
+        self.cleanup.resource.node.add_dependency(self.domain)
         for profile in self.user_profiles.values():
             self.cleanup.resource.node.add_dependency(profile)
 
@@ -355,6 +365,12 @@ class StudioCleanup(Construct):
     """Custom resource whose Delete removes the domain's apps and spaces (and waits),
     so that CloudFormation can then delete the user profiles and the domain.
 
+    With `delete_home_efs` (config `studio.delete_home_efs_on_destroy`), while the
+    stack is being deleted it also deletes the user profiles, the domain with its
+    home EFS volume (DeleteDomain RetentionPolicy HomeEfsFileSystem=Delete) and the
+    two NFS security groups SageMaker created in `vpc_id`, so that the Network
+    stack's VPC can be deleted afterwards. The role gets those permissions only then.
+
     Code: `lambdas/studio_cleanup/index.py`, a plain asset (boto3 only).
 
     Attributes:
@@ -370,8 +386,12 @@ class StudioCleanup(Construct):
         domain: sagemaker.CfnDomain,
         key: kms.IKey,
         log_retention_days: int,
+        delete_home_efs: bool = False,
+        vpc_id: str | None = None,
     ) -> None:
         super().__init__(scope, id_)
+        if delete_home_efs and not vpc_id:
+            raise ValueError("StudioCleanup: delete_home_efs needs the domain's vpc_id")
         stack = Stack.of(self)
         role = ManagedPolicyRole(
             self,
@@ -412,22 +432,32 @@ class StudioCleanup(Construct):
             role=role,
             timeout=Duration.minutes(15),
             memory_size=256,
-            reserved_concurrent_executions=1,
             log_group=log_group,
             logging_format=lambda_.LoggingFormat.JSON,
             tracing=lambda_.Tracing.ACTIVE,
-            description="Deletes Studio apps and spaces when the domain is deleted",
+            description="Deletes Studio apps, spaces, profiles, the domain and its home EFS volume on stack delete"
+            if delete_home_efs
+            else "Deletes Studio apps and spaces when the domain is deleted",
         )
+        properties: dict = {"DomainId": domain_id, "DeleteHomeEfsOnDestroy": delete_home_efs}
+        if delete_home_efs:
+            properties["VpcId"] = vpc_id
+            self._grant_domain_teardown(role, domain, vpc_id)
         self.resource = CustomResource(
             self,
             "Resource",
             service_token=self.function.function_arn,
             resource_type="Custom::StudioCleanup",
-            properties={"DomainId": domain_id},
+            properties=properties,
         )
         acknowledge(
             role.policy,
-            "sagemaker:ListApps/ListSpaces and the X-Ray PutTraceSegments/PutTelemetryRecords actions "
+            "sagemaker:ListApps/ListSpaces/ListUserProfiles, ec2:DescribeSecurityGroups and the X-Ray "
+            "PutTraceSegments/PutTelemetryRecords actions support no resource-level permissions; deletes "
+            "are limited to this domain's apps, spaces, profiles and itself, and to security groups in "
+            "its VPC (ec2:Vpc condition)."
+            if delete_home_efs
+            else "sagemaker:ListApps/ListSpaces and the X-Ray PutTraceSegments/PutTelemetryRecords actions "
             "support no resource-level permissions; deletes are limited to this domain's apps and spaces.",
             "AwsSolutions-IAM5[Resource::*]",
         )
@@ -460,9 +490,72 @@ class StudioCleanup(Construct):
             "CloudFormation is the only caller; a failure is reported to CloudFormation through the "
             "response URL and shows as the stack event, so a dead-letter queue would hold nothing to act on.",
         )
+        # No reservation: it would take from the account's unreserved pool, whose minimum is
+        # 100 (Lambda, "Configuring reserved concurrency"), and may fail a first deploy.
+        no_reservation = (
+            "Invoked only by CloudFormation, once per stack deletion; reserving concurrency would take "
+            "from the account's unreserved pool (minimum 100) and can fail the first deploy in new accounts."
+        )
+        acknowledge(self.function, no_reservation, "NIST.800.53.R5-LambdaConcurrency",
+                    "HIPAA.Security-LambdaConcurrency")
+        skip_checkov(self.function, "CKV_AWS_115", no_reservation)
         skip_checkov(
             self.function,
             "CKV_AWS_117",
             "Runs once per stack deletion against the SageMaker control plane; outside the VPC it works "
             "with imported VPCs that lack endpoints and holds no network interfaces that delay VPC deletion.",
+        )
+
+    def _grant_domain_teardown(self, role: ManagedPolicyRole, domain: sagemaker.CfnDomain, vpc_id: str) -> None:
+        """Only what deleting the profiles, the domain and SageMaker's NFS groups needs."""
+        stack = Stack.of(self)
+        profiles = stack.format_arn(
+            service="sagemaker", resource="user-profile", resource_name=f"{domain.attr_domain_id}/*"
+        )
+        groups = stack.format_arn(service="ec2", resource="security-group", resource_name="*")
+        vpc_arn = stack.format_arn(service="ec2", resource="vpc", resource_name=vpc_id)
+        for statement in (
+            iam.PolicyStatement(sid="ListUserProfiles", actions=["sagemaker:ListUserProfiles"], resources=["*"]),
+            iam.PolicyStatement(
+                sid="DeleteProfilesOfThisDomain",
+                actions=["sagemaker:DeleteUserProfile", "sagemaker:DescribeUserProfile"],
+                resources=[profiles],
+            ),
+            iam.PolicyStatement(
+                sid="DeleteThisDomain",
+                actions=["sagemaker:DeleteDomain", "sagemaker:DescribeDomain"],
+                resources=[domain.attr_domain_arn],
+            ),
+            # Only while this stack is being deleted does the function delete the domain.
+            iam.PolicyStatement(
+                sid="ReadThisStacksStatus", actions=["cloudformation:DescribeStacks"], resources=[Aws.STACK_ID]
+            ),
+            iam.PolicyStatement(
+                sid="FindNfsSecurityGroups", actions=["ec2:DescribeSecurityGroups"], resources=["*"]
+            ),
+            iam.PolicyStatement(
+                sid="DeleteSecurityGroupsInThisVpc",
+                actions=[
+                    "ec2:DeleteSecurityGroup",
+                    "ec2:RevokeSecurityGroupEgress",
+                    "ec2:RevokeSecurityGroupIngress",
+                ],
+                resources=[groups],
+                conditions={"ArnEquals": {"ec2:Vpc": vpc_arn}},
+            ),
+        ):
+            role.add_to_policy(statement)
+        acknowledge(
+            role.policy,
+            "With studio.delete_home_efs_on_destroy the cleanup deletes the profiles users and admins "
+            "created in this domain; names are unknown at deploy time, so the grant is this domain's "
+            "user-profile ARN prefix.",
+            finding_id(self, "AwsSolutions-IAM5", profiles),
+        )
+        acknowledge(
+            role.policy,
+            "SageMaker creates the domain's two NFS security groups with ids unknown at deploy time; "
+            "revoke/delete are limited by the ec2:Vpc condition to security groups in the domain's VPC, "
+            "and the function deletes only the two named security-group-for-*-nfs-<domain-id>.",
+            finding_id(self, "AwsSolutions-IAM5", groups),
         )

@@ -54,11 +54,13 @@ def test_waf_rate_rule_guards_the_stage(api):
 def test_functions_are_arm64_traced_with_powertools_layer_and_short_timeout(api):
     functions = {f["Properties"]["Handler"]: f["Properties"] for f in api.find_resources("AWS::Lambda::Function").values()}
     front, worker = functions["frontdoor.handler.lambda_handler"], functions["summarizer.worker.lambda_handler"]
-    for props in (front, worker):
+    dead = functions["summarizer.dead_letters.lambda_handler"]
+    for props in (front, worker, dead):
         assert props["Architectures"] == ["arm64"] and props["TracingConfig"] == {"Mode": "Active"}
-        assert "ReservedConcurrentExecutions" in props
+        # The default config reserves nothing: new accounts lack the headroom (issue 9).
+        assert "ReservedConcurrentExecutions" not in props
         assert "AWSLambdaPowertoolsPythonV3-python313-arm64" in json.dumps(props["Layers"])
-    assert front["Timeout"] < 29 and worker["Timeout"] == 900
+    assert front["Timeout"] < 29 and worker["Timeout"] == 300 and dead["Timeout"] == 60
 
 
 def test_lambda_may_invoke_only_this_deployments_endpoint(api):
@@ -89,12 +91,22 @@ def test_job_table_has_ttl_and_pitr_and_queue_has_dlq(api):
          "SSESpecification": Match.object_like({"SSEEnabled": True, "SSEType": "KMS"})},
     )
     # The worker fails a job that crashed on every run only on one more delivery: the
-    # redrive must allow exactly the receives the worker counts on.
+    # redrive must allow exactly the receives the worker counts on. Visibility is 6x the
+    # worker's 300 s timeout (Lambda docs, "Using Lambda with Amazon SQS").
     api.has_resource_properties(
         "AWS::SQS::Queue",
         {"RedrivePolicy": Match.object_like({"maxReceiveCount": MAX_RECEIVES}), "KmsMasterKeyId": Match.any_value(),
-         "VisibilityTimeout": 1020},
+         "VisibilityTimeout": 1800},
     )
+
+
+def test_job_worker_is_bounded_by_its_event_source_and_dead_letters_are_consumed(api):
+    """The SQS poller ignores reserved concurrency; MaximumConcurrency is the bound
+    (Lambda docs, "Configuring scaling behavior for SQS event source mappings")."""
+    mappings = api.find_resources("AWS::Lambda::EventSourceMapping")
+    assert sorted(m["Properties"]["ScalingConfig"]["MaximumConcurrency"] for m in mappings.values()) == [2, 5]
+    assert all(m["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"] for m in mappings.values())
+    assert MAX_RECEIVES >= 5
 
 
 def test_cognito_option_puts_a_user_pool_authorizer_on_every_method(tmp_path):

@@ -1,12 +1,11 @@
 """Change safety: what a config edit does to the deployed resources.
 
-1. Changing only a model's instance type changes only that model's
-   EndpointConfig in the templates. CloudFormation replaces it (a new, generated
-   name) and updates the Endpoint that names it via Fn::GetAtt in place
-   (EndpointConfigName: no interruption), so the endpoint keeps its name and
-   nothing that references the endpoint (autoscaling target, alarms, the
-   front door's MODELS_JSON, the dashboard) changes. Nothing else, and nothing
-   stateful, is touched.
+1. Changing a model's instance type replaces its endpoint (new logical ID, so
+   CloudFormation creates the new endpoint and scalable target before deleting the
+   old ones): SageMaker refuses an UpdateEndpoint that changes the instance type of
+   an autoscaled variant. The consumers (front door, alarms, dashboard) follow
+   through weak cross-stack references in the same `cdk deploy --all`. Nothing
+   stateful is touched.
 2. Switching between the shipped configs never renames a stateful resource
    (bucket, key, table, Studio domain, VPC, EFS, retained log group): a new
    logical ID would mean a new, empty resource and an orphaned old one.
@@ -43,7 +42,7 @@ def stateful(template: dict) -> dict[str, str]:
         lid: r["Type"]
         for lid, r in template["Resources"].items()
         if r["Type"] in STATEFUL_TYPES
-        or (r["Type"] == "AWS::Logs::LogGroup" and r.get("DeletionPolicy") == "Retain")
+        or (r["Type"] == "AWS::Logs::LogGroup" and r.get("DeletionPolicy") in ("Retain", "RetainExceptOnCreate"))
     }
 
 
@@ -81,72 +80,67 @@ def variant() -> dict[str, dict]:
     return {s.node.id: assembly.get_stack_by_name(s.stack_name).template for s in deployment.stacks}
 
 
-def changed(before: dict, after: dict) -> set[str]:
-    resources_a, resources_b = before["Resources"], after["Resources"]
-    return {lid for lid in resources_a.keys() & resources_b.keys() if resources_a[lid] != resources_b[lid]}
-
-
-def test_instance_type_change_keeps_every_stack_and_resource_id():
-    before = synth(CONFIGS["default"]).templates()
-    after = variant()
-    assert before.keys() == after.keys()
-    for stack_id in before:
-        a, b = before[stack_id]["Resources"], after[stack_id]["Resources"]
-        assert a.keys() == b.keys(), f"{stack_id}: resources added or removed"
-        assert {k: v["Type"] for k, v in a.items()} == {k: v["Type"] for k, v in b.items()}
-        assert before[stack_id].get("Outputs") == after[stack_id].get("Outputs"), stack_id
-
-
-# Resource types that may change only because they *describe* the model: the front
-# door's MODELS_JSON (served by /v1/models) and the dashboard's heading name the
-# instance type. Both properties update in place (Lambda Environment, DashboardBody:
-# "Update requires: No interruption").
-DESCRIPTIVE = {"AWS::Lambda::Function", "AWS::CloudWatch::Dashboard"}
-
-
 def _endpoint_config_id(template: dict) -> str:
     [lid] = [lid for lid, r in template["Resources"].items() if r["Type"] == "AWS::SageMaker::EndpointConfig"]
     return lid
 
 
-def test_instance_type_change_touches_only_that_models_endpoint_config():
-    before = synth(CONFIGS["default"]).templates()
-    after = variant()
-    config_id = _endpoint_config_id(before["Endpoints"])
-    diff = {stack_id: changed(before[stack_id], after[stack_id]) for stack_id in before}
-    # The Endpoints stack: exactly the model's EndpointConfig, and in it only the instance type.
-    assert diff.pop("Endpoints") == {config_id}
-    config_a = before["Endpoints"]["Resources"][config_id]
-    config_b = after["Endpoints"]["Resources"][config_id]
-    [variant_a] = config_a["Properties"]["ProductionVariants"]
-    [variant_b] = config_b["Properties"]["ProductionVariants"]
+def _of_type(template: dict, type_: str) -> set[str]:
+    return {lid for lid, r in template["Resources"].items() if r["Type"] == type_}
+
+
+def test_instance_type_change_replaces_the_autoscaled_endpoint_instead_of_updating_it():
+    """SageMaker: "If the update would change the instance type for any model that is a
+    target for auto scaling, the update fails" (Developer Guide, "Update endpoints that use
+    auto scaling"). So the change must not reach UpdateEndpoint: the endpoint and its
+    scalable target get new logical IDs, CloudFormation creates them first and deletes the
+    old ones in its cleanup phase (the old target before the old endpoint it depends on)."""
+    before, after = synth(CONFIGS["default"]).templates()["Endpoints"], variant()["Endpoints"]
+    [old_endpoint], [new_endpoint] = _of_type(before, "AWS::SageMaker::Endpoint"), _of_type(after, "AWS::SageMaker::Endpoint")
+    # A new logical ID: a create, never an UpdateEndpoint.
+    assert "G52xlarge" in old_endpoint and "G54xlarge" in new_endpoint
+    # The scalable target's ResourceId (Update requires: Replacement) names the new endpoint,
+    # so a new target is registered after the new endpoint exists.
+    [target_id] = _of_type(after, "AWS::ApplicationAutoScaling::ScalableTarget")
+    resource_id = after["Resources"][target_id]["Properties"]["ResourceId"]
+    assert new_endpoint in references(resource_id) and old_endpoint not in json.dumps(after)
+    # The endpoint config keeps its id and is replaced (InstanceType: Replacement) with a new
+    # generated name; only its instance type differs.
+    config_id = _endpoint_config_id(before)
+    [variant_a] = before["Resources"][config_id]["Properties"]["ProductionVariants"]
+    [variant_b] = after["Resources"][config_id]["Properties"]["ProductionVariants"]
     assert (variant_a["InstanceType"], variant_b["InstanceType"]) == (OLD_TYPE, NEW_TYPE)
     assert {**variant_a, "InstanceType": NEW_TYPE} == variant_b
-    assert {**config_a["Properties"], "ProductionVariants": None} == {**config_b["Properties"], "ProductionVariants": None}
-    # Elsewhere: only resources that describe the model, and only by the instance type's name.
-    for stack_id, ids in diff.items():
-        for lid in ids:
-            a, b = before[stack_id]["Resources"][lid], after[stack_id]["Resources"][lid]
-            assert a["Type"] in DESCRIPTIVE, f"{stack_id}/{lid} ({a['Type']}) changed"
-            assert json.loads(json.dumps(a).replace(OLD_TYPE, NEW_TYPE)) == b, f"{stack_id}/{lid}"
-    assert {k: len(v) for k, v in diff.items() if v} == {"Api": 2, "Monitoring": 1}
 
 
-def test_replaced_endpoint_config_is_referenced_only_by_its_endpoint():
-    # The replacement gets a new name; whatever refers to it is updated at deploy time.
-    resources = variant()["Endpoints"]["Resources"]
-    config_id = _endpoint_config_id(variant()["Endpoints"])
-    referrers = {lid for lid, r in resources.items() if config_id in references(r)}
-    assert len(referrers) == 1
-    [endpoint_id] = referrers
-    endpoint = resources[endpoint_id]
-    assert endpoint["Type"] == "AWS::SageMaker::Endpoint"
-    # Only EndpointConfigName (updatable without replacement) and no EndpointName, so the
-    # endpoint keeps its generated name and every reference to that name (scalable target,
-    # alarms, MODELS_JSON, dashboard) stays valid.
-    assert {k: v for k, v in endpoint["Properties"].items() if k != "Tags"} == {
-        "EndpointConfigName": {"Fn::GetAtt": [config_id, "EndpointConfigName"]},
-    }
+def test_consumers_follow_the_new_endpoint_through_weak_references():
+    """The Api and Monitoring stacks read the endpoint through Fn::GetStackOutput, which
+    (unlike Export/ImportValue) never blocks the Endpoints stack from dropping the old
+    output; the consumers' templates change, so `cdk deploy --all` updates them next and
+    the front door and alarms follow the new endpoint in the same deploy."""
+    before, after = synth(CONFIGS["default"]).templates(), variant()
+    for stack_id, template in after.items():
+        text = json.dumps(template)
+        assert "Fn::ImportValue" not in text, stack_id
+        assert not any("Export" in o for o in template.get("Outputs", {}).values()), stack_id
+    [new_endpoint] = _of_type(after["Endpoints"], "AWS::SageMaker::Endpoint")
+    for stack_id in ("Api", "Monitoring"):
+        assert before[stack_id] != after[stack_id], f"{stack_id} would not be redeployed"
+        assert new_endpoint in json.dumps(after[stack_id]), f"{stack_id} does not follow the new endpoint"
+    [old_endpoint] = _of_type(before["Endpoints"], "AWS::SageMaker::Endpoint")
+    assert old_endpoint not in json.dumps(after["Api"]) + json.dumps(after["Monitoring"])
+
+
+def test_instance_type_change_touches_nothing_else_by_id():
+    """Besides the replaced endpoint, the same resources exist under the same ids and types
+    in every stack."""
+    before, after = synth(CONFIGS["default"]).templates(), variant()
+    assert before.keys() == after.keys()
+    replaced = {"AWS::SageMaker::Endpoint"}
+    for stack_id in before:
+        a = {k: v["Type"] for k, v in before[stack_id]["Resources"].items() if v["Type"] not in replaced}
+        b = {k: v["Type"] for k, v in after[stack_id]["Resources"].items() if v["Type"] not in replaced}
+        assert a == b, stack_id
 
 
 def test_instance_type_change_leaves_stateful_resources_identical():
@@ -193,5 +187,5 @@ def test_switching_configs_keeps_stateful_logical_ids(config):
 def test_stateful_set_includes_retained_log_groups():
     ids = stateful(synth(CONFIGS["default"]).templates()["Api"])
     log_groups = [lid for lid, t in ids.items() if t == "AWS::Logs::LogGroup"]
-    # front door, worker, access logs, WAF logs
-    assert len(log_groups) == 4, log_groups
+    # front door, worker, dead-letter handler, access logs, WAF logs
+    assert len(log_groups) == 5, log_groups

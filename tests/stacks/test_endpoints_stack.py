@@ -63,7 +63,7 @@ def test_nvme_instance_omits_kms_key_and_captures_encrypted(default):
     [variant] = props["ProductionVariants"]
     assert variant["InstanceType"] == "ml.g5.2xlarge"
     assert variant["InitialInstanceCount"] == 1
-    assert variant["ContainerStartupHealthCheckTimeoutInSeconds"] == 600
+    assert variant["ContainerStartupHealthCheckTimeoutInSeconds"] == 1200  # the TGI floor (stacks.jumpstart.TIMEOUT_FLOOR)
 
 
 def test_instance_without_nvme_gets_kms_key(stable_diffusion):
@@ -120,7 +120,7 @@ def test_autoscaling_tracks_invocations_per_instance_within_config_bounds(defaul
     [
         ("ModelLatency", "AWS/SageMaker", 20_000_000),
         ("Invocation5XXErrors", "AWS/SageMaker", 1),
-        ("GPUMemoryUtilization", "/aws/sagemaker/Endpoints", 90),
+        ("DiskUtilization", "/aws/sagemaker/Endpoints", 90),
     ],
 )
 def test_alarms_notify_the_topic(default, metric, namespace, threshold):
@@ -157,7 +157,8 @@ def test_buckets_are_private_tls_only_and_capture_bucket_uses_kms(default):
     buckets = default.find_resources("AWS::S3::Bucket")
     assert len(buckets) == 2
     for bucket in buckets.values():
-        assert bucket["DeletionPolicy"] == "Retain"
+        # Kept on delete, not after a failed first create (nothing was stored yet).
+        assert bucket["DeletionPolicy"] == "RetainExceptOnCreate"
         assert bucket["Properties"]["PublicAccessBlockConfiguration"] == {
             "BlockPublicAcls": True,
             "BlockPublicPolicy": True,
@@ -181,7 +182,26 @@ def test_buckets_are_private_tls_only_and_capture_bucket_uses_kms(default):
 
 
 def test_key_rotates_and_is_retained(default):
-    default.has_resource("AWS::KMS::Key", {"Properties": Match.object_like({"EnableKeyRotation": True}), "DeletionPolicy": "Retain"})
+    default.has_resource("AWS::KMS::Key", {"Properties": Match.object_like({"EnableKeyRotation": True}),
+                                           "DeletionPolicy": "RetainExceptOnCreate"})
+
+
+def test_no_alarm_on_gpu_memory_which_tgi_fills_by_design(default):
+    """TGI pre-allocates its KV cache to fill GPU memory (text-generation-inference #832,
+    #1863): an alarm on GPUMemoryUtilization would sit in ALARM on a healthy endpoint."""
+    metrics = [a["Properties"].get("MetricName") for a in default.find_resources("AWS::CloudWatch::Alarm").values()]
+    assert "GPUMemoryUtilization" not in metrics and "DiskUtilization" in metrics
+
+
+def test_alarm_topic_policy_lets_this_accounts_alarms_publish(default):
+    """enforce_ssl's topic policy replaces SNS's default one; without an Allow for
+    cloudwatch.amazonaws.com no alarm is delivered (issue 9, fault 2)."""
+    [policy] = default.find_resources("AWS::SNS::TopicPolicy").values()
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    [allow] = [s for s in statements if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"} and allow["Action"] == "sns:Publish"
+    assert allow["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    assert "aws:SourceArn" in allow["Condition"]["ArnLike"]
 
 
 def _list(value):

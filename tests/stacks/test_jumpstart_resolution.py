@@ -110,3 +110,19 @@ def test_resolution_cache_answers_like_the_sdk_and_keys_on_metadata(tmp_path, mo
     old = jumpstart.ResolutionCache(cache_file)
     new = jumpstart.ResolutionCache(cache_file, metadata_dir=copy)
     assert old.key("a") != new.key("a")
+
+
+def test_startup_timeouts_take_jumpstart_deploy_kwargs_then_size_from_weights():
+    """Issue 9, fault 11: JumpStart's own deploy_kwargs win (what JumpStartModel.deploy
+    passes); without them the timeouts are sized from the weights, never below the TGI
+    floor, never above SageMaker's 3600 s (ProductionVariant API reference)."""
+    from stacks.jumpstart import TIMEOUT_FLOOR, startup_timeouts
+
+    spec = {"deploy_kwargs": {"model_data_download_timeout": 2400, "container_startup_health_check_timeout": 1800}}
+    assert startup_timeouts(spec, weights_gib=12.9) == (2400, 1800)
+    assert startup_timeouts({}, weights_gib=12.9) == (TIMEOUT_FLOOR, TIMEOUT_FLOOR)
+    assert startup_timeouts({}, weights_gib=74.9) == (1424, 1424)
+    assert startup_timeouts({}, weights_gib=400) == (3600, 3600)
+    assert startup_timeouts({"deploy_kwargs": {"model_data_download_timeout": 99999}}, 1) == (3600, TIMEOUT_FLOOR)
+    # The config's override wins over both.
+    assert startup_timeouts(spec, weights_gib=12.9, override=900) == (900, 900)

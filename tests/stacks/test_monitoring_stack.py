@@ -158,15 +158,14 @@ ALARMS = {
     # logical-id fragment: (namespace, metric, statistic, threshold, evaluation periods)
     "FrontDoorErrors": ("AWS/Lambda", "Errors", "Sum", 1, 1),
     "FrontDoorThrottles": ("AWS/Lambda", "Throttles", "Sum", 1, 1),
-    "Api5XX": ("AWS/ApiGateway", "5XXError", "Sum", API_5XX, 2),
-    "JobsDeadLetters": ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", 1, 1),
+    "JobsDeadLetters": ("AWS/SQS", "NumberOfMessagesReceived", "Sum", 1, 1),
     "JobsOldestMessageAge": ("AWS/SQS", "ApproximateAgeOfOldestMessage", "Maximum", OLDEST_JOB_AGE_SECONDS, 1),
 }
 
 
 def test_front_door_alarms_publish_to_the_endpoints_alarm_topic(default):
     alarms = {lid: r["Properties"] for lid, r in default["Resources"].items() if r["Type"] == "AWS::CloudWatch::Alarm"}
-    assert len(alarms) == len(ALARMS)
+    assert len(alarms) == len(ALARMS) + 1  # + Api5XX, a metric-math alarm (below)
     for fragment, (ns, metric, stat, threshold, periods) in ALARMS.items():
         [props] = [p for lid, p in alarms.items() if fragment in lid]
         assert (props["Namespace"], props["MetricName"], props["Statistic"]) == (ns, metric, stat), fragment
@@ -223,3 +222,24 @@ def test_without_the_api_only_endpoints_are_watched(tmp_path):
     assert not [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"]
     [status] = [w for w in body["widgets"] if w["type"] == "alarm"]
     assert len(status["properties"]["alarms"]) == 3
+
+
+def test_api_5xx_alarm_does_not_count_model_asleep_answers(default):
+    """A sleeping model answers 503 model_asleep by design (issue 9, fault 9): the alarm
+    subtracts those answers, counted by a metric filter on the front door's log group."""
+    [props] = [r["Properties"] for lid, r in default["Resources"].items()
+               if r["Type"] == "AWS::CloudWatch::Alarm" and "Api5XX" in lid]
+    assert (props["Threshold"], props["EvaluationPeriods"]) == (API_5XX, 2)
+    by_id = {m["Id"]: m for m in props["Metrics"]}
+    [expression] = [m for m in props["Metrics"] if "Expression" in m]
+    assert expression["Expression"] == "FILL(errors, 0) - FILL(asleep, 0)" and expression["ReturnData"] is True
+    errors, asleep = by_id["errors"]["MetricStat"]["Metric"], by_id["asleep"]["MetricStat"]["Metric"]
+    assert (errors["Namespace"], errors["MetricName"]) == ("AWS/ApiGateway", "5XXError")
+    assert (asleep["Namespace"], asleep["MetricName"]) == ("FmPlatform/fm-platform-api", "ModelAsleepResponses")
+    s = synth(CONFIGS["default"])
+    api = s.template(s.deployment.api)
+    [metric_filter] = [r["Properties"] for r in api["Resources"].values() if r["Type"] == "AWS::Logs::MetricFilter"]
+    assert metric_filter["FilterPattern"] == '{ ($.message = "request failed") && ($.error = "model_asleep") }'
+    [transformation] = metric_filter["MetricTransformations"]
+    assert transformation["MetricNamespace"] == asleep["Namespace"]
+    assert transformation["MetricName"] == asleep["MetricName"]

@@ -28,3 +28,13 @@ def studio_nat(tmp_path_factory) -> Synth:
     path = Path(tmp_path_factory.mktemp("cfg")) / "studio-nat.yaml"
     path.write_text(yaml.safe_dump(data))
     return synth(str(path))
+
+
+@pytest.fixture(scope="session")
+def studio_teardown(tmp_path_factory) -> Synth:
+    """studio-vpc with studio.delete_home_efs_on_destroy: the cleanup deletes the domain's home volume."""
+    data = yaml.safe_load((REPO / CONFIGS["studio-vpc"]).read_text())
+    data["studio"]["delete_home_efs_on_destroy"] = True
+    path = Path(tmp_path_factory.mktemp("cfg")) / "studio-teardown.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return synth(str(path))

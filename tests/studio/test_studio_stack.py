@@ -60,7 +60,7 @@ def test_key_and_buckets_are_retained_and_the_key_rotates(any_studio):
     res = t.to_json()["Resources"]
     assert res[KEY_ID]["Properties"]["EnableKeyRotation"] is True
     for lid in (KEY_ID, BUCKET_ID, ACCESS_LOGS_ID):
-        assert (res[lid]["DeletionPolicy"], res[lid]["UpdateReplacePolicy"]) == ("Retain", "Retain"), lid
+        assert (res[lid]["DeletionPolicy"], res[lid]["UpdateReplacePolicy"]) == ("RetainExceptOnCreate", "Retain"), lid
     assert res[BUCKET_ID]["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
         "ServerSideEncryptionByDefault"
     ] == {"KMSMasterKeyID": {"Fn::GetAtt": [KEY_ID, "Arn"]}, "SSEAlgorithm": "aws:kms"}
@@ -185,7 +185,7 @@ def test_cleanup_runs_before_profiles_and_domain_are_deleted(studio_vpc):
     assert profiles <= set(cleanup["DependsOn"])
     t.has_resource_properties(
         "AWS::Lambda::Function",
-        {"Handler": "index.on_event", "Runtime": "python3.14", "Timeout": 900, "ReservedConcurrentExecutions": 1},
+        {"Handler": "index.on_event", "Runtime": "python3.14", "Timeout": 900},
     )
 
 

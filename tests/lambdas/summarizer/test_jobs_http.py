@@ -6,6 +6,7 @@ from the queue. The shared stack's sync budget is 15 s, so a 10-page document is
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
@@ -88,6 +89,25 @@ def test_a_chunk_that_keeps_failing_fails_the_job_naming_the_chunk(api, worker, 
     error = job["error"]
     assert error["code"] == "chunk_failed" and error["stage"] == "map" and isinstance(error["chunk"], int)
     assert re.search(rf"map chunk {error['chunk']} failed after 4 attempt\(s\)", error["message"]), error
+
+
+def test_a_job_whose_message_was_dead_lettered_ends_failed(api, worker, stack):
+    # As after throttled deliveries: the job is QUEUED and its message sits in the DLQ.
+    import boto3
+
+    from local.serve import JOBS_TABLE
+    from summarizer.jobs import MAX_RECEIVES, JobStore, new_job_id
+
+    assert stack.dead_letters is not None
+    table = boto3.resource("dynamodb", endpoint_url=stack.moto.url, region_name="us-east-1",
+                           aws_access_key_id="local", aws_secret_access_key="local").Table(JOBS_TABLE)
+    job_id = new_job_id()
+    JobStore(table, None, "", None, "").create(job_id, model=None, style="paragraph", max_words=None, text=SENTENCE)
+    stack.dead_letters.sqs.send_message(QueueUrl=stack.dead_letters.queue_url, MessageBody=json.dumps({"job_id": job_id}))
+    job = poll(api, job_id, timeout_s=30)
+    assert job["status"] == "FAILED" and "result" not in job, job
+    assert job["error"] == {"code": "job_dead_lettered",
+                            "message": f"the job could not be run after {MAX_RECEIVES} deliveries; submit it again"}
 
 
 def test_an_unknown_job_is_404(api):

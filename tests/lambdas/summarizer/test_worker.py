@@ -15,6 +15,7 @@ import pytest
 from moto import mock_aws
 
 from frontdoor.services.catalog import Catalog
+from summarizer import jobs as jobs_module
 from summarizer import worker as worker_module
 from summarizer.errors import RetryableModelError
 from summarizer.jobs import FAILED, INLINE_LIMIT_BYTES, QUEUED, RUNNING, SUCCEEDED, new_job_id
@@ -135,23 +136,64 @@ def test_given_a_worker_crash_mid_job_when_the_message_returns_then_the_job_resu
     assert_every_sentence_mapped(short_document, crashing, resumed)
 
 
-def test_a_job_whose_worker_dies_on_every_delivery_sqs_makes_ends_failed(store, clock, short_document):
-    # SQS delivers the message MAX_RECEIVES times (the queue's maxReceiveCount, pinned in
-    # tests/stacks/test_api_stack.py), then moves it to the DLQ: no delivery after that.
-    job_id = submit(store, short_document)
+def deliver(store, clock, job_id: str, receive_counts, model_for=lambda: FakeTGI(fail_when=lambda p: Crash())):
+    """SQS delivering the job's message with these receive counts until one ends it.
+
+    A delivery either crashes the worker (the message comes back after the visibility
+    timeout, which outlives the lease) or returns, and then the event source deletes it.
+    """
     outcomes = []
-    for receive_count in range(1, MAX_RECEIVES + 1):
-        dying = FakeTGI(chars_per_token=4.5, fail_when=lambda p: Crash())
+    for receive_count in receive_counts:
         try:
-            outcomes.append(make_worker(store, dying).handle(job_id, 600, f"w{receive_count}", receive_count))
+            outcomes.append(make_worker(store, model_for()).handle(job_id, 600, f"w{receive_count}", receive_count))
         except Crash:
             outcomes.append("crashed")
-        clock.now += 700  # the visibility timeout outlives the lease
-    assert outcomes == ["crashed"] * MAX_ATTEMPTS + ["failed"]
+            clock.now += 700
+            continue
+        break
+    return outcomes
+
+
+def test_the_queue_allows_five_deliveries_and_the_worker_keeps_the_last_to_record_a_crash():
+    # AWS recommends maxReceiveCount >= 5 for a queue feeding a Lambda event source;
+    # stacks/constructs/front_door.py JOB_MAX_RECEIVES must equal it (tests/stacks pins the two).
+    assert MAX_RECEIVES == 5 and worker_module.MAX_RECEIVES is jobs_module.MAX_RECEIVES
+    assert 1 <= MAX_ATTEMPTS < MAX_RECEIVES
+
+
+def test_a_job_whose_worker_dies_on_every_delivery_sqs_makes_ends_failed(store, clock, short_document):
+    # SQS delivers the message at most MAX_RECEIVES times (the queue's maxReceiveCount), then
+    # moves it to the DLQ: the worker records the failure before that.
+    job_id = submit(store, short_document)
+    outcomes = deliver(store, clock, job_id, range(1, MAX_RECEIVES + 1))
+    assert outcomes == ["crashed"] * MAX_ATTEMPTS + ["failed"] and len(outcomes) < MAX_RECEIVES
     job = store.get(job_id)
     assert job.status == FAILED and job.item["error"]["code"] == "worker_crashed"
     assert job.item["error"]["message"] == f"the worker stopped without finishing {MAX_ATTEMPTS} time(s)"
     assert "result" not in job.item
+
+
+def test_throttled_deliveries_leave_the_worker_its_last_delivery_to_record_a_crash(store, clock, short_document):
+    # Deliveries 1-2 were throttled (Lambda never ran), 3-4 crashed, 5 is the last SQS makes.
+    job_id = submit(store, short_document)
+    assert deliver(store, clock, job_id, range(3, MAX_RECEIVES + 1)) == ["crashed", "crashed", "failed"]
+    error = store.get(job_id).item["error"]
+    assert error == {"code": "worker_crashed", "message": "the worker stopped without finishing 2 time(s)"}
+
+
+def test_a_job_that_never_crashed_still_runs_on_the_last_delivery(store, clock, short_document):
+    # Deliveries 1-4 throttled: the 5th runs the job (if it dies too, the DLQ consumer fails it).
+    job_id = submit(store, short_document)
+    model = FakeTGI(chars_per_token=4.5)
+    assert deliver(store, clock, job_id, [MAX_RECEIVES], lambda: model) == ["succeeded"]
+    assert store.get(job_id).status == SUCCEEDED and model.calls > 0
+
+
+def test_the_sqs_handler_drops_malformed_messages_instead_of_retrying_them_to_the_dlq(store, monkeypatch):
+    monkeypatch.setattr(worker_module, "_worker", make_worker(store, FakeTGI()))
+    event = {"Records": [dict(sqs_record(f"m{i}", "x"), body=raw)
+                         for i, raw in enumerate(["not json", "[]", '{"job_id": 7}', '{"job_id": "abc"}'])]}
+    assert worker_module.lambda_handler(event, lambda_context()) == {"batchItemFailures": []}
 
 
 def test_on_the_last_delivery_a_job_that_crashed_before_is_failed_instead_of_run(store, clock, short_document):
