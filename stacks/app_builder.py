@@ -8,6 +8,7 @@ import aws_cdk as cdk
 
 from stacks.api_stack import ApiStack
 from stacks.config import AppConfig, load_config, stack_name
+from stacks.control_tower import acknowledge_control, attach_control_tower
 from stacks.endpoints_stack import EndpointsStack
 from stacks.jumpstart import ResolutionCache, ResolvedEndpoint, resolve_endpoints
 from stacks.monitoring_stack import MonitoringStack
@@ -15,6 +16,10 @@ from stacks.lambda_env import validate_extra_templates
 from stacks.nag import attach_packs
 from stacks.network_stack import NetworkStack
 from stacks.studio_stack import StudioStack
+
+
+# AWS Control Tower CT.CLOUDWATCH.PR.2: log groups keep events at least a year.
+CONTROL_TOWER_MIN_RETENTION_DAYS = 365
 
 
 @dataclass
@@ -93,8 +98,17 @@ def build_app(
     )
     for key, value in {"project": config.project_name, **config.tags}.items():
         cdk.Tags.of(app).add(key, value)
+    if config.log_retention_days < CONTROL_TOWER_MIN_RETENTION_DAYS:
+        for stack in (network, endpoints, studio, api, monitoring):
+            if stack is not None:
+                acknowledge_control(
+                    stack, "CT.CLOUDWATCH.PR.2",
+                    f"log_retention_days is {config.log_retention_days} in this config, chosen by its "
+                    f"operator below the {CONTROL_TOWER_MIN_RETENTION_DAYS}-day default to cut log storage cost.",
+                )
     if nag:
         attach_packs(app)
+        attach_control_tower(app)
     return Deployment(
         config=config, resolved=resolved, endpoints=endpoints, network=network, studio=studio, api=api,
         monitoring=monitoring,

@@ -325,7 +325,9 @@ class AppConfig(_Strict):
     project_name: str = Field("fm-platform", pattern=NAME_RE, max_length=24)
     region: str = Field("us-east-1", pattern=REGION_RE)
     account: str | None = Field(None, pattern=r"^\d{12}$", description="None: environment-agnostic")
-    log_retention_days: Literal[7, 14, 30, 60, 90, 180, 365, 731, 1827, 3653] = 30
+    # 365 by default: AWS Control Tower's proactive control CT.CLOUDWATCH.PR.2 asks for at
+    # least a year, and a governed account refuses shorter retention at deploy time.
+    log_retention_days: Literal[7, 14, 30, 60, 90, 180, 365, 731, 1827, 3653] = 365
     endpoints: list[EndpointConfig] = Field(min_length=1)
     api: ApiConfig = ApiConfig()
     network: NetworkConfig = NetworkConfig()

@@ -8,7 +8,7 @@ from constructs import Construct
 
 from stacks.config import AppConfig
 from stacks.constructs.jumpstart_endpoint import JumpStartEndpoint
-from stacks.constructs.encryption import allow_log_group_encryption
+from stacks.constructs.encryption import allow_log_group_encryption, limit_grants_to_aws_services
 from stacks.constructs.network import Network
 from stacks.constructs.secure_bucket import AccessLogBucket, SecureBucket
 from stacks.constructs.studio_domain import StudioDomain
@@ -39,6 +39,7 @@ class StudioStack(Stack):
         )
         # The cleanup function's log group is encrypted with it too.
         allow_log_group_encryption(self.key)
+        limit_grants_to_aws_services(self.key)
         access_logs = AccessLogBucket(self, "AccessLogs").bucket
         self.bucket = SecureBucket(
             self, "Bucket", key=self.key, access_logs=access_logs, log_prefix="studio-bucket/"

@@ -50,6 +50,24 @@ def allow_alarms_to_encrypted_topics(key: kms.Key) -> None:
     )
 
 
+def limit_grants_to_aws_services(key: kms.Key) -> None:
+    """Deny kms:CreateGrant unless the grant is for an AWS resource or the caller is an
+    AWS service (AWS Control Tower proactive control CT.KMS.PR.3). SageMaker, DynamoDB,
+    SQS and the other services that use these keys create grants for their resources,
+    which this still allows; a principal cannot hand the key to anyone else by a grant.
+    """
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="DenyGrantsNotForAwsResources",
+            effect=iam.Effect.DENY,
+            principals=[iam.AnyPrincipal()],
+            actions=["kms:CreateGrant"],
+            resources=["*"],
+            conditions={"BoolIfExists": {"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"}},
+        )
+    )
+
+
 class DataKey(Construct):
     """A rotating CMK that CloudWatch Logs and CloudWatch alarms may use.
 
@@ -69,3 +87,4 @@ class DataKey(Construct):
         )
         allow_alarms_to_encrypted_topics(self.key)
         allow_log_group_encryption(self.key)
+        limit_grants_to_aws_services(self.key)

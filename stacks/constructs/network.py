@@ -13,10 +13,11 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from stacks.config import NetworkConfig
-from stacks.constructs.encryption import allow_log_group_encryption
+from stacks.constructs.encryption import allow_log_group_encryption, limit_grants_to_aws_services
 from stacks.constructs.jumpstart_endpoint import ModelNetwork
 from stacks.constructs.roles import ManagedPolicyRole
 from stacks.log_retention import log_retention
+from stacks.control_tower import acknowledge_control
 from stacks.nag import acknowledge
 from stacks.scanner import skip_checkov
 
@@ -144,6 +145,10 @@ class Network(Construct):
             ("CKV_AWS_117", "it calls only the EC2 API, and the VPC it runs for has no route out by default"),
         ):
             skip_checkov(handler, check, f"{why}: {detail}.")
+        acknowledge_control(
+            provider, "CT.LAMBDA.PR.3",
+            f"{why}: it calls only the EC2 API once per deploy, and CDK offers no VPC placement for it.",
+        )
 
     def _build_flow_logs(self, retention_days: int) -> logs.LogGroup:
         key = kms.Key(
@@ -154,6 +159,7 @@ class Network(Construct):
             removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
         allow_log_group_encryption(key)
+        limit_grants_to_aws_services(key)
         group = logs.LogGroup(
             self,
             "FlowLogGroup",
@@ -326,6 +332,13 @@ class NetworkTeardownGuard(Construct):
             "VPC's deletion it checks for.",
             "NIST.800.53.R5-LambdaInsideVPC",
             "HIPAA.Security-LambdaInsideVPC",
+        )
+        acknowledge_control(
+            self.function,
+            "CT.LAMBDA.PR.3",
+            "Runs once per Network stack deletion and calls only read-only EC2/EFS APIs and CloudFormation's "
+            "S3 response URL; inside the VPC it would hold a network interface that itself blocks the "
+            "VPC's deletion it checks for.",
         )
         acknowledge(
             self.function,

@@ -12,6 +12,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from stacks.constructs.roles import ManagedPolicyRole
+from stacks.control_tower import acknowledge_control
 from stacks.nag import acknowledge
 from stacks.scanner import skip_checkov
 
@@ -111,6 +112,7 @@ class PythonFunction(Construct):
         skip_checkov(self.function, "CKV_AWS_116", why_no_dlq)
         acknowledge(self.function, why_no_vpc, "NIST.800.53.R5-LambdaInsideVPC", "HIPAA.Security-LambdaInsideVPC")
         skip_checkov(self.function, "CKV_AWS_117", why_no_vpc)
+        acknowledge_control(self.function, "CT.LAMBDA.PR.3", why_no_vpc)
         if reserved_concurrency is None:
             acknowledge(self.function, _NO_RESERVATION, "NIST.800.53.R5-LambdaConcurrency",
                         "HIPAA.Security-LambdaConcurrency")

@@ -7,8 +7,25 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from stacks.control_tower import acknowledge_control
 from stacks.nag import acknowledge
 from stacks.scanner import skip_checkov
+
+_OBJECT_LOCK_REASON = (
+    "Object Lock cannot be undone and, with a default retention, would block the lifecycle "
+    "expiry and stack teardown these short-lived objects rely on; S3 Object Lock buckets also "
+    "cannot be server-access-log targets. Versioning plus noncurrent expiry keeps overwrites."
+)
+
+
+def _notify_eventbridge(bucket: s3.Bucket) -> None:
+    """S3 event notifications to EventBridge (AWS Control Tower CT.S3.PR.4), set on the L1:
+    the L2's `event_bridge_enabled` adds a custom-resource Lambda for the same setting.
+    EventBridge does not charge for AWS service events on the default bus."""
+    bucket.node.default_child.add_property_override(
+        "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True
+    )
+
 
 _REPLICATION_REASON = (
     "Cross-region replication is a disaster-recovery choice per deployment; the objects "
@@ -40,6 +57,16 @@ class AccessLogBucket(Construct):
                     noncurrent_version_expiration=Duration.days(30),
                 )
             ],
+        )
+        _notify_eventbridge(self.bucket)
+        acknowledge_control(self.bucket, "CT.S3.PR.9", _OBJECT_LOCK_REASON)
+        acknowledge_control(
+            self.bucket, "CT.S3.PR.2",
+            "This is the server-access-log target of the stack's buckets; logging it to itself would loop.",
+        )
+        acknowledge_control(
+            self.bucket, "CT.S3.PR.10",
+            "S3 server access log delivery supports only SSE-S3 on the target bucket, not SSE-KMS.",
         )
         acknowledge(
             self.bucket,
@@ -106,3 +133,5 @@ class SecureBucket(Construct):
             "NIST.800.53.R5-S3BucketReplicationEnabled",
             "HIPAA.Security-S3BucketReplicationEnabled",
         )
+        _notify_eventbridge(self.bucket)
+        acknowledge_control(self.bucket, "CT.S3.PR.9", _OBJECT_LOCK_REASON)

@@ -19,6 +19,7 @@ from stacks.config import StudioConfig
 from stacks.constructs.jumpstart_endpoint import JumpStartEndpoint
 from stacks.log_retention import log_retention
 from stacks.constructs.roles import ManagedPolicyRole
+from stacks.control_tower import acknowledge_control
 from stacks.nag import acknowledge, finding_id
 from stacks.scanner import skip_checkov
 
@@ -475,6 +476,13 @@ class StudioCleanup(Construct):
             "not hold Lambda network interfaces that delay the VPC's deletion.",
             "NIST.800.53.R5-LambdaInsideVPC",
             "HIPAA.Security-LambdaInsideVPC",
+        )
+        acknowledge_control(
+            self.function,
+            "CT.LAMBDA.PR.3",
+            "Runs once per stack deletion and calls only the SageMaker control plane and CloudFormation's "
+            "S3 response URL; outside the VPC it works with imported VPCs that lack endpoints and does "
+            "not hold Lambda network interfaces that delay the VPC's deletion.",
         )
         acknowledge(
             self.function,

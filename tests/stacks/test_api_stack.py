@@ -140,3 +140,15 @@ def test_waf_common_rules_only_count_on_prompt_bodies(api):
         name: {"Count": {}}
         for name in ("SizeRestrictions_BODY", "CrossSiteScripting_BODY", "GenericLFI_BODY", "GenericRFI_BODY")
     }
+
+
+def test_one_invoke_permission_scoped_to_the_deployed_stage_and_account(api):
+    """AWS Control Tower CT.LAMBDA.PR.2: Lambda resource policies scoped by SourceArn and
+    SourceAccount; one statement for the whole API instead of two per method (stage and
+    the console's test-invoke-stage)."""
+    [permission] = api.find_resources("AWS::Lambda::Permission").values()
+    props = permission["Properties"]
+    assert props["Principal"] == "apigateway.amazonaws.com" and props["Action"] == "lambda:InvokeFunction"
+    assert props["SourceAccount"] == {"Ref": "AWS::AccountId"}
+    assert props["SourceArn"]["Fn::Join"][1][-1] == "/api/*/*"  # the deployed stage only
+    assert "test-invoke-stage" not in json.dumps(api.to_json())

@@ -101,7 +101,7 @@ def test_flow_logs_go_to_a_retained_kms_encrypted_group_with_config_retention(st
     t.has_resource(
         "AWS::Logs::LogGroup",
         {
-            "Properties": {"KmsKeyId": {"Fn::GetAtt": [LOG_KEY_ID, "Arn"]}, "RetentionInDays": 30},
+            "Properties": {"KmsKeyId": {"Fn::GetAtt": [LOG_KEY_ID, "Arn"]}, "RetentionInDays": 365},
             "DeletionPolicy": "RetainExceptOnCreate",
         },
     )

@@ -161,3 +161,13 @@ def test_studio_and_network_change_the_picture_and_add_no_public_surface():
     report = build(studio.outdir, str(REPO / CONFIGS["studio-vpc"]))
     assert [s["kind"] for s in report["public_surfaces"]] == ["API Gateway REST API"]
     assert report["warnings"] == []
+
+
+def test_control_tower_acknowledgments_are_listed_beside_the_nag_ones(default, report, markdown):
+    from stacks.control_tower import control_acknowledgments
+
+    expected = {(p, c, r) for stack in default.deployment.stacks for p, c, r in control_acknowledgments(stack)}
+    listed = {(a["path"], a["control"], a["reason"]) for a in report["control_tower_acknowledgments"]}
+    assert listed == expected and listed
+    assert "## AWS Control Tower acknowledgments" in markdown
+    assert not [a for a in report["nag_acknowledgments"] if a["rule"].startswith("cdk-validator-cfnguard::")]

@@ -43,6 +43,7 @@ def short_summary(assembly: Path | str, config_path: str | None = None, resolved
         f"  IAM roles        {len(report['iam_roles'])}, "
         f"{sum(len(r['statements']) for r in report['iam_roles'])} statements",
         f"  nag acks         {len(acks)} on {len({a['path'] for a in acks})} constructs",
+        f"  Control Tower    {len(report.get('control_tower_acknowledgments', []))} acknowledged findings",
         f"  GPU cost         {_money(t['min']['usd_per_hour'])}/h..{_money(t['max']['usd_per_hour'])}/h"
         f" ({_money(t['min']['usd_per_month'], 0)}..{_money(t['max']['usd_per_month'], 0)}/month) from min to max scale",
     ]

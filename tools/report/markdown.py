@@ -158,6 +158,17 @@ def render(report: dict, picture: str | None = "architecture.png") -> str:
     ]
     out += [f"| `{a['path']}` | `{_cell(a['rule'])}` | {_cell(a['reason'])} |" for a in acks]
     out.append("")
+    controls = report.get("control_tower_acknowledgments", [])
+    out += [
+        "## AWS Control Tower acknowledgments",
+        "",
+        f"{len(controls)} proactive-control findings acknowledged (the controls' Guard rules run at synth):",
+        "",
+        "| construct | control | reason |",
+        "|---|---|---|",
+    ]
+    out += [f"| `{a['path']}` | {a['control']} | {_cell(a['reason'])} |" for a in controls]
+    out.append("")
     skips = report["scanner_skips"]
     out += ["## Scanner skips", ""]
     if skips:

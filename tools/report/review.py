@@ -437,10 +437,28 @@ def _ports(rule: dict) -> str:
 # -- acknowledgments and scanner skips --------------------------------------------
 
 
+# Acknowledgment ids of the Control Tower plugin (stacks/control_tower.py) start with this.
+CONTROL_TOWER_PREFIX = "cdk-validator-cfnguard::"
+
+
 def acknowledgments_section(asm: Assembly) -> list[dict]:
+    """cdk-nag acknowledgments."""
     return [
         {"stack": stack, "path": path, "rule": rule, "reason": reason}
         for stack, path, rule, reason in asm.acknowledgments()
+        if not rule.startswith(CONTROL_TOWER_PREFIX)
+    ]
+
+
+def control_tower_section(asm: Assembly) -> list[dict]:
+    """AWS Control Tower proactive-control acknowledgments, by control id."""
+    from stacks.control_tower import control_of
+
+    return [
+        {"stack": stack, "path": path, "control": control_of(rule.removeprefix(CONTROL_TOWER_PREFIX)),
+         "reason": reason}
+        for stack, path, rule, reason in asm.acknowledgments()
+        if rule.startswith(CONTROL_TOWER_PREFIX)
     ]
 
 
@@ -502,6 +520,7 @@ def build(
         "iam_roles": roles_section(asm),
         "public_surfaces": surfaces,
         "nag_acknowledgments": acknowledgments_section(asm),
+        "control_tower_acknowledgments": control_tower_section(asm),
         "scanner_skips": scanner_skips_section(asm),
         "warnings": warnings,
     }
