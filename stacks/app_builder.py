@@ -96,20 +96,20 @@ def build_app(
         alarm_topic=endpoints.alarm_topic,
         front_door=api.front_door if api else None,
     )
-    for key, value in {"project": config.project_name, **config.tags}.items():
-        cdk.Tags.of(app).add(key, value)
-    if config.log_retention_days < CONTROL_TOWER_MIN_RETENTION_DAYS:
-        for stack in (network, endpoints, studio, api, monitoring):
-            if stack is not None:
-                acknowledge_control(
-                    stack, "CT.CLOUDWATCH.PR.2",
-                    f"log_retention_days is {config.log_retention_days} in this config, chosen by its "
-                    f"operator below the {CONTROL_TOWER_MIN_RETENTION_DAYS}-day default to cut log storage cost.",
-                )
-    if nag:
-        attach_packs(app)
-        attach_control_tower(app)
-    return Deployment(
+    deployment = Deployment(
         config=config, resolved=resolved, endpoints=endpoints, network=network, studio=studio, api=api,
         monitoring=monitoring,
     )
+    for key, value in {"project": config.project_name, **config.tags}.items():
+        cdk.Tags.of(app).add(key, value)
+    if config.log_retention_days < CONTROL_TOWER_MIN_RETENTION_DAYS:
+        for stack in deployment.stacks:
+            acknowledge_control(
+                stack, "CT.CLOUDWATCH.PR.2",
+                f"log_retention_days is {config.log_retention_days} in this config, chosen by its "
+                f"operator below the {CONTROL_TOWER_MIN_RETENTION_DAYS}-day default to cut log storage cost.",
+            )
+    if nag:
+        attach_packs(app)
+        attach_control_tower(app)
+    return deployment

@@ -58,7 +58,8 @@ from aws_cdk import (
 )
 from constructs import IConstruct
 
-PLUGIN_NAME = "cdk-validator-cfnguard"  # acknowledgment ids: "<plugin name>::<guard rule name>"
+PLUGIN_NAME = "cdk-validator-cfnguard"
+ACK_PREFIX = f"{PLUGIN_NAME}::"  # acknowledgment ids: "<plugin name>::<guard rule name>"
 DISTRIBUTION = "cdklabs.cdk-validator-cfnguard"
 ACK_KEY = Validations.ACKNOWLEDGED_RULES_METADATA_KEY
 MIN_REASON = 20
@@ -132,13 +133,20 @@ def rule_index() -> dict[str, dict]:
     return json.loads((bundle() / "index.json").read_text())
 
 
+@lru_cache(maxsize=None)
 def control_rules() -> dict[str, str]:
     """Control id (CT.S3.PR.9) -> Guard rule name (s3_bucket_object_lock_enabled_check)."""
     return {e["control"]: e["rule"] for e in rule_index().values() if e["rule"]}
 
 
+@lru_cache(maxsize=None)
+def _controls_by_rule() -> dict[str, str]:
+    return {rule: control for control, rule in control_rules().items()}
+
+
 def control_of(rule_name: str) -> str:
-    return next((c for c, r in control_rules().items() if r == rule_name), rule_name)
+    """Guard rule name -> its control id (the rule name itself if it names no control)."""
+    return _controls_by_rule().get(rule_name, rule_name)
 
 
 def _walk(node: object, messages: list[str], paths: list[str]) -> None:
@@ -245,17 +253,16 @@ def acknowledge_control(construct: IConstruct, control_id: str, reason: str) -> 
     rules = control_rules()
     if control_id not in rules:
         raise ValueError(f"unknown Control Tower control {control_id!r}")
-    Validations.of(construct).acknowledge(Acknowledgment(id=f"{PLUGIN_NAME}::{rules[control_id]}", reason=reason))
+    Validations.of(construct).acknowledge(Acknowledgment(id=f"{ACK_PREFIX}{rules[control_id]}", reason=reason))
 
 
 def control_acknowledgments(scope: IConstruct) -> list[tuple[str, str, str]]:
     """(construct path, control id, reason) for every Control Tower acknowledgment under `scope`."""
-    prefix = f"{PLUGIN_NAME}::"
     found = []
     for construct in scope.node.find_all():
         for entry in construct.node.metadata:
             if entry.type == ACK_KEY:
                 for rule, reason in entry.data.items():
-                    if rule.startswith(prefix):
-                        found.append((construct.node.path, control_of(rule.removeprefix(prefix)), reason))
+                    if rule.startswith(ACK_PREFIX):
+                        found.append((construct.node.path, control_of(rule.removeprefix(ACK_PREFIX)), reason))
     return found

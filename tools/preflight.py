@@ -10,7 +10,6 @@ network, bad config). Only List/Describe/Get/Head calls; tested with botocore's 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from botocore.exceptions import (ClientError, CredentialRetrievalError, Endpoint
 
 from stacks.config import REPO, ConfigError, load_config, stack_name
 from stacks.jumpstart import ResolvedEndpoint, resolve_endpoints
+from tools.report.assembly import Assembly
 
 CLIENTS = ("service-quotas", "lambda", "cloudformation", "s3", "logs", "ec2")
 STACK_SUFFIXES = ("network", "endpoints", "studio", "api", "monitoring")
@@ -70,8 +70,7 @@ def instances_needed(endpoints: list[ResolvedEndpoint]) -> dict[str, int]:
     """Most instances each type can reach: autoscaling max, else the fixed count."""
     need: Counter[str] = Counter()
     for ep in endpoints:
-        scaling = ep.settings.autoscaling
-        need[ep.instance_type] += scaling.max_capacity if scaling else ep.settings.instance_count
+        need[ep.instance_type] += ep.max_capacity
     return dict(need)
 
 
@@ -250,11 +249,11 @@ def check_network(ec2, network) -> list[Result]:
 def read_assembly(assembly: Path, names: list[str]) -> dict:
     """What this deployment's synthesized templates say, if an assembly holds them."""
     facts = {"min_bootstrap": None, "reserved": None, "log_groups": None}
-    manifest = assembly / "manifest.json"
-    artifacts = json.loads(manifest.read_text()).get("artifacts", {}) if manifest.is_file() else {}
-    templates = [json.loads((assembly / a["properties"]["templateFile"]).read_text())
-                 for art_id, a in artifacts.items() if a.get("type") == "aws:cloudformation:stack"
-                 and a.get("properties", {}).get("stackName", art_id) in names]
+    try:
+        stacks = Assembly(assembly).stacks.values()
+    except FileNotFoundError:
+        return facts
+    templates = [s.template for s in stacks if s.name in names]
     if not templates:
         return facts
     resources = [r for t in templates for r in t.get("Resources", {}).values()]
@@ -277,8 +276,7 @@ def run_checks(clients: dict, config, region: str, assembly: Path = REPO / "cdk.
     facts = read_assembly(assembly, names)
     # The assembly also counts the worker/sleep/Studio functions; the config value is the
     # front door's alone, where None (the new default) or 0 reserves nothing.
-    reserved = facts["reserved"] if facts["reserved"] is not None else (
-        getattr(config.api, "reserved_concurrency", None) or 0)
+    reserved = facts["reserved"] if facts["reserved"] is not None else (config.api.reserved_concurrency or 0)
     stacks: dict[str, str] = {}  # stays empty when ListStacks is not allowed
 
     def leftovers() -> list[Result]:

@@ -63,13 +63,17 @@ class CleanupFailed(RuntimeError):
     """SageMaker reported a failed deletion; the message names it and SageMaker's reason."""
 
 
-def _pages(call: Callable[..., dict], key: str, **kwargs: Any) -> list[dict]:
+def _pages(
+    call: Callable[..., dict], key: str, *, request_token: str = "NextToken", response_token: str = "NextToken",
+    **kwargs: Any,
+) -> list[dict]:
+    """Every item of a paginated List/Describe call (EFS names its tokens Marker/NextMarker)."""
     items: list[dict] = []
     token = None
     while True:
-        page = call(**kwargs, **({"NextToken": token} if token else {}))
+        page = call(**kwargs, **({request_token: token} if token else {}))
         items.extend(page.get(key, []))
-        token = page.get("NextToken")
+        token = page.get(response_token)
         if not token:
             return items
 

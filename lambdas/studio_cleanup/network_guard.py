@@ -51,35 +51,18 @@ def _ids(props: dict, key: str) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def _efs_pages(efs: Any) -> list[dict]:
-    systems: list[dict] = []
-    marker = None
-    while True:
-        page = efs.describe_file_systems(**({"Marker": marker} if marker else {}))
-        systems.extend(page.get("FileSystems", []))
-        marker = page.get("NextMarker")
-        if not marker:
-            return systems
-
-
-def _mount_targets(efs: Any, file_system_id: str) -> list[dict]:
-    targets: list[dict] = []
-    marker = None
-    while True:
-        page = efs.describe_mount_targets(FileSystemId=file_system_id, **({"Marker": marker} if marker else {}))
-        targets.extend(page.get("MountTargets", []))
-        marker = page.get("NextMarker")
-        if not marker:
-            return targets
+def _efs_pages(call: Callable[..., dict], key: str, **kwargs: Any) -> list[dict]:
+    return _cleanup._pages(call, key, request_token="Marker", response_token="NextMarker", **kwargs)
 
 
 def file_systems_in_vpc(efs: Any, vpc_id: str) -> list[dict]:
     """[{id, owner (SageMaker resource ARN or ""), mount_targets: [...], interfaces: [...]}]."""
     found = []
-    for fs in _efs_pages(efs):
+    for fs in _efs_pages(efs.describe_file_systems, "FileSystems"):
         if not fs.get("NumberOfMountTargets"):
             continue
-        targets = [t for t in _mount_targets(efs, fs["FileSystemId"]) if t.get("VpcId") == vpc_id]
+        mounts = _efs_pages(efs.describe_mount_targets, "MountTargets", FileSystemId=fs["FileSystemId"])
+        targets = [t for t in mounts if t.get("VpcId") == vpc_id]
         if targets:
             tags = {t["Key"]: t["Value"] for t in fs.get("Tags", [])}
             found.append(

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from aws_cdk import Aws, CustomResource, Duration, RemovalPolicy, Stack
+from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from stacks.config import NetworkConfig
+from stacks.constructs.custom_resource_function import WhyNot, custom_resource_function
 from stacks.constructs.encryption import allow_log_group_encryption, limit_grants_to_aws_services
 from stacks.constructs.jumpstart_endpoint import ModelNetwork
 from stacks.constructs.roles import ManagedPolicyRole
@@ -23,8 +21,6 @@ from stacks.scanner import skip_checkov
 
 PRIVATE = "Private"
 PUBLIC = "Public"
-# The teardown guard's handler lives with the Studio cleanup (one plain-asset package).
-GUARD_CODE = Path(__file__).resolve().parents[2] / "lambdas" / "studio_cleanup"
 
 
 # What VpcOnly Studio and in-VPC endpoints reach without a NAT gateway (issue #3).
@@ -248,50 +244,40 @@ class NetworkTeardownGuard(Construct):
         if network.flow_log_group is None:
             raise ValueError("NetworkTeardownGuard: only for a VPC this app creates (network.mode create)")
         vpc = network.vpc
-        role = ManagedPolicyRole(
+        role, self.function = custom_resource_function(
             self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Reads what would block deleting the VPC: EFS mount targets, interfaces, security groups",
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                sid="FindWhatBlocksTheVpc",
-                actions=[
-                    "ec2:DescribeNatGateways",
-                    "ec2:DescribeNetworkInterfaces",
-                    "ec2:DescribeSecurityGroups",
-                    "ec2:DescribeVpcEndpoints",
-                    "elasticfilesystem:DescribeFileSystems",
-                    "elasticfilesystem:DescribeMountTargets",
-                ],
-                resources=["*"],
-            )
-        )
-        log_group = logs.LogGroup(
-            self,
-            "LogGroup",
-            # The flow-log key, whose policy already admits CloudWatch Logs of this account.
-            encryption_key=network.node.find_child("LogKey"),
-            retention=log_retention(log_retention_days),
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        log_group.grant_write(role)
-        self.function = lambda_.Function(
-            self,
-            "Function",
-            runtime=lambda_.Runtime.PYTHON_3_14,
-            architecture=lambda_.Architecture.ARM_64,
             handler="network_guard.on_event",
-            code=lambda_.Code.from_asset(str(GUARD_CODE), exclude=["__pycache__", "*.pyc"]),
-            role=role,
+            description="On stack delete: fails with what still blocks deleting the VPC, and how to remove it",
+            role_description="Reads what would block deleting the VPC: EFS mount targets, interfaces, security groups",
+            statements=[
+                iam.PolicyStatement(
+                    sid="FindWhatBlocksTheVpc",
+                    actions=[
+                        "ec2:DescribeNatGateways",
+                        "ec2:DescribeNetworkInterfaces",
+                        "ec2:DescribeSecurityGroups",
+                        "ec2:DescribeVpcEndpoints",
+                        "elasticfilesystem:DescribeFileSystems",
+                        "elasticfilesystem:DescribeMountTargets",
+                    ],
+                    resources=["*"],
+                )
+            ],
             # Waits this long for transient interfaces (e.g. of a just-deleted endpoint) to be released.
             timeout=Duration.minutes(10),
-            memory_size=256,
-            log_group=log_group,
-            logging_format=lambda_.LoggingFormat.JSON,
-            tracing=lambda_.Tracing.ACTIVE,
-            description="On stack delete: fails with what still blocks deleting the VPC, and how to remove it",
+            # The flow-log key, whose policy already admits CloudWatch Logs of this account.
+            log_key=network.node.find_child("LogKey"),
+            log_retention_days=log_retention_days,
+            why_not=WhyNot(
+                vpc="Runs once per Network stack deletion and calls only read-only EC2/EFS APIs and "
+                "CloudFormation's S3 response URL; inside the VPC it would hold a network interface that itself "
+                "blocks the VPC's deletion it checks for.",
+                vpc_checkov="Runs once per Network stack deletion against read-only EC2/EFS APIs; inside the VPC "
+                "it would hold a network interface that itself blocks the VPC's deletion it checks for.",
+                reservation="Invoked only by CloudFormation, once per Network stack deletion; reserving "
+                "concurrency for it would take from the account's unreserved pool (reservable: unreserved minus "
+                "100; new accounts often have 10 or 50) for no benefit.",
+            ),
         )
         endpoints = [
             c for c in network.node.find_all() if isinstance(c, ec2.CfnVPCEndpoint) and c.vpc_endpoint_type == "Interface"
@@ -324,46 +310,4 @@ class NetworkTeardownGuard(Construct):
             "resource-level permissions for listing (ids unknown until the stack is deleted), nor do the "
             "X-Ray PutTraceSegments/PutTelemetryRecords actions.",
             "AwsSolutions-IAM5[Resource::*]",
-        )
-        acknowledge(
-            self.function,
-            "Runs once per Network stack deletion and calls only read-only EC2/EFS APIs and CloudFormation's "
-            "S3 response URL; inside the VPC it would hold a network interface that itself blocks the "
-            "VPC's deletion it checks for.",
-            "NIST.800.53.R5-LambdaInsideVPC",
-            "HIPAA.Security-LambdaInsideVPC",
-        )
-        acknowledge_control(
-            self.function,
-            "CT.LAMBDA.PR.3",
-            "Runs once per Network stack deletion and calls only read-only EC2/EFS APIs and CloudFormation's "
-            "S3 response URL; inside the VPC it would hold a network interface that itself blocks the "
-            "VPC's deletion it checks for.",
-        )
-        acknowledge(
-            self.function,
-            "CloudFormation is the only caller; a failure is reported to CloudFormation through the "
-            "response URL and shows as the stack event, so a dead-letter queue would hold nothing to act on.",
-            "Serverless-LambdaDLQ",
-            "NIST.800.53.R5-LambdaDLQ",
-            "HIPAA.Security-LambdaDLQ",
-        )
-        concurrency = (
-            "Invoked only by CloudFormation, once per Network stack deletion; reserving concurrency for it "
-            "would take from the account's unreserved pool (reservable: unreserved minus 100; new accounts "
-            "often have 10 or 50) for no benefit."
-        )
-        acknowledge(self.function, concurrency, "NIST.800.53.R5-LambdaConcurrency", "HIPAA.Security-LambdaConcurrency")
-        skip_checkov(self.function, "CKV_AWS_115", concurrency)
-        skip_checkov(
-            self.function,
-            "CKV_AWS_116",
-            "CloudFormation is the only caller; a failure is reported to CloudFormation through the "
-            "response URL and shows as the stack event, so a dead-letter queue would hold nothing to act on.",
-        )
-        skip_checkov(
-            self.function,
-            "CKV_AWS_117",
-            "Runs once per Network stack deletion against read-only EC2/EFS APIs; inside the VPC it would "
-            "hold a network interface that itself blocks the VPC's deletion it checks for.",
         )

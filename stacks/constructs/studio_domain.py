@@ -3,27 +3,20 @@ cleanup that lets `cdk destroy` delete it."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from aws_cdk import ArnFormat, Aws, CustomResource, Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Aws, CustomResource, Duration, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from stacks.config import StudioConfig
+from stacks.constructs.custom_resource_function import WhyNot, custom_resource_function
 from stacks.constructs.jumpstart_endpoint import JumpStartEndpoint
-from stacks.log_retention import log_retention
 from stacks.constructs.roles import ManagedPolicyRole
-from stacks.control_tower import acknowledge_control
 from stacks.nag import acknowledge, finding_id
-from stacks.scanner import skip_checkov
 
-CLEANUP_CODE = Path(__file__).resolve().parents[2] / "lambdas" / "studio_cleanup"
 STUDIO_PREFIX = "studio/"
 STUDIO_LOG_GROUP = "/aws/sagemaker/studio"
 # SageMaker's default space volume is 5 GiB; the cap keeps a forgotten space cheap.
@@ -394,51 +387,41 @@ class StudioCleanup(Construct):
         if delete_home_efs and not vpc_id:
             raise ValueError("StudioCleanup: delete_home_efs needs the domain's vpc_id")
         stack = Stack.of(self)
-        role = ManagedPolicyRole(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Deletes a Studio domain's apps and spaces before the domain is deleted",
-        )
         domain_id = domain.attr_domain_id
         apps = stack.format_arn(service="sagemaker", resource="app", resource_name=f"{domain_id}/*")
         spaces = stack.format_arn(service="sagemaker", resource="space", resource_name=f"{domain_id}/*")
-        role.add_to_policy(
-            iam.PolicyStatement(
-                sid="ListAppsAndSpaces", actions=["sagemaker:ListApps", "sagemaker:ListSpaces"], resources=["*"]
-            )
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(sid="DeleteAppsOfThisDomain", actions=["sagemaker:DeleteApp"], resources=[apps])
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(sid="DeleteSpacesOfThisDomain", actions=["sagemaker:DeleteSpace"], resources=[spaces])
-        )
-        log_group = logs.LogGroup(
+        role, self.function = custom_resource_function(
             self,
-            "LogGroup",
-            encryption_key=key,
-            retention=log_retention(log_retention_days),
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        # A role of our own replaces AWSLambdaBasicExecutionRole: write to this group only.
-        log_group.grant_write(role)
-        self.function = lambda_.Function(
-            self,
-            "Function",
-            runtime=lambda_.Runtime.PYTHON_3_14,
-            architecture=lambda_.Architecture.ARM_64,
             handler="index.on_event",
-            code=lambda_.Code.from_asset(str(CLEANUP_CODE), exclude=["__pycache__", "*.pyc"]),
-            role=role,
-            timeout=Duration.minutes(15),
-            memory_size=256,
-            log_group=log_group,
-            logging_format=lambda_.LoggingFormat.JSON,
-            tracing=lambda_.Tracing.ACTIVE,
             description="Deletes Studio apps, spaces, profiles, the domain and its home EFS volume on stack delete"
             if delete_home_efs
             else "Deletes Studio apps and spaces when the domain is deleted",
+            role_description="Deletes a Studio domain's apps and spaces before the domain is deleted",
+            statements=[
+                iam.PolicyStatement(
+                    sid="ListAppsAndSpaces", actions=["sagemaker:ListApps", "sagemaker:ListSpaces"], resources=["*"]
+                ),
+                iam.PolicyStatement(sid="DeleteAppsOfThisDomain", actions=["sagemaker:DeleteApp"], resources=[apps]),
+                iam.PolicyStatement(
+                    sid="DeleteSpacesOfThisDomain", actions=["sagemaker:DeleteSpace"], resources=[spaces]
+                ),
+            ],
+            timeout=Duration.minutes(15),
+            log_key=key,
+            log_retention_days=log_retention_days,
+            why_not=WhyNot(
+                vpc="Runs once per stack deletion and calls only the SageMaker control plane and CloudFormation's "
+                "S3 response URL; outside the VPC it works with imported VPCs that lack endpoints and does "
+                "not hold Lambda network interfaces that delay the VPC's deletion.",
+                vpc_checkov="Runs once per stack deletion against the SageMaker control plane; outside the VPC it "
+                "works with imported VPCs that lack endpoints and holds no network interfaces that delay VPC "
+                "deletion.",
+                # It would take from the account's unreserved pool, whose minimum is 100 (Lambda,
+                # "Configuring reserved concurrency"), and may fail a first deploy.
+                reservation="Invoked only by CloudFormation, once per stack deletion; reserving concurrency would "
+                "take from the account's unreserved pool (minimum 100) and can fail the first deploy in new "
+                "accounts.",
+            ),
         )
         properties: dict = {"DomainId": domain_id, "DeleteHomeEfsOnDestroy": delete_home_efs}
         if delete_home_efs:
@@ -469,50 +452,6 @@ class StudioCleanup(Construct):
                 "at deploy time, so the grant is this domain's ARN prefix.",
                 finding_id(self, "AwsSolutions-IAM5", value),
             )
-        acknowledge(
-            self.function,
-            "Runs once per stack deletion and calls only the SageMaker control plane and CloudFormation's "
-            "S3 response URL; outside the VPC it works with imported VPCs that lack endpoints and does "
-            "not hold Lambda network interfaces that delay the VPC's deletion.",
-            "NIST.800.53.R5-LambdaInsideVPC",
-            "HIPAA.Security-LambdaInsideVPC",
-        )
-        acknowledge_control(
-            self.function,
-            "CT.LAMBDA.PR.3",
-            "Runs once per stack deletion and calls only the SageMaker control plane and CloudFormation's "
-            "S3 response URL; outside the VPC it works with imported VPCs that lack endpoints and does "
-            "not hold Lambda network interfaces that delay the VPC's deletion.",
-        )
-        acknowledge(
-            self.function,
-            "CloudFormation is the only caller; a failure is reported to CloudFormation through the "
-            "response URL and shows as the stack event, so a dead-letter queue would hold nothing to act on.",
-            "Serverless-LambdaDLQ",
-            "NIST.800.53.R5-LambdaDLQ",
-            "HIPAA.Security-LambdaDLQ",
-        )
-        skip_checkov(
-            self.function,
-            "CKV_AWS_116",
-            "CloudFormation is the only caller; a failure is reported to CloudFormation through the "
-            "response URL and shows as the stack event, so a dead-letter queue would hold nothing to act on.",
-        )
-        # No reservation: it would take from the account's unreserved pool, whose minimum is
-        # 100 (Lambda, "Configuring reserved concurrency"), and may fail a first deploy.
-        no_reservation = (
-            "Invoked only by CloudFormation, once per stack deletion; reserving concurrency would take "
-            "from the account's unreserved pool (minimum 100) and can fail the first deploy in new accounts."
-        )
-        acknowledge(self.function, no_reservation, "NIST.800.53.R5-LambdaConcurrency",
-                    "HIPAA.Security-LambdaConcurrency")
-        skip_checkov(self.function, "CKV_AWS_115", no_reservation)
-        skip_checkov(
-            self.function,
-            "CKV_AWS_117",
-            "Runs once per stack deletion against the SageMaker control plane; outside the VPC it works "
-            "with imported VPCs that lack endpoints and holds no network interfaces that delay VPC deletion.",
-        )
 
     def _grant_domain_teardown(self, role: ManagedPolicyRole, domain: sagemaker.CfnDomain, vpc_id: str) -> None:
         """Only what deleting the profiles, the domain and SageMaker's NFS groups needs."""

@@ -6,10 +6,8 @@ from collections import Counter
 
 import aws_cdk as cdk
 
-from stacks.control_tower import PLUGIN_NAME
+from stacks.control_tower import ACK_PREFIX
 from stacks.nag import PACK_PREFIXES
-
-CONTROL_TOWER_PREFIX = f"{PLUGIN_NAME}::"
 
 ACK_KEY = cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY
 
@@ -22,7 +20,7 @@ def acknowledgments(stacks: list[cdk.Stack]) -> list[tuple[str, str, str]]:
             for entry in construct.node.metadata:
                 if entry.type == ACK_KEY:
                     for rule, reason in entry.data.items():
-                        if rule.startswith(CONTROL_TOWER_PREFIX):
+                        if rule.startswith(ACK_PREFIX):
                             continue  # Control Tower acknowledgments: tests/stacks/test_control_tower.py
                         found.append((construct.node.path, rule.removeprefix("Annotation::"), reason))
     return found

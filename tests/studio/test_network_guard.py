@@ -15,11 +15,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
 from studio_cleanup import network_guard as guard
+from tests.studio.fakes import Clock, client
 from tests.synth import REPO
 
 VPC = "vpc-0123456789abcdef0"
@@ -39,25 +39,6 @@ PROPS = {
     "SecurityGroupIds": [ENDPOINT_SG, WORKLOAD_SG],
     "VpcEndpointIds": ["vpce-1", "vpce-2"],
 }
-
-
-def client(service: str):
-    return boto3.client(
-        service, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
-    )
-
-
-class Clock:
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture

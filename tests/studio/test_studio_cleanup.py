@@ -8,6 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from studio_cleanup import index
+from tests.studio.fakes import Clock
 
 DOMAIN = "d-abc123"
 
@@ -83,19 +84,6 @@ class FakeSageMaker:
                 self.countdown[id(space)] = self.settle_after
                 return {}
         raise client_error("ResourceNotFound", "Space does not exist")
-
-
-class Clock:
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def apps_in_spaces(n: int) -> list[dict]:

@@ -12,11 +12,11 @@ DeleteSecurityGroup with DependencyViolation (EC2 API reference, DeleteSecurityG
 
 from __future__ import annotations
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
 from studio_cleanup import index
+from tests.studio.fakes import Clock, client
 
 DOMAIN = "d-abc123"
 VPC = "vpc-0123456789abcdef0"
@@ -24,25 +24,6 @@ STACK = "arn:aws:cloudformation:us-east-1:123456789012:stack/fm-studio-studio/1"
 HOME = "fs-0123456789abcdef0"
 INBOUND, OUTBOUND = "sg-0000000000000000a", "sg-0000000000000000b"
 NFS_NAMES = [f"security-group-for-inbound-nfs-{DOMAIN}", f"security-group-for-outbound-nfs-{DOMAIN}"]
-
-
-def client(service: str):
-    return boto3.client(
-        service, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
-    )
-
-
-class Clock:
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture
@@ -227,7 +208,7 @@ def test_groups_deleted_meanwhile_and_rules_already_revoked_are_tolerated(aws):
 
 def test_delete_domain_resource_in_use_means_already_deleting_and_is_waited_for(aws):
     clients, stubs = aws
-    sm, ec2 = stubs["sagemaker"], stubs["ec2"]
+    sm = stubs["sagemaker"]
     clock = Clock()
     sm.add_response("describe_domain", domain("InService"))
     sm.add_client_error("delete_domain", "ResourceInUse", "Domain is being deleted", 400)

@@ -437,28 +437,27 @@ def _ports(rule: dict) -> str:
 # -- acknowledgments and scanner skips --------------------------------------------
 
 
-# Acknowledgment ids of the Control Tower plugin (stacks/control_tower.py) start with this.
-CONTROL_TOWER_PREFIX = "cdk-validator-cfnguard::"
-
-
 def acknowledgments_section(asm: Assembly) -> list[dict]:
     """cdk-nag acknowledgments."""
+    # Imported here: stacks.control_tower loads aws-cdk-lib (jsii), which the report's
+    # other readers of the assembly (make preflight) do not need.
+    from stacks.control_tower import ACK_PREFIX
+
     return [
         {"stack": stack, "path": path, "rule": rule, "reason": reason}
         for stack, path, rule, reason in asm.acknowledgments()
-        if not rule.startswith(CONTROL_TOWER_PREFIX)
+        if not rule.startswith(ACK_PREFIX)
     ]
 
 
 def control_tower_section(asm: Assembly) -> list[dict]:
     """AWS Control Tower proactive-control acknowledgments, by control id."""
-    from stacks.control_tower import control_of
+    from stacks.control_tower import ACK_PREFIX, control_of
 
     return [
-        {"stack": stack, "path": path, "control": control_of(rule.removeprefix(CONTROL_TOWER_PREFIX)),
-         "reason": reason}
+        {"stack": stack, "path": path, "control": control_of(rule.removeprefix(ACK_PREFIX)), "reason": reason}
         for stack, path, rule, reason in asm.acknowledgments()
-        if rule.startswith(CONTROL_TOWER_PREFIX)
+        if rule.startswith(ACK_PREFIX)
     ]
 
 

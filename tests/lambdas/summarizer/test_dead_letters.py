@@ -8,28 +8,13 @@ from types import SimpleNamespace
 
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from summarizer import dead_letters, routes
 from summarizer.jobs import FAILED, MAX_RECEIVES, QUEUED, RUNNING, SUCCEEDED, new_job_id
 from summarizer.settings import Services, Settings
-from summarizer_aws import MODELS_JSON, Clock, make_job_infra
+from summarizer_aws import MODELS_JSON, make_job_infra
 
 MESSAGE = f"the job could not be run after {MAX_RECEIVES} deliveries; submit it again"
-
-
-@pytest.fixture
-def aws(monkeypatch):
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "1"}.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        yield
-
-
-@pytest.fixture
-def clock():
-    return Clock()
 
 
 @pytest.fixture

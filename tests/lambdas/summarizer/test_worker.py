@@ -12,7 +12,6 @@ import time
 from types import SimpleNamespace
 
 import pytest
-from moto import mock_aws
 
 from frontdoor.services.catalog import Catalog
 from summarizer import jobs as jobs_module
@@ -22,7 +21,7 @@ from summarizer.jobs import FAILED, INLINE_LIMIT_BYTES, QUEUED, RUNNING, SUCCEED
 from summarizer.mapreduce import ModelLimits, SummarizeConfig
 from summarizer.prompts import Stage, instruction
 from summarizer.worker import MAX_ATTEMPTS, MAX_RECEIVES, JobBusy, Worker
-from summarizer_aws import MODELS_JSON, Clock, make_job_infra, queued_job_ids
+from summarizer_aws import MODELS_JSON, make_job_infra, queued_job_ids
 from summarizer_fakes import FakeTGI, normalize
 
 CONFIG = SummarizeConfig(max_concurrency=4, backoff_base_s=0.001, backoff_cap_s=0.005)
@@ -30,20 +29,6 @@ CONFIG = SummarizeConfig(max_concurrency=4, backoff_base_s=0.001, backoff_cap_s=
 
 class Crash(BaseException):
     """Stands in for the Lambda runtime killing the worker mid-job."""
-
-
-@pytest.fixture
-def aws(monkeypatch):
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        yield
-
-
-@pytest.fixture
-def clock():
-    return Clock()
 
 
 @pytest.fixture
