@@ -176,7 +176,7 @@ def bench_split(doc: str, budget: int):
     from semantic_text_splitter import TextSplitter
 
     from summarizer.chunking import split_text
-    from summarizer.tokens import TokenEstimator
+    from inference.tokens import TokenEstimator
 
     est = TokenEstimator()
     rows = []
@@ -202,9 +202,11 @@ def bench_split(doc: str, budget: int):
 
 def run_ours(doc, url, concurrency):
     from summarizer.mapreduce import SummarizeConfig, Summarizer
-    from summarizer.sagemaker import make_generate
+    from inference.runtime import SageMakerRuntime
+    from summarizer.model import make_generate
 
-    gen = make_generate("bench-falcon", "falcon", runtime_client(url, concurrency))
+    runtime = SageMakerRuntime(runtime_client(url, concurrency), max_attempts=1)
+    gen = make_generate("bench-falcon", "falcon", runtime)
     summarizer = Summarizer(gen, "falcon", config=SummarizeConfig(max_concurrency=concurrency))
     return summarizer.summarize(doc).stats
 
@@ -223,7 +225,7 @@ def run_langchain(doc, url, budget, parallel: int):
     from langchain_core.outputs import Generation, LLMResult
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from summarizer.tokens import TokenEstimator
+    from inference.tokens import TokenEstimator
 
     est = TokenEstimator()
     client = runtime_client(url, max(parallel, 1))

@@ -493,8 +493,9 @@ def start_stack(models: list[dict[str, Any]], *, host: str = "127.0.0.1", port: 
     runtime.invoker.client  # noqa: B018 - build now, while the endpoint env is set
     if runtime.feedback is not None:
         runtime.feedback.client  # noqa: B018
+    runtime.summaries.warm()  # the API's summarization services (they wake sleeping models)
     summarizer_settings.default_services.cache_clear()
-    services = summarizer_settings.default_services().warm()
+    services = summarizer_settings.default_services().warm()  # the worker's
     summarizer_worker._worker = None
     summarizer_dead_letters._store = None
     dead_letters = None

@@ -76,7 +76,7 @@ def validate_extra_templates(templates: list[dict]) -> str | None:
     if added:
         sys.path.insert(0, str(_LAMBDAS_DIR))
     try:
-        from frontdoor.errors import ConfigError as TemplateError
+        from inference.errors import ConfigError as TemplateError
         from frontdoor.services.templating import TemplateRegistry
 
         try:

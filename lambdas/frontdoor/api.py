@@ -1,8 +1,9 @@
 """The resolver: mounts the routers and owns the error policy (exception -> HTTP).
 
-Every error body is ``{"error", "message", "request_id", "details"?}``. Expected
-errors (4xx, model errors) are logged at warning without a stack trace; anything
-unexpected is logged in full and answered with a generic 500.
+Every error body is ``{"error", "message", "request_id", "details"?}``; statuses
+come from ``frontdoor.errors.STATUS``. Expected errors (4xx, model errors) are
+logged at warning without a stack trace; anything unexpected is logged in full
+and answered with a generic 500.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 
 from frontdoor import context
-from frontdoor.errors import FrontDoorError
-from frontdoor.observability import logger
-from frontdoor.routes import catalog, feedback, generation, images, meta
-from summarizer import routes as summarize
+from frontdoor.errors import status_of
+from frontdoor.routes import catalog, feedback, generation, images, meta, summarize
+from inference.errors import InferenceError, ModelAsleep, ModelUnavailable
+from inference.observability import logger
+from summarizer.errors import ChunkFailed, InvalidInput
 
 app = APIGatewayRestResolver(enable_validation=True)
 for module in (catalog, generation, images, feedback, meta, summarize):
@@ -41,10 +43,26 @@ def _error(status: int, code: str, message: str, details: list[dict[str, Any]] |
                     body=error_body(code, message, details), headers=headers)
 
 
-@app.exception_handler(FrontDoorError)
-def _domain_error(exc: FrontDoorError) -> Response:
-    logger.warning("request failed", extra={"error": exc.code, "status": exc.status, "reason": exc.message})
-    return _error(exc.status, exc.code, exc.message, exc.details, exc.retry_after)
+@app.exception_handler(InferenceError)
+def _domain_error(exc: InferenceError) -> Response:
+    status = status_of(exc)
+    logger.warning("request failed", extra={"error": exc.code, "status": status, "reason": exc.message})
+    return _error(status, exc.code, exc.message, exc.details, exc.retry_after)
+
+
+@app.exception_handler(ChunkFailed)
+def _summary_failed(exc: ChunkFailed) -> Response:
+    """A summary that cannot finish says which chunk it could not do; a model that
+    is asleep or gone is answered as on every other route (503 + Retry-After)."""
+    if isinstance(exc.cause, (ModelAsleep, ModelUnavailable)):
+        return _domain_error(exc.cause)
+    logger.warning("summary failed", extra={"error": "model_error", "reason": str(exc)})
+    return _error(502, "model_error", str(exc), [{"stage": exc.stage, "chunk": exc.index, "attempts": exc.attempts}])
+
+
+@app.exception_handler(InvalidInput)
+def _invalid_input(exc: InvalidInput) -> Response:
+    return _error(400, "bad_request", str(exc))
 
 
 @app.exception_handler(RequestValidationError)

@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from frontdoor import context
 from frontdoor.api import app, error_body
 from frontdoor.config import runtime
-from frontdoor.observability import logger, metrics, tracer
+from inference.observability import logger, metrics, tracer
 
 # Body caps in bytes as sent: the UTF-8 length of the body, or the decoded length
 # of a base64-encoded (binary media type) body -- never characters.

@@ -19,13 +19,11 @@ dynamodb:GetItem/UpdateItem on the jobs table (with its KMS key).
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from inference.observability import logger, tracer
 from summarizer.jobs import MAX_RECEIVES, JobStore, parse_job_message
-
-logger = Logger(service="summarizer-dead-letters")
 
 DEAD_LETTERED = "job_dead_lettered"
 
@@ -96,7 +94,8 @@ def record_handler(record: SQSRecord, lambda_context) -> None:
                 extra={"job_id": job_id, "outcome": outcome, "message_id": record.message_id})
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event, context):
     _default_store()  # a configuration error fails the invocation, not each message
     return process_partial_response(event=event, record_handler=record_handler, processor=_processor, context=context)

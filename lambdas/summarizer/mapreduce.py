@@ -21,17 +21,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Protocol
 
 from summarizer.chunking import Chunk, split_text
-from summarizer.errors import (
-    ChunkFailed,
-    DeadlineExceeded,
-    InvalidInput,
-    ModelCallError,
-    ModelInputTooLong,
-    RetryableModelError,
-    SummarizerError,
-)
+from inference.errors import InferenceError, ModelFailed, ModelInputRejected
+from summarizer.errors import ChunkFailed, DeadlineExceeded, InvalidInput, SummarizerError
 from summarizer.prompts import PromptFormat, Stage, Style, instruction, prompt_format
-from summarizer.tokens import TokenEstimator, base_units
+from inference.tokens import TokenEstimator, base_units
 
 # Returns the generated text, or an object with ``.text`` and (optionally)
 # ``.generated_tokens`` when the adapter knows the true output token count.
@@ -125,8 +118,8 @@ class Summarizer:
     """One summarization request. Not reused across requests: it holds state.
 
     Args:
-        generate: the model call; raises ``ModelInputTooLong``,
-            ``RetryableModelError`` or ``ModelCallError``.
+        generate: the model call; raises ``inference.errors`` (a 422 about
+            length re-splits, a ``retryable`` error retries, any other fails the chunk).
         family: prompt family (``falcon``...).
         limits: the model's token limits.
         config: run knobs.
@@ -222,7 +215,7 @@ class Summarizer:
     def _summarize(self, text: str, style: Style, max_words: int | None) -> str:
         if not text or not text.strip():
             raise InvalidInput("text is empty")
-        self.format.check_user_text(text)
+        self.format.check(text, "text")
         cfg = self.config
         final_new = self._final_max_new(max_words)
 
@@ -234,7 +227,7 @@ class Summarizer:
                 out = self._call(Stage.SINGLE, 0, self.format.render(single, text), final_new)
                 self._progress(1, 1)
                 return out
-            except ModelInputTooLong as exc:
+            except ModelInputRejected as exc:
                 # The estimate was optimistic: learn and fall through to map-reduce.
                 self._learn(self.format.render(single, text), exc)
 
@@ -254,7 +247,7 @@ class Summarizer:
                     out = self._call(Stage.REDUCE, 0, reduce_prompt, final_new)
                     self.stats.rounds += 1
                     return out
-                except ModelInputTooLong as exc:
+                except ModelInputRejected as exc:
                     # Collapse once more under the corrected calibration.
                     self._learn(reduce_prompt, exc)
             if self.stats.rounds >= cfg.max_rounds:
@@ -333,7 +326,7 @@ class Summarizer:
             return self._resplit(stage, index, instr, text, max_new, depth, None)
         try:
             return self._call(stage, index, prompt, max_new)
-        except ModelInputTooLong as exc:
+        except ModelInputRejected as exc:
             self._learn(prompt, exc)
             return self._resplit(stage, index, instr, text, max_new, depth, exc)
 
@@ -346,7 +339,7 @@ class Summarizer:
             self.stats.chunks += len(parts) - 1 if stage is Stage.MAP else 0
         return "\n\n".join(self._piece(stage, index, instr, p.text, max_new, depth + 1) for p in parts)
 
-    def _learn(self, prompt: str, exc: ModelInputTooLong) -> None:
+    def _learn(self, prompt: str, exc: ModelInputRejected) -> None:
         if exc.input_tokens:
             self.estimator.observe(prompt, exc.input_tokens)
         else:
@@ -379,18 +372,18 @@ class Summarizer:
                 generated = self._generate(prompt, params)
                 raw = generated if isinstance(generated, str) else generated.text
                 out_tokens = None if isinstance(generated, str) else getattr(generated, "generated_tokens", None)
-                out = self.format.clean_output(raw)
+                out = self.format.clean(raw)
                 if not out:
-                    raise RetryableModelError("model returned an empty summary")
-            except ModelInputTooLong:
-                raise
-            except RetryableModelError as exc:
-                if attempts >= self.config.max_attempts:
+                    raise ModelFailed("model returned an empty summary")
+            except ModelInputRejected as exc:
+                if exc.too_long:
+                    raise
+                raise ChunkFailed(stage.value, index, exc, attempts) from exc
+            except InferenceError as exc:
+                if not exc.retryable or attempts >= self.config.max_attempts:
                     raise ChunkFailed(stage.value, index, exc, attempts) from exc
                 self._backoff(attempts, exc.retry_after)
                 continue
-            except ModelCallError as exc:
-                raise ChunkFailed(stage.value, index, exc, attempts) from exc
             except Exception as exc:  # an adapter bug must still name the chunk
                 raise ChunkFailed(stage.value, index, exc, attempts) from exc
             with self._lock:

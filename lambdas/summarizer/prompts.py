@@ -1,18 +1,19 @@
-"""Summarization prompts, formatted per model family.
+"""Summarization instructions per stage; the family's ``inference.prompts``
+format lays an instruction and the user's text out as one prompt.
 
-The instruction wording is family-neutral; a ``PromptFormat`` decides how an
-instruction and the user's text become one prompt string. Adding a family means
-adding one ``PromptFormat`` to ``FORMATS``. The user's text is only ever a
-substitution value, never template code.
+The instruction wording is family-neutral. A family summarizes when its format
+has an instruction layout (``PromptFormat.instruct``).
 """
 
 from __future__ import annotations
 
-import string
-from dataclasses import dataclass
 from enum import Enum
 
+from inference import prompts as formats
+from inference.prompts import PromptFormat
 from summarizer.errors import InvalidInput
+
+SUMMARIZING_FAMILIES = sorted(f for f, fmt in formats.FORMATS.items() if fmt.instruct)
 
 
 class Stage(str, Enum):
@@ -44,63 +45,15 @@ _STYLE_SHAPES = {
 }
 
 
-@dataclass(frozen=True)
-class PromptFormat:
-    """How one model family wants an instruction and a text laid out.
-
-    Args:
-        family: the ``family`` value from MODELS_JSON.
-        template: a ``string.Template`` with ``$instruction`` and ``$text``.
-        reserved: strings with special meaning to the family's tokenizer or
-            chat format; user text containing them is refused.
-        stop: stop sequences sent with each call and stripped from outputs,
-            because TGI leaves them in the generated text.
-    """
-
-    family: str
-    template: str
-    reserved: tuple[str, ...] = ()
-    stop: tuple[str, ...] = ()
-
-    def render(self, instruction: str, text: str) -> str:
-        return string.Template(self.template).substitute(instruction=instruction, text=text)
-
-    def check_user_text(self, text: str) -> None:
-        lowered = text.lower()
-        for tag in self.reserved:
-            if tag.lower() in lowered:
-                raise InvalidInput(f"text contains {tag!r}, which is reserved by the {self.family} prompt format")
-
-    def clean_output(self, generated: str) -> str:
-        for stop in self.stop:
-            cut = generated.find(stop)
-            if cut != -1:
-                generated = generated[:cut]
-        return generated.strip()
-
-
-def _reserved(family: str) -> tuple[str, ...]:
-    # One list of special tags per family, owned by the front door.
-    from frontdoor.services.prompts import prompt_format as frontdoor_format
-
-    return frontdoor_format(family).special_tags
-
-
-
-FORMATS: dict[str, PromptFormat] = {
-    # Falcon instruct is trained on plain text; a trailing cue anchors the answer.
-    "falcon": PromptFormat("falcon", "$instruction\n\n$text\n\nSummary:", _reserved("falcon"), ("\nUser:",)),
-    "llama2": PromptFormat("llama2", "[INST] $instruction\n\n$text [/INST]", _reserved("llama2"), ("</s>",)),
-    "mistral": PromptFormat("mistral", "[INST] $instruction\n\n$text [/INST]", _reserved("mistral"), ("</s>",)),
-    "flan-t5": PromptFormat("flan-t5", "$instruction\n\n$text", _reserved("flan-t5")),
-}
-
-
 def prompt_format(family: str) -> PromptFormat:
+    """The family's format, if it has an instruction layout to summarize with."""
     try:
-        return FORMATS[family]
-    except KeyError:
-        raise InvalidInput(f"model family {family!r} cannot summarize; supported: {sorted(FORMATS)}") from None
+        fmt = formats.prompt_format(family)
+    except ValueError:
+        fmt = None
+    if fmt is None or fmt.instruct is None:
+        raise InvalidInput(f"model family {family!r} cannot summarize; supported: {SUMMARIZING_FAMILIES}") from None
+    return fmt
 
 
 def instruction(stage: Stage, style: Style = Style.PARAGRAPH, max_words: int | None = None) -> str:

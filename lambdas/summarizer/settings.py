@@ -1,7 +1,7 @@
 """Environment (docs/contracts.md) read once per cold start, and the AWS clients built from it.
 
-Model lookup reuses the front door's ``Catalog`` so MODELS_JSON has one parser
-and clients see the same model names and errors on every route.
+Models come from ``inference.environment`` (the one MODELS_JSON reader), so the
+worker and the API see the same model names and errors.
 """
 
 from __future__ import annotations
@@ -10,18 +10,19 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
-from frontdoor.errors import ConfigError
-from frontdoor.services.catalog import Catalog, ModelSpec
+from typing import Any
+
+from inference.catalog import Catalog, ModelSpec
+from inference.environment import models_catalog
+from inference.errors import ConfigError
+from inference.runtime import LONG_READ_TIMEOUT_S, SageMakerRuntime
 from summarizer.jobs import JobStore
 from summarizer.mapreduce import Generate, ModelLimits, SummarizeConfig
-from summarizer.sagemaker import make_generate, runtime_client
-
-from summarizer.limits import MAX_INLINE_TEXT_BYTES, MAX_S3_INPUT_BYTES  # noqa: F401 (re-exported)
+from summarizer.model import make_generate
 
 
 @dataclass(frozen=True)
 class Settings:
-    models_json: str
     jobs_table: str | None
     jobs_queue_url: str | None
     jobs_bucket: str | None
@@ -48,7 +49,6 @@ class Settings:
             raise ConfigError(f"SUMMARIZE_SYNC_BUDGET_S must be within (0, 25], got {budget}")
         return cls(
             sync_budget_s=budget,
-            models_json=environ.get("MODELS_JSON", "[]"),
             jobs_table=environ.get("JOBS_TABLE_NAME") or None,
             jobs_queue_url=environ.get("JOBS_QUEUE_URL") or None,
             jobs_bucket=environ.get("JOBS_BUCKET_NAME") or None,
@@ -66,18 +66,24 @@ class Services:
     Holds only immutable configuration and thread-safe boto3 clients.
     """
 
-    def __init__(self, settings: Settings, *, store: JobStore | None = None, runtime=None):
+    def __init__(self, settings: Settings, *, catalog: Catalog | None = None, store: JobStore | None = None,
+                 runtime: SageMakerRuntime | None = None, waker: Any = None):
+        """``waker``: the API's ``EndpointWaker`` (starts sleeping models); the worker has none."""
         self.settings = settings
-        self.catalog = Catalog.from_json(settings.models_json)
+        self.catalog = catalog if catalog is not None else models_catalog()
         self.config = SummarizeConfig(max_concurrency=settings.max_concurrency)
-        self._runtime = runtime
+        # One invocation per model call: the map-reduce retries each call itself, and
+        # the client waits as long as SageMaker lets an invocation run.
+        self.runtime = runtime or SageMakerRuntime.for_models(
+            self.catalog.models, waker=waker, max_attempts=1, read_timeout_s=LONG_READ_TIMEOUT_S,
+            max_pool_connections=max(10, settings.max_concurrency + 2))
         self._store = store
 
     @property
     def store(self) -> JobStore | None:
         if self._store is None and self.settings.jobs_enabled:
             # boto3 costs ~120 ms to import; the front door's cold start must not pay it
-            # before a route needs a client (frontdoor.adapters does the same).
+            # before a route needs a client (inference.clients does the same).
             import boto3
 
             s = self.settings
@@ -90,19 +96,14 @@ class Services:
     def warm(self) -> Services:
         """Build every AWS client now (the local server restores the environment after)."""
         _ = self.store
-        if self._runtime is None:
-            self._runtime = runtime_client(self.settings.max_concurrency)
+        _ = self.runtime.client
         return self
 
     def limits(self, spec: ModelSpec) -> ModelLimits:
         return ModelLimits(spec.max_input_length or 1024, spec.max_total_tokens or 2048)
 
-    def generate_for(self, spec: ModelSpec, waker=None) -> Generate:
-        """The model call for ``spec``; ``waker`` (the front door's) starts a sleeping model."""
-        if self._runtime is None:
-            self._runtime = runtime_client(self.settings.max_concurrency)
-        return make_generate(spec.endpoint_name, spec.family, self._runtime, model=spec.name,
-                             wakeable=spec.wakeable, waker=waker)
+    def generate_for(self, spec: ModelSpec) -> Generate:
+        return make_generate(spec.endpoint_name, spec.family, self.runtime)
 
 
 @lru_cache(maxsize=1)

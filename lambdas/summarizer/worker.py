@@ -12,18 +12,18 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from frontdoor.errors import FrontDoorError
-from frontdoor.services.catalog import Catalog, ModelSpec
-from summarizer.errors import ChunkFailed, DeadlineExceeded, ModelUnavailableError, SummarizerError
+from inference.catalog import Catalog, ModelSpec
+from inference.errors import InferenceError, ModelAsleep, ModelUnavailable
+from inference.observability import logger, metrics, tracer
+from summarizer.errors import ChunkFailed, DeadlineExceeded, SummarizerError
 from summarizer.jobs import MAX_RECEIVES, TERMINAL, JobStore, parse_job_message
 from summarizer.mapreduce import Generate, ModelLimits, SummarizeConfig, Summarizer
-from summarizer.tokens import TokenEstimator
+from inference.tokens import TokenEstimator
 
-logger = Logger(service="summarizer-worker")
 
 # Runs of one job that may end without a result (the worker was killed: timeout,
 # out of memory) before the job is failed. SQS delivers a message MAX_RECEIVES
@@ -135,14 +135,14 @@ class Worker:
             return "continued"
         except ChunkFailed as exc:
             logger.warning("job failed", extra={"job_id": job_id, "error": str(exc)})
-            if isinstance(exc.cause, ModelUnavailableError):
+            if isinstance(exc.cause, (ModelAsleep, ModelUnavailable)):
                 # Not this chunk's fault: every call would fail the same way.
-                self.store.fail(job_id, {"code": exc.cause.code, "message": str(exc.cause)}, owner)
+                self.store.fail(job_id, {"code": exc.cause.code, "message": exc.cause.message}, owner)
                 return "failed"
             self.store.fail(job_id, {"code": "chunk_failed", "message": str(exc), "stage": exc.stage,
                                      "chunk": exc.index}, owner)
             return "failed"
-        except (SummarizerError, FrontDoorError, ValueError, UnicodeDecodeError) as exc:
+        except (SummarizerError, InferenceError, ValueError, UnicodeDecodeError) as exc:
             self.store.fail(job_id, {"code": "invalid_input", "message": str(exc)}, owner)
             return "failed"
         stats = result.stats.as_dict()
@@ -153,13 +153,16 @@ class Worker:
 
 
 _processor = BatchProcessor(event_type=EventType.SQS)
+# Outcomes worth a graph: how many jobs end each way, and how many need another run.
+_OUTCOME_METRICS = {"succeeded": "JobsSucceeded", "failed": "JobsFailed", "continued": "JobsContinued"}
 _worker: Worker | None = None
 
 
 def _default_worker() -> Worker:
     global _worker
     if _worker is None:
-        from summarizer.settings import MAX_S3_INPUT_BYTES, default_services
+        from summarizer.limits import MAX_S3_INPUT_BYTES
+        from summarizer.settings import default_services
 
         services = default_services()
         if services.store is None:
@@ -184,8 +187,12 @@ def record_handler(record: SQSRecord, lambda_context) -> None:
     outcome = _default_worker().handle(job_id, remaining_s, owner=f"{lambda_context.aws_request_id}:{record.message_id}",
                                        receive_count=receive_count)
     logger.info("job message handled", extra={"job_id": job_id, "outcome": outcome, "receive_count": receive_count})
+    if outcome in _OUTCOME_METRICS:
+        metrics.add_metric(name=_OUTCOME_METRICS[outcome], unit=MetricUnit.Count, value=1)
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
 def lambda_handler(event, context):
     return process_partial_response(event=event, record_handler=record_handler, processor=_processor, context=context)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from frontdoor.adapters import new_client
-from frontdoor.errors import Throttled
+from inference.clients import new_client
+from inference.errors import Throttled
 
 _THROTTLE_CODES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException",
                              "RequestLimitExceeded"})

@@ -3,7 +3,7 @@
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from frontdoor.config import runtime
-from frontdoor.errors import ModelNotReady
+from inference.errors import ModelNotReady
 from frontdoor.models import FeedbackRequest, FeedbackResponse, error_responses
 from frontdoor.services.feedback import build_record
 

@@ -16,7 +16,7 @@ from frontdoor.models import (
     Usage,
     error_responses,
 )
-from frontdoor.observability import metrics
+from inference.observability import metrics
 
 router = Router()
 _ERRORS = error_responses(400, 404, 413, 415, 422, 429, 502, 503, 504)

@@ -6,8 +6,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from frontdoor import context
 from frontdoor.config import runtime
 from frontdoor.models import ImageRequest, ImageResponse, error_responses
-from frontdoor.observability import metrics
-from frontdoor.services.payloads import ImageParams
+from inference.observability import metrics
+from inference.codecs import ImageParams
 
 router = Router()
 

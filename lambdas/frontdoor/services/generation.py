@@ -1,7 +1,7 @@
 """Use cases: raw generation, template runs and images, over an injected invoker.
 
 The invoker is anything with ``invoke(endpoint_name, WireRequest) -> bytes``; in
-production the SageMaker runtime adapter, in unit tests a plain fake, so the whole
+production the SageMaker runtime client, in unit tests a plain fake, so the whole
 flow is testable without AWS and without mocks.
 """
 
@@ -11,18 +11,17 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from frontdoor.services.catalog import Catalog
+from inference.catalog import Catalog
 from frontdoor.services.labels import normalize_label
-from frontdoor.services.params import check_image_size, resolve_text_params
-from frontdoor.services.payloads import (
+from inference.params import check_image_size, resolve_text_params
+from inference.codecs import (
     ImageParams,
-    StableDiffusionAdapter,
+    StableDiffusionCodec,
     WireRequest,
-    text_adapter,
+    text_codec,
 )
-from frontdoor.services.prompts import prompt_format
+from inference.prompts import prompt_format, strip_stops
 from frontdoor.services.templating import TemplateRegistry, render
-from frontdoor.services.text import strip_stops
 
 
 class Invoker(Protocol):
@@ -61,11 +60,11 @@ class TextService:
                   defaults: dict[str, Any] | None) -> TextResult:
         spec = self.catalog.resolve(model_name, "text")
         params = resolve_text_params(spec, prompt, requested, defaults)
-        adapter = text_adapter(spec.family)
+        codec = text_codec(spec.family)
         started = time.perf_counter()
-        raw = self.invoker.invoke(spec.endpoint_name, adapter.build(prompt, params))
+        raw = self.invoker.invoke(spec.endpoint_name, codec.build(prompt, params))
         model_ms = (time.perf_counter() - started) * 1000
-        generation = adapter.parse(raw)
+        generation = codec.parse(raw)
         output, stopped = strip_stops(generation.text, params.stop)
         finish = "stop_sequence" if stopped else generation.finish_reason
         usage = {
@@ -102,14 +101,14 @@ class ImageService:
     def __init__(self, catalog: Catalog, invoker: Invoker) -> None:
         self.catalog = catalog
         self.invoker = invoker
-        self.adapter = StableDiffusionAdapter()
+        self.codec = StableDiffusionCodec()
 
     def generate(self, model: str | None, params: ImageParams) -> ImageResult:
         spec = self.catalog.resolve(model, "image")
         check_image_size(params.width, params.height)
         started = time.perf_counter()
-        raw = self.invoker.invoke(spec.endpoint_name, self.adapter.build(params))
+        raw = self.invoker.invoke(spec.endpoint_name, self.codec.build(params))
         model_ms = (time.perf_counter() - started) * 1000
-        images = self.adapter.parse(raw)
+        images = self.codec.parse(raw)
         return ImageResult(images=images, model=spec.name, width=params.width, height=params.height,
                            seed=params.seed, model_ms=model_ms)

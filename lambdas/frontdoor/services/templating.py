@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from frontdoor.errors import BadRequest, ConfigError, NotFound
-from frontdoor.services.prompts import STYLES, PromptFormat
+from inference.errors import BadRequest, ConfigError, NotFound
+from inference.prompts import STYLES, PromptFormat
 
 BUILTIN_PATH = Path(__file__).resolve().parent.parent / "templates" / "builtin.json"
 DEFAULT_MAX_CHARS = 4000

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from frontdoor.adapters.sagemaker_runtime import SageMakerRuntimeInvoker, map_model_error
-from frontdoor.errors import (
+from inference.runtime import SageMakerRuntime, map_model_error
+from inference.errors import (
     BadRequest,
     ConfigError,
     ModelFailed,
@@ -16,19 +16,19 @@ from frontdoor.errors import (
     NotFound,
     Throttled,
 )
-from frontdoor.services.catalog import Catalog, ModelSpec
+from inference.catalog import Catalog, ModelSpec
 from frontdoor.services.feedback import build_record
 from frontdoor.services.generation import TextService
 from frontdoor.services.labels import normalize_label
-from frontdoor.services.params import check_image_size, resolve_text_params
-from frontdoor.services.payloads import (
+from inference.params import check_image_size, resolve_text_params
+from inference.codecs import (
     ImageParams,
-    StableDiffusionAdapter,
+    StableDiffusionCodec,
     WireRequest,
-    text_adapter,
+    text_codec,
 )
 from frontdoor.services.templating import TemplateRegistry
-from frontdoor.services.text import strip_stops
+from inference.prompts import strip_stops
 
 
 def spec(family="falcon", max_input=1024, max_total=2048, name="m", kind="text", default=True):
@@ -98,28 +98,28 @@ def test_stop_strings_are_cut_at_the_earliest():
 # -- payload adapters
 def test_tgi_payload_and_response():
     params = resolve_text_params(spec(), "hello", {"max_new_tokens": 5, "stop": ["\n"], "seed": 3})
-    request = text_adapter("falcon").build("hello", params)
+    request = text_codec("falcon").build("hello", params)
     assert json.loads(request.body) == {"inputs": "hello", "parameters": {
         "max_new_tokens": 5, "seed": 3, "stop": ["\n"], "return_full_text": False, "details": True}}
-    generation = text_adapter("falcon").parse(
+    generation = text_codec("falcon").parse(
         b'[{"generated_text": " hi", "details": {"finish_reason": "length", "generated_tokens": 5}}]')
     assert (generation.text, generation.generated_tokens, generation.finish_reason) == (" hi", 5, "length")
     with pytest.raises(ModelFailed):
-        text_adapter("falcon").parse(b'{"unexpected": 1}')
+        text_codec("falcon").parse(b'{"unexpected": 1}')
 
 
 def test_ai21_payload_and_response():
     params = resolve_text_params(spec("ai21-j2", 8000, 8191), "hello", {"max_new_tokens": 7, "temperature": 0.3,
                                                                         "stop": ["##"]})
-    assert json.loads(text_adapter("ai21-j2").build("hello", params).body) == {
+    assert json.loads(text_codec("ai21-j2").build("hello", params).body) == {
         "prompt": "hello", "maxTokens": 7, "numResults": 1, "temperature": 0.3, "stopSequences": ["##"]}
     raw = json.dumps({"completions": [{"data": {"text": " ok", "tokens": [{}, {}]},
                                        "finishReason": {"reason": "stop"}}]}).encode()
-    assert text_adapter("ai21-j2").parse(raw).text == " ok"
+    assert text_codec("ai21-j2").parse(raw).text == " ok"
 
 
 def test_stable_diffusion_payload_asks_for_jpeg():
-    request = StableDiffusionAdapter().build(ImageParams("cat", 512, 256, 30, 7.5, 2, "dog", 9))
+    request = StableDiffusionCodec().build(ImageParams("cat", 512, 256, 30, 7.5, 2, "dog", 9))
     assert request.accept == "application/json;jpeg"
     assert json.loads(request.body) == {"prompt": "cat", "width": 512, "height": 256, "num_inference_steps": 30,
                                         "guidance_scale": 7.5, "num_images_per_prompt": 2,
@@ -213,7 +213,7 @@ class ScriptedClient:
 def test_throttling_is_retried_with_full_jitter_then_succeeds():
     sleeps: list[float] = []
     client = ScriptedClient(["ThrottlingException", "ThrottlingException"])
-    invoker = SageMakerRuntimeInvoker(client, sleep=sleeps.append, rand=lambda: 1.0)
+    invoker = SageMakerRuntime(client, sleep=sleeps.append, rand=lambda: 1.0)
     assert invoker.invoke("ep", WireRequest(b"{}")) == b"ok"
     assert client.calls == 3
     assert sleeps == [0.1, 0.2]  # rand()=1 shows the caps: base * 2^(n-1)
@@ -221,7 +221,7 @@ def test_throttling_is_retried_with_full_jitter_then_succeeds():
 
 def test_throttling_beyond_the_attempt_budget_is_429_with_retry_after():
     client = ScriptedClient(["ThrottlingException"] * 5)
-    invoker = SageMakerRuntimeInvoker(client, sleep=lambda s: None, rand=lambda: 0.5)
+    invoker = SageMakerRuntime(client, sleep=lambda s: None, rand=lambda: 0.5)
     with pytest.raises(Throttled) as err:
         invoker.invoke("ep", WireRequest(b"{}"))
     assert client.calls == 3 and err.value.retry_after == 1
@@ -230,7 +230,7 @@ def test_throttling_beyond_the_attempt_budget_is_429_with_retry_after():
 def test_model_not_ready_is_not_retried():
     client = ScriptedClient(["ModelNotReadyException"])
     with pytest.raises(ModelNotReady):
-        SageMakerRuntimeInvoker(client, sleep=lambda s: None).invoke("ep", WireRequest(b"{}"))
+        SageMakerRuntime(client, sleep=lambda s: None).invoke("ep", WireRequest(b"{}"))
     assert client.calls == 1
 
 

@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from frontdoor.errors import BadRequest, ConfigError, NotFound, SpecialTokensRejected
-from frontdoor.services.prompts import prompt_format
+from frontdoor.errors import status_of
+from inference.errors import BadRequest, ConfigError, NotFound, SpecialTokensRejected
+from inference.prompts import prompt_format
 from frontdoor.services.templating import TemplateRegistry, parse_template, render
 
 FALCON = prompt_format("falcon")
@@ -91,7 +92,7 @@ def test_user_text_is_data_not_template_code(value):
 def test_special_tags_in_user_text_are_refused(family, text):
     with pytest.raises(SpecialTokensRejected) as err:
         render(REGISTRY.get("recipe"), {"dish": text}, prompt_format(family))
-    assert err.value.status == 400
+    assert status_of(err.value) == 400
     assert "variables.dish" in err.value.message
 
 

@@ -9,12 +9,13 @@ from datetime import timedelta
 import pytest
 from botocore.exceptions import ClientError
 
-from frontdoor.adapters.sagemaker_control import EndpointWaker, WakeTarget
-from frontdoor.adapters.sagemaker_runtime import SageMakerRuntimeInvoker
-from frontdoor.errors import ConfigError, ModelAsleep, ModelNotReady, ModelUnavailable
-from frontdoor.services.catalog import Catalog
-from frontdoor.services.payloads import WireRequest
-from frontdoor.services.wake import verdict
+from inference.control import EndpointWaker, WakeTarget
+from frontdoor.errors import status_of
+from inference.runtime import SageMakerRuntime, Target
+from inference.errors import ConfigError, InvocationFailed, ModelAsleep, ModelNotReady, ModelUnavailable
+from inference.catalog import Catalog
+from inference.codecs import WireRequest
+from inference.wake import verdict
 from tests.lambdas.fake_sagemaker import ACCOUNT, FakeSageMaker, FakeSSM, client_error
 
 MODEL = "falcon-7b-instruct"
@@ -95,7 +96,7 @@ def test_missing_endpoint_is_created_with_same_name_and_current_config(waker, sm
     assert sm.endpoints[ENDPOINT].status == "Creating"
     # And the caller is told to come back
     assert isinstance(error, ModelAsleep)
-    assert (error.status, error.code, error.retry_after) == (503, "model_asleep", 600)
+    assert (status_of(error), error.code, error.retry_after) == (503, "model_asleep", 600)
 
 
 def test_waking_is_idempotent_while_creating(waker, sm):
@@ -159,7 +160,7 @@ def test_missing_endpoint_config_is_our_bug_and_propagates(waker, sm, ssm):
 
 
 def test_invoking_a_sleeping_model_wakes_it_and_raises_model_asleep(waker, sm):
-    invoker = SageMakerRuntimeInvoker(FakeRuntime(), waker=waker, sleep=lambda _: None)
+    invoker = SageMakerRuntime(FakeRuntime(), waker=waker, sleep=lambda _: None)
     with pytest.raises(ModelAsleep) as err:
         invoker.invoke(ENDPOINT, REQUEST)
     assert err.value.message == "model falcon-7b-instruct is asleep; starting it, retry in ~10 minutes"
@@ -168,7 +169,7 @@ def test_invoking_a_sleeping_model_wakes_it_and_raises_model_asleep(waker, sm):
 
 def test_woken_model_answers_once_in_service(waker, sm):
     runtime = FakeRuntime(sm)
-    invoker = SageMakerRuntimeInvoker(runtime, waker=waker, sleep=lambda _: None)
+    invoker = SageMakerRuntime(runtime, waker=waker, sleep=lambda _: None)
     with pytest.raises(ModelAsleep):
         invoker.invoke(ENDPOINT, REQUEST)
     sm.finish(ENDPOINT)
@@ -185,12 +186,12 @@ class RecordingLogger:
 
 def test_missing_endpoint_of_a_model_that_does_not_sleep_is_model_unavailable(waker, sm):
     log = RecordingLogger()
-    invoker = SageMakerRuntimeInvoker(FakeRuntime(), waker=waker, sleep=lambda _: None, logger=log,
-                                      model_names={"ep-always-on": "llama-2-7b-chat"})
+    invoker = SageMakerRuntime(FakeRuntime(), waker=waker, sleep=lambda _: None, logger=log,
+                               targets={"ep-always-on": Target("llama-2-7b-chat")})
     with pytest.raises(ModelUnavailable) as err:
         invoker.invoke("ep-always-on", REQUEST)
     # The caller learns the model and when to retry; only the log names the endpoint.
-    assert (err.value.status, err.value.code) == (503, "model_unavailable")
+    assert (status_of(err.value), err.value.code) == (503, "model_unavailable")
     assert err.value.message == "model llama-2-7b-chat is not available right now"
     assert err.value.retry_after == 60
     assert log.records == [("ERROR", "model endpoint not found", {
@@ -201,25 +202,24 @@ def test_missing_endpoint_of_a_model_that_does_not_sleep_is_model_unavailable(wa
 
 
 def test_missing_endpoint_without_a_model_name_does_not_name_the_endpoint(caplog):
-    invoker = SageMakerRuntimeInvoker(FakeRuntime(), sleep=lambda _: None)
-    with caplog.at_level("ERROR", logger="frontdoor.adapters.sagemaker_runtime"):
+    invoker = SageMakerRuntime(FakeRuntime(), sleep=lambda _: None)
+    with caplog.at_level("ERROR", logger="inference.runtime"):
         with pytest.raises(ModelUnavailable, match=r"^the model is not available right now$"):
             invoker.invoke("ep-always-on", REQUEST)
     assert [r.endpoint_name for r in caplog.records] == ["ep-always-on"]
 
 
 def test_summarizer_does_not_retry_a_missing_endpoint():
-    from summarizer.errors import ModelCallError
-    from summarizer.sagemaker import translate
-
-    assert isinstance(translate(ModelUnavailable("model x is not available right now")), ModelCallError)
+    # The map-reduce retries only what says it is retryable.
+    assert not ModelUnavailable("model x is not available right now").retryable
 
 
 def test_other_validation_errors_of_a_wakeable_model_do_not_wake_it(waker, sm):
     runtime = FakeRuntime(message="Request payload size 7000000 exceeds 6291456")
-    invoker = SageMakerRuntimeInvoker(runtime, waker=waker, sleep=lambda _: None)
-    with pytest.raises(ClientError, match="payload size"):
+    invoker = SageMakerRuntime(runtime, waker=waker, sleep=lambda _: None)
+    with pytest.raises(InvocationFailed, match=r"failed: ValidationError \(400\)$") as err:
         invoker.invoke(ENDPOINT, REQUEST)
+    assert isinstance(err.value.__cause__, ClientError) and "payload size" in str(err.value.__cause__)
     assert sm.calls == []
 
 
@@ -242,8 +242,8 @@ def test_runtime_wires_a_waker_only_for_wakeable_models(monkeypatch):
     monkeypatch.setenv("MODELS_JSON", _models())
     invoker = config.runtime.__wrapped__().invoker
     assert invoker.waker is None
-    assert invoker.model_names == {ENDPOINT: MODEL}
-    from frontdoor.observability import logger
+    assert invoker.targets == {ENDPOINT: Target(MODEL)}
+    from inference.observability import logger
 
     assert invoker.logger is logger
 
@@ -272,7 +272,7 @@ def test_http_answer_is_503_model_asleep_with_retry_after(monkeypatch, waker, sm
     from local.serve import LocalContext, to_event
 
     catalog = Catalog.from_json(_models(wakeable=True, endpoint_config_parameter=PARAM))
-    invoker = SageMakerRuntimeInvoker(FakeRuntime(sm), waker=waker, sleep=lambda _: None)
+    invoker = SageMakerRuntime(FakeRuntime(sm), waker=waker, sleep=lambda _: None)
     templates = TemplateRegistry.load(None)
     rt = Runtime(None, catalog, templates, TextService(catalog, templates, invoker),  # type: ignore[arg-type]
                  ImageService(catalog, invoker), None, invoker)

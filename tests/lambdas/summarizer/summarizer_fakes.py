@@ -11,7 +11,7 @@ import re
 import threading
 import time
 
-from summarizer.errors import ModelCallError, ModelInputTooLong, RetryableModelError
+from inference.errors import InvocationFailed, ModelFailed, ModelInputRejected
 
 
 def true_tokens(text: str, chars_per_token: float = 3.6) -> int:
@@ -62,12 +62,12 @@ class FakeTGI:
             n = true_tokens(prompt, self.chars_per_token)
             new = params["max_new_tokens"]
             if n > self.max_input_length:
-                raise ModelInputTooLong(
-                    f"Input validation error: `inputs` must have less than {self.max_input_length} tokens. Given: {n}", n)
+                raise ModelInputRejected(
+                    f"Input validation error: `inputs` must have less than {self.max_input_length} tokens. Given: {n}", input_tokens=n)
             if n + new > self.max_total_tokens:
-                raise ModelInputTooLong(
+                raise ModelInputRejected(
                     f"Input validation error: `inputs` tokens + `max_new_tokens` must be <= {self.max_total_tokens}. "
-                    f"Given: {n} `inputs` tokens and {new} `max_new_tokens`", n)
+                    f"Given: {n} `inputs` tokens and {new} `max_new_tokens`", input_tokens=n)
             # Deterministic "summary": the first words of the text part.
             body = prompt.split("\n\n", 1)[-1]
             words = body.split()[:12]
@@ -80,7 +80,7 @@ class FakeTGI:
                 self.active -= 1
 
 
-__all__ = ["FakeTGI", "true_tokens", "ModelCallError", "RetryableModelError", "ModelInputTooLong"]
+__all__ = ["FakeTGI", "true_tokens", "InvocationFailed", "ModelFailed", "ModelInputRejected"]
 
 
 def normalize(text: str) -> str:

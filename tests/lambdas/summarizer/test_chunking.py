@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from summarizer.chunking import fill_ratio, split_text
-from summarizer.tokens import TokenEstimator
+from inference.tokens import TokenEstimator
 
 from summarizer_fakes import normalize
 

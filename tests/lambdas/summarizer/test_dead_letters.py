@@ -9,7 +9,9 @@ from types import SimpleNamespace
 import pytest
 from botocore.exceptions import ClientError
 
-from summarizer import dead_letters, routes
+from frontdoor.routes import summarize as routes
+from inference.catalog import Catalog
+from summarizer import dead_letters
 from summarizer.jobs import FAILED, MAX_RECEIVES, QUEUED, RUNNING, SUCCEEDED, new_job_id
 from summarizer.settings import Services, Settings
 from summarizer_aws import MODELS_JSON, make_job_infra
@@ -56,7 +58,8 @@ def get_job(store, job_id: str) -> tuple[int, dict]:
 
     if routes.router.api_resolver is not app:
         app.include_router(routes.router)
-    services = Services(Settings(MODELS_JSON, "jobs", store.queue_url, "jobs-bucket", 4), store=store)
+    services = Services(Settings("jobs", store.queue_url, "jobs-bucket", 4), catalog=Catalog.from_json(MODELS_JSON),
+                        store=store)
     path = f"/v1/jobs/{job_id}"
     event = {
         "resource": path, "path": path, "httpMethod": "GET", "headers": {}, "multiValueHeaders": {},

@@ -13,10 +13,11 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from inference.runtime import SageMakerRuntime
 from local.sagemaker_emulator import Emulator, EndpointConfig
 from summarizer.errors import ChunkFailed
 from summarizer.mapreduce import SummarizeConfig, Summarizer
-from summarizer.sagemaker import make_generate
+from summarizer.model import make_generate
 from summarizer_fakes import normalize
 
 CONFIG = SummarizeConfig(max_concurrency=4, backoff_base_s=0.01, backoff_cap_s=0.05, map_max_new_tokens=64,
@@ -37,7 +38,7 @@ def generate(emulator, monkeypatch):
     emulator.reset()
     client = boto3.client("sagemaker-runtime", region_name="us-east-1", endpoint_url=emulator.url,
                           config=Config(retries={"total_max_attempts": 1}, max_pool_connections=8))
-    return make_generate("falcon-ep", "falcon", client)
+    return make_generate("falcon-ep", "falcon", SageMakerRuntime(client, max_attempts=1))
 
 
 def mapped_bodies(emulator) -> str:

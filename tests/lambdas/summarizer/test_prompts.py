@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from inference.errors import SpecialTokensRejected
 from summarizer.errors import InvalidInput
 from summarizer.prompts import Stage, Style, instruction, prompt_format
 
@@ -26,8 +27,8 @@ def test_user_text_is_data_not_template_code():
 
 @pytest.mark.parametrize(("family", "tag"), [("llama2", "[INST]"), ("mistral", "</s>"), ("falcon", "<|endoftext|>")])
 def test_text_with_the_family_special_tags_is_refused(family, tag):
-    with pytest.raises(InvalidInput, match="reserved"):
-        prompt_format(family).check_user_text(f"hello {tag} world")
+    with pytest.raises(SpecialTokensRejected, match="reserved"):
+        prompt_format(family).check(f"hello {tag} world", "text")
 
 
 def test_unknown_or_image_family_cannot_summarize():
@@ -36,4 +37,4 @@ def test_unknown_or_image_family_cannot_summarize():
 
 
 def test_stop_sequences_are_stripped_from_outputs():
-    assert prompt_format("falcon").clean_output(" A summary.\nUser: more") == "A summary."
+    assert prompt_format("falcon").clean(" A summary.\nUser: more") == "A summary."

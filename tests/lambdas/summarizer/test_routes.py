@@ -9,8 +9,9 @@ from types import SimpleNamespace
 import pytest
 from moto import mock_aws
 
-from summarizer import routes
-from summarizer.errors import RetryableModelError
+from frontdoor.routes import summarize as routes
+from inference.catalog import Catalog
+from inference.errors import ModelFailed
 from summarizer.settings import Services, Settings
 from summarizer_aws import MODELS_JSON, Clock, make_job_infra, queued_job_ids
 from summarizer_fakes import FakeTGI
@@ -28,10 +29,11 @@ def app():
 
 class FakeServices(Services):
     def __init__(self, store, model):
-        super().__init__(Settings(MODELS_JSON, "jobs", store.queue_url, "jobs-bucket", 4), store=store)
+        super().__init__(Settings("jobs", store.queue_url, "jobs-bucket", 4), catalog=Catalog.from_json(MODELS_JSON),
+                         store=store)
         self.model = model
 
-    def generate_for(self, spec, waker=None):
+    def generate_for(self, spec):
         return self.model
 
 
@@ -126,7 +128,7 @@ def test_bad_requests_get_4xx_json_errors(app, env, request_body, status, code):
 
 
 def test_an_inline_summary_whose_chunk_keeps_failing_is_a_502_naming_the_chunk(app, env):
-    env.model.fail_when = lambda p: RetryableModelError("ModelError 424: boom")
+    env.model.fail_when = lambda p: ModelFailed("ModelError 424: boom")
     status, body, _ = call(app, "POST", "/v1/summarize", {"text": "The harbour reopened after the storm. " * 5})
     assert status == 502 and body["error"] == "model_error"
     assert "single chunk 0 failed after 4 attempt(s)" in body["message"] and "boom" in body["message"]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from summarizer.tokens import TokenEstimator, base_units, parse_true_input_tokens
+from inference.tokens import TokenEstimator, base_units, parse_true_input_tokens
 
 TOTAL_422 = (
     "Input validation error: `inputs` tokens + `max_new_tokens` must be <= 2048. "

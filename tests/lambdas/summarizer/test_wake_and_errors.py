@@ -16,14 +16,16 @@ import pytest
 from botocore.config import Config
 from moto import mock_aws
 
-from frontdoor.adapters.sagemaker_control import EndpointWaker, WakeTarget
-from frontdoor.errors import ModelAsleep
+from inference.catalog import Catalog
+from inference.control import EndpointWaker, WakeTarget
+from inference.errors import InvocationFailed, ModelAsleep
+from inference.runtime import SageMakerRuntime
 from local.sagemaker_emulator import ACCOUNT, Emulator, EndpointConfig
-from summarizer import routes
-from summarizer.errors import ChunkFailed, ModelCallError, ModelUnavailableError
+from frontdoor.routes import summarize as routes
+from summarizer.errors import ChunkFailed
 from summarizer.jobs import FAILED, new_job_id
 from summarizer.mapreduce import SummarizeConfig, Summarizer
-from summarizer.sagemaker import make_generate
+from summarizer.model import make_generate
 from summarizer.settings import Services, Settings
 from summarizer.worker import Worker
 from summarizer_aws import Clock, make_job_infra
@@ -76,29 +78,37 @@ def waker(sm) -> EndpointWaker:
 # -- the model call -------------------------------------------------------------------
 
 
+def runtime(client, waker=None, **wake) -> SageMakerRuntime:
+    """The summarizer's client for the one model (one attempt per call, as Services builds it)."""
+    return SageMakerRuntime.for_models(Catalog.from_json(models_json(**wake)).models, waker=waker, max_attempts=1,
+                                       client=client)
+
+
 def test_a_missing_endpoint_fails_with_the_model_name_and_code_only(runtime_client):
-    generate = make_generate(ENDPOINT, "falcon", runtime_client, model=MODEL)
+    generate = make_generate(ENDPOINT, "falcon", runtime(runtime_client))
     with pytest.raises(ChunkFailed) as info:
         Summarizer(generate, "falcon", config=CONFIG).summarize("The harbour reopened after the storm.")
     message = str(info.value)
     assert ENDPOINT not in message and ACCOUNT not in message, message
-    assert isinstance(info.value.cause, ModelCallError) and info.value.attempts == 1
+    assert info.value.cause.code == "model_unavailable" and info.value.attempts == 1
 
 
 def test_without_a_waker_a_sleeping_model_is_a_clear_model_asleep(runtime_client):
-    generate = make_generate(ENDPOINT, "falcon", runtime_client, model=MODEL, wakeable=True)
-    with pytest.raises(ModelUnavailableError) as info:
+    generate = make_generate(ENDPOINT, "falcon", runtime(runtime_client, wakeable=True,
+                                                         endpoint_config_parameter=PARAM))
+    with pytest.raises(ModelAsleep) as info:
         generate("Summarize: hi", {"max_new_tokens": 8})
-    assert info.value.code == "model_asleep" and info.value.error is None
+    assert info.value.code == "model_asleep" and not info.value.retryable
     assert str(info.value).startswith(f"model {MODEL} is asleep")
     assert ENDPOINT not in str(info.value) and ACCOUNT not in str(info.value)
 
 
 def test_with_the_front_doors_waker_a_sleeping_model_is_started_and_answered_503(runtime_client, waker, sm):
-    generate = make_generate(ENDPOINT, "falcon", runtime_client, model=MODEL, wakeable=True, waker=waker)
-    with pytest.raises(ModelUnavailableError) as info:
+    generate = make_generate(ENDPOINT, "falcon", runtime(runtime_client, waker, wakeable=True,
+                                                         endpoint_config_parameter=PARAM))
+    with pytest.raises(ModelAsleep) as info:
         generate("Summarize: hi", {"max_new_tokens": 8})
-    assert isinstance(info.value.error, ModelAsleep) and info.value.error.retry_after == 600
+    assert info.value.retry_after == 600
     assert sm.endpoints[ENDPOINT].status == "Creating"
 
 
@@ -106,9 +116,11 @@ def test_with_the_front_doors_waker_a_sleeping_model_is_started_and_answered_503
 
 
 class WakeableServices(Services):
-    def __init__(self, store, client):
-        super().__init__(Settings(models_json(wakeable=True, endpoint_config_parameter=PARAM), "jobs",
-                                  store.queue_url, "jobs-bucket", 4), store=store, runtime=client)
+    def __init__(self, store, client, waker=None):
+        catalog = Catalog.from_json(models_json(wakeable=True, endpoint_config_parameter=PARAM))
+        super().__init__(Settings("jobs", store.queue_url, "jobs-bucket", 4), catalog=catalog, store=store,
+                         runtime=SageMakerRuntime.for_models(catalog.models, waker=waker, max_attempts=1,
+                                                            client=client))
 
 
 @pytest.fixture
@@ -124,12 +136,10 @@ def services(runtime_client, waker, monkeypatch):
         monkeypatch.setenv(name, value)
     with mock_aws():
         store = make_job_infra(Clock())
-        svc = WakeableServices(store, runtime_client)
+        # The API's summarization services carry the front door's waker; the worker's none.
+        svc = WakeableServices(store, runtime_client, waker)
         monkeypatch.setattr(routes, "_services", lambda: svc)
-        # The front door's runtime wiring: its invoker's waker knows the sleeping endpoints.
-        from frontdoor import config
-
-        monkeypatch.setattr(config, "runtime", lambda: SimpleNamespace(invoker=SimpleNamespace(waker=waker)))
+        monkeypatch.setattr(routes, "runtime", lambda: SimpleNamespace(waker=waker))
         yield svc
 
 
@@ -160,7 +170,8 @@ def test_summarize_on_an_awake_model_describes_it_once_and_runs(app, services, s
 def test_a_job_for_a_model_that_fell_asleep_fails_model_asleep(services, short_document):
     job_id = new_job_id()
     services.store.create(job_id, model=MODEL, style="paragraph", max_words=None, text=short_document)
-    worker = Worker(services.store, services.catalog, services.generate_for, services.limits, CONFIG, stop_margin_s=0)
+    asleep = WakeableServices(services.store, services.runtime.client)  # the worker's: no waker
+    worker = Worker(asleep.store, asleep.catalog, asleep.generate_for, asleep.limits, CONFIG, stop_margin_s=0)
     assert worker.handle(job_id, 600, "w1") == "failed"
     job = services.store.get(job_id)
     assert job.status == FAILED and job.item["error"]["code"] == "model_asleep"
@@ -168,14 +179,20 @@ def test_a_job_for_a_model_that_fell_asleep_fails_model_asleep(services, short_d
 
 
 def test_any_other_aws_error_reaches_clients_as_model_code_and_status_only(caplog):
-    from summarizer.sagemaker import translate
     from tests.lambdas.fake_sagemaker import client_error
 
     text = (f"User: arn:aws:sts::{ACCOUNT}:assumed-role/FrontDoor/x is not authorized to perform: "
             f"sagemaker:InvokeEndpoint on resource: arn:aws:sagemaker:us-east-1:{ACCOUNT}:endpoint/{ENDPOINT}")
-    with caplog.at_level("WARNING", logger="summarizer.sagemaker"):
-        error = translate(client_error("AccessDeniedException", text, "InvokeEndpoint"), MODEL)
-    assert isinstance(error, ModelCallError) and not isinstance(error, ModelUnavailableError)
+
+    class Refusing:
+        def invoke_endpoint(self, **_):
+            raise client_error("AccessDeniedException", text, "InvokeEndpoint")
+
+    generate = make_generate(ENDPOINT, "falcon", runtime(Refusing()))
+    with caplog.at_level("WARNING", logger="inference.runtime"), pytest.raises(InvocationFailed) as info:
+        generate("Summarize: hi", {"max_new_tokens": 8})
+    error = info.value
+    assert not error.retryable and error.code == "internal_error"
     assert str(error) == f"model {MODEL} failed: AccessDeniedException (400)"
     # The full text is in the log only.
     assert any(text in str(getattr(r, "error", "")) for r in caplog.records)

@@ -13,10 +13,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from frontdoor.services.catalog import Catalog
+from inference.catalog import Catalog
 from summarizer import jobs as jobs_module
 from summarizer import worker as worker_module
-from summarizer.errors import RetryableModelError
+from inference.errors import ModelFailed
 from summarizer.jobs import FAILED, INLINE_LIMIT_BYTES, QUEUED, RUNNING, SUCCEEDED, new_job_id
 from summarizer.mapreduce import ModelLimits, SummarizeConfig
 from summarizer.prompts import Stage, instruction
@@ -206,7 +206,7 @@ def test_the_sqs_handler_passes_the_real_receive_count(store, clock, short_docum
 def test_a_chunk_that_keeps_failing_fails_the_job_naming_the_chunk_and_cause(store, short_document):
     poison = short_document.split(". ")[60]
     model = FakeTGI(chars_per_token=4.5,
-                    fail_when=lambda p: RetryableModelError("ModelError 424: CUDA error") if poison in p else None)
+                    fail_when=lambda p: ModelFailed("ModelError 424: CUDA error") if poison in p else None)
     job_id = submit(store, short_document)
     assert make_worker(store, model).handle(job_id, 600, "w1") == "failed"
     job = store.get(job_id)

@@ -1,6 +1,6 @@
 """Wire formats of the model containers: build request bodies, parse responses.
 
-One adapter per family on a shared interface, resolved through a registry, so a
+One codec per family on a shared interface, resolved through a registry, so a
 new family is one class and one registry line. Pure: bytes in, bytes out.
 """
 
@@ -11,8 +11,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
-from frontdoor.errors import ModelFailed
-from frontdoor.services.params import TGI_FAMILIES, TextParams
+from inference.errors import ModelFailed
+from inference.params import TGI_FAMILIES, TextParams
 
 JSON = "application/json"
 
@@ -38,7 +38,7 @@ def _decode(raw: bytes, family: str) -> Any:
         raise ModelFailed(f"the {family} model returned a response that is not JSON") from exc
 
 
-class TextAdapter(ABC):
+class TextCodec(ABC):
     family: str
 
     @abstractmethod
@@ -48,7 +48,7 @@ class TextAdapter(ABC):
     def parse(self, raw: bytes) -> Generation: ...
 
 
-class TgiAdapter(TextAdapter):
+class TgiCodec(TextCodec):
     """Hugging Face TGI: {"inputs", "parameters"} -> [{"generated_text", "details"}]."""
 
     def __init__(self, family: str) -> None:
@@ -74,7 +74,7 @@ class TgiAdapter(TextAdapter):
                           details.get("finish_reason"))
 
 
-class Ai21Adapter(TextAdapter):
+class Ai21Codec(TextCodec):
     """AI21 Jurassic-2 model package: {prompt, maxTokens, ...} -> completions[i].data.text."""
 
     family = "ai21-j2"
@@ -103,9 +103,9 @@ class Ai21Adapter(TextAdapter):
         return Generation(text, len(tokens) if isinstance(tokens, list) and tokens else None, reason)
 
 
-TEXT_ADAPTERS: dict[str, TextAdapter] = {
-    **{family: TgiAdapter(family) for family in TGI_FAMILIES},
-    "ai21-j2": Ai21Adapter(),
+TEXT_CODECS: dict[str, TextCodec] = {
+    **{family: TgiCodec(family) for family in TGI_FAMILIES},
+    "ai21-j2": Ai21Codec(),
 }
 
 
@@ -121,7 +121,7 @@ class ImageParams:
     seed: int | None = None
 
 
-class StableDiffusionAdapter:
+class StableDiffusionCodec:
     """JumpStart txt2img: JSON in, ``Accept: application/json;jpeg`` -> base64 JPEGs."""
 
     family = "stable-diffusion"
@@ -150,5 +150,5 @@ class StableDiffusionAdapter:
         return images
 
 
-def text_adapter(family: str) -> TextAdapter:
-    return TEXT_ADAPTERS[family]
+def text_codec(family: str) -> TextCodec:
+    return TEXT_CODECS[family]

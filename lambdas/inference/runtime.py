@@ -1,7 +1,14 @@
-"""SageMaker runtime adapter: invoke an endpoint, retry throttling, map errors.
+"""The SageMaker runtime client: invoke an endpoint, retry throttling, map every
+failure to ``inference.errors`` once.
 
 botocore's own retries are switched off so that there is exactly one retry policy
-(full jitter, bounded attempts) and we know when to give up with a 429.
+(full jitter, bounded attempts) and we know when to give up with ``Throttled``.
+The front door retries inside one request (3 attempts); the summarizer passes
+``max_attempts=1`` because its map-reduce retries each call itself.
+
+Messages reach callers (HTTP bodies, job errors), so they name the model and an
+error code only: botocore's texts carry endpoint names and the AWS account id
+and go to the log.
 """
 
 from __future__ import annotations
@@ -11,10 +18,14 @@ import logging
 import random
 import re
 import time
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
 
-from frontdoor.adapters import new_client
-from frontdoor.errors import (
+from inference.clients import new_client
+from inference.codecs import WireRequest
+from inference.errors import (
+    InvocationFailed,
+    ModelAsleep,
     ModelFailed,
     ModelInputRejected,
     ModelNotReady,
@@ -22,11 +33,13 @@ from frontdoor.errors import (
     ModelUnavailable,
     Throttled,
 )
-from frontdoor.services.payloads import WireRequest
+from inference.tokens import parse_true_input_tokens
 
 # Below API Gateway's 29 s integration timeout, leaving room for retries and the
 # response; the Lambda timeout must stay above it (docs/frontdoor.md).
 READ_TIMEOUT_S = 20.0
+# What SageMaker lets one invocation run (~60 s), for callers outside the API's budget.
+LONG_READ_TIMEOUT_S = 70.0
 CONNECT_TIMEOUT_S = 2.0
 MAX_ATTEMPTS = 3
 BASE_DELAY_S = 0.1
@@ -41,6 +54,14 @@ _RETRYABLE = frozenset({"ThrottlingException", "ServiceUnavailable", "InternalFa
 # InvokeEndpoint's answer for an endpoint that does not exist (e.g. deleted to sleep).
 _ENDPOINT_MISSING = re.compile(r"^Endpoint \S+ of account \S+ not found")
 _WRAPPED = re.compile(r'Received (?:client|server) error \((\d{3})\) from \S+ with message "(.*)"\. See ', re.S)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the client knows of an endpoint: the public model name, and whether it sleeps."""
+
+    model: str
+    wakeable: bool = False
 
 
 def _model_message(original: str) -> str:
@@ -63,44 +84,69 @@ def map_model_error(response: dict[str, Any]) -> Exception:
         if match:
             status, original = int(match.group(1)), match.group(2)
     if isinstance(status, int) and 400 <= status < 500 and original:
-        return ModelInputRejected(_model_message(original), details=[{"model_status": status}])
+        message = _model_message(original)
+        return ModelInputRejected(message, input_tokens=parse_true_input_tokens(message),
+                                  details=[{"model_status": status}])
     return ModelFailed("the model failed to process the request")
 
 
-class SageMakerRuntimeInvoker:
+def asleep_message(model: str) -> str:
+    return f"model {model} is asleep; a request to it through the API starts it, then try again"
+
+
+class SageMakerRuntime:
+    """InvokeEndpoint with one retry policy and one error mapping.
+
+    Args:
+        client: a sagemaker-runtime client; built on first use when None.
+        targets: endpoint name -> ``Target`` for every configured model.
+        waker: an ``inference.control.EndpointWaker`` that may start sleeping
+            models; None where this function may not (the summarization worker):
+            a sleeping model then answers ``ModelAsleep`` without being started.
+        read_timeout_s, max_pool_connections: of the client built here.
+    """
+
     def __init__(
         self,
         client: Any = None,
         *,
+        targets: dict[str, Target] | None = None,
+        waker: Any = None,
         max_attempts: int = MAX_ATTEMPTS,
         base_delay_s: float = BASE_DELAY_S,
         max_delay_s: float = MAX_DELAY_S,
+        read_timeout_s: float = READ_TIMEOUT_S,
+        max_pool_connections: int = 10,
         sleep: Callable[[float], None] = time.sleep,
         rand: Callable[[], float] = random.random,
-        waker: Any = None,
-        model_names: dict[str, str] | None = None,
         logger: Any = None,
     ) -> None:
         self._client = client
-        # An `EndpointWaker` for models that sleep; None: no model sleeps.
+        self.targets = targets or {}
         self.waker = waker
-        # endpoint name -> model name, for callers' messages (endpoint names stay in logs).
-        self.model_names = model_names or {}
-        # The front door passes its Powertools logger; the summarizer's invokers log
-        # through the stdlib (the Lambda runtime's handler) instead.
+        # The Powertools logger in Lambda functions; the stdlib's elsewhere (tools, tests).
         self.logger = logger or logging.getLogger(__name__)
         self.max_attempts = max_attempts
         self.base_delay_s = base_delay_s
         self.max_delay_s = max_delay_s
+        self.read_timeout_s = read_timeout_s
+        self.max_pool_connections = max_pool_connections
         self._sleep = sleep
         self._rand = rand
         self.last_attempts = 0
 
+    @classmethod
+    def for_models(cls, models: Iterable[Any], **kwargs: Any) -> SageMakerRuntime:
+        """One client for the catalog's models (``inference.catalog.ModelSpec``)."""
+        targets = {m.endpoint_name: Target(m.name, m.wakeable) for m in models}
+        return cls(targets=targets, **kwargs)
+
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = new_client("sagemaker-runtime", read_timeout=READ_TIMEOUT_S,
-                                      connect_timeout=CONNECT_TIMEOUT_S, retries={"total_max_attempts": 1})
+            self._client = new_client("sagemaker-runtime", read_timeout=self.read_timeout_s,
+                                      connect_timeout=CONNECT_TIMEOUT_S, retries={"total_max_attempts": 1},
+                                      max_pool_connections=self.max_pool_connections)
         return self._client
 
     def _backoff(self, attempt: int) -> float:
@@ -126,16 +172,18 @@ class SageMakerRuntimeInvoker:
                     self._sleep(self._backoff(attempt))
                     continue
                 if self._endpoint_missing(code, exc):
-                    if self.waker and self.waker.wakeable(endpoint_name):
-                        raise self.waker.wake(endpoint_name) from exc
-                    raise self._unavailable(endpoint_name) from exc
-                raise self._map(code, exc) from exc
+                    raise self._missing(endpoint_name) from exc
+                raise self._map(code, exc, endpoint_name) from exc
             except ReadTimeoutError as exc:
                 raise ModelTimeout("the model did not answer in time") from exc
             except ConnectionError as exc:
                 raise ModelNotReady("the model endpoint is unreachable",
                                     retry_after=RETRY_AFTER_UNAVAILABLE_S) from exc
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _subject(self, endpoint_name: str) -> str:
+        target = self.targets.get(endpoint_name)
+        return f"model {target.model}" if target else "the model"
 
     @staticmethod
     def _endpoint_missing(code: str, exc: Exception) -> bool:
@@ -144,17 +192,22 @@ class SageMakerRuntimeInvoker:
         message = exc.response.get("Error", {}).get("Message", "")  # type: ignore[attr-defined]
         return _ENDPOINT_MISSING.match(message) is not None
 
-    def _unavailable(self, endpoint_name: str) -> ModelUnavailable:
-        """A model that does not sleep has no endpoint: deleted by hand or a failed
-        deploy. The caller learns the model name only; the log names the endpoint."""
-        model = self.model_names.get(endpoint_name)
+    def _missing(self, endpoint_name: str) -> Exception:
+        """No endpoint: a sleeping model is started (or reported asleep); any other
+        model was deleted by hand or by a failed deploy. The caller learns the model
+        name only; the log names the endpoint."""
+        if self.waker is not None and self.waker.wakeable(endpoint_name):
+            return self.waker.wake(endpoint_name)
+        target = self.targets.get(endpoint_name)
+        if target is not None and target.wakeable:
+            self.logger.warning("model asleep", extra={"model": target.model, "endpoint_name": endpoint_name})
+            return ModelAsleep(asleep_message(target.model))
         self.logger.error("model endpoint not found", extra={
-            "error": "model_unavailable", "model": model, "endpoint_name": endpoint_name})
-        subject = f"model {model}" if model else "the model"
-        return ModelUnavailable(f"{subject} is not available right now",
+            "error": "model_unavailable", "model": target.model if target else None, "endpoint_name": endpoint_name})
+        return ModelUnavailable(f"{self._subject(endpoint_name)} is not available right now",
                                 retry_after=RETRY_AFTER_MISSING_ENDPOINT_S)
 
-    def _map(self, code: str, exc: Exception) -> Exception:
+    def _map(self, code: str, exc: Exception, endpoint_name: str) -> Exception:
         if code == "ModelError":
             return map_model_error(exc.response)  # type: ignore[attr-defined]
         if code == "ThrottlingException":
@@ -167,5 +220,8 @@ class SageMakerRuntimeInvoker:
         if code == "InternalFailure":
             return ModelFailed("the model service failed")
         # Any other ValidationError (e.g. a payload over SageMaker's limit) is our
-        # bug, not the caller's: a logged 500.
-        return exc
+        # bug, not the caller's: logged in full, answered with the code only.
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")  # type: ignore[attr-defined]
+        self.logger.warning("model call failed", extra={"endpoint_name": endpoint_name, "error": str(exc)})
+        return InvocationFailed(f"{self._subject(endpoint_name)} failed: {code or 'ClientError'}"
+                                + (f" ({status})" if status else ""))

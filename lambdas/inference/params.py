@@ -1,6 +1,6 @@
 """Generation parameters: merge template defaults with the request, check per family.
 
-Request models (``frontdoor.models``) already bound every field to a generic range;
+Request models (the front door's) already bound every field to a generic range;
 this module adds what depends on the model: its token budget and which knobs its
 container understands.
 """
@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from frontdoor.errors import BadRequest
-from frontdoor.services.catalog import ModelSpec
-from frontdoor.services.text import estimate_tokens
+from inference.errors import BadRequest
+from inference.catalog import ModelSpec
+from inference.tokens import lower_bound
 
 TGI_FAMILIES = ("falcon", "llama2", "mistral", "flan-t5")
 MAX_STOP_SEQUENCES = 4  # TGI's default --max-stop-sequences
@@ -63,7 +63,7 @@ def resolve_text_params(spec: ModelSpec, prompt: str, requested: dict[str, Any],
     if spec.family == "ai21-j2" and temperature is not None and temperature > 1:
         raise BadRequest("temperature must be within 0..1 for ai21-j2 models")
 
-    estimate = estimate_tokens(prompt)
+    estimate = lower_bound(prompt)
     assert spec.max_total_tokens is not None and spec.max_input_length is not None
     budget = spec.max_total_tokens - estimate
     explicit = requested.get("max_new_tokens")

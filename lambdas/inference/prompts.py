@@ -1,4 +1,5 @@
-"""Prompt formats per model family, and refusal of user text carrying special tags.
+"""Prompt formats per model family: how text becomes a prompt, which tags user
+text may not carry, and which stop strings end an answer.
 
 A user who can smuggle ``[/INST]`` or ``</s>`` into a prompt can close the
 instruction block and speak as the system or the assistant; refusing those
@@ -8,9 +9,10 @@ cheaper and safer than escaping them, because no tokenizer ships with the Lambda
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 
-from frontdoor.errors import SpecialTokensRejected
+from inference.errors import SpecialTokensRejected
 
 _INST_TAGS = ("[INST]", "[/INST]", "<<SYS>>", "<</SYS>>", "<s>", "</s>")
 _FALCON_TAGS = (
@@ -30,8 +32,22 @@ STYLES = ("completion", "chat")
 
 @dataclass(frozen=True)
 class PromptFormat:
+    """One family's prompt layout.
+
+    Args:
+        family: the ``family`` value from MODELS_JSON.
+        special_tags: strings with special meaning to the family's tokenizer or
+            chat format; user text containing them is refused.
+        instruct: a ``string.Template`` with ``$instruction`` and ``$text`` for
+            instruction prompts (the summarizer's); None: not offered for this family.
+        stop: stop sequences sent with instruction prompts and cut from their
+            outputs, because TGI leaves them in the generated text.
+    """
+
     family: str
     special_tags: tuple[str, ...]
+    instruct: str | None = None
+    stop: tuple[str, ...] = ()
 
     def check(self, text: str, field: str) -> None:
         """Raise 400 if ``text`` contains any of this family's special tags."""
@@ -62,18 +78,44 @@ class PromptFormat:
         # flan-t5: plain text in, plain text out.
         return f"{system}\n\n{text}" if system else text
 
+    def render(self, instruction: str, text: str) -> str:
+        """An instruction prompt: the user's text is a substitution value, never template code."""
+        if self.instruct is None:
+            raise ValueError(f"the {self.family} format has no instruction layout")
+        return string.Template(self.instruct).substitute(instruction=instruction, text=text)
 
-_FORMATS: dict[str, PromptFormat] = {
-    "falcon": PromptFormat("falcon", _FALCON_TAGS),
-    "llama2": PromptFormat("llama2", _INST_TAGS),
-    "mistral": PromptFormat("mistral", _INST_TAGS),
-    "flan-t5": PromptFormat("flan-t5", ("</s>", "<pad>", "<unk>")),
+    def clean(self, generated: str) -> str:
+        """An instruction prompt's output without its stop string and surrounding space."""
+        return strip_stops(generated, self.stop)[0].strip()
+
+
+_INST_LAYOUT = "[INST] $instruction\n\n$text [/INST]"
+FORMATS: dict[str, PromptFormat] = {
+    # Falcon instruct is trained on plain text; a trailing cue anchors the answer.
+    "falcon": PromptFormat("falcon", _FALCON_TAGS, "$instruction\n\n$text\n\nSummary:", ("\nUser:",)),
+    "llama2": PromptFormat("llama2", _INST_TAGS, _INST_LAYOUT, ("</s>",)),
+    "mistral": PromptFormat("mistral", _INST_TAGS, _INST_LAYOUT, ("</s>",)),
+    "flan-t5": PromptFormat("flan-t5", ("</s>", "<pad>", "<unk>"), "$instruction\n\n$text"),
     "ai21-j2": PromptFormat("ai21-j2", ("<|endoftext|>",)),
 }
 
 
 def prompt_format(family: str) -> PromptFormat:
     try:
-        return _FORMATS[family]
+        return FORMATS[family]
     except KeyError:
         raise ValueError(f"no prompt format for family {family!r}") from None
+
+
+def strip_stops(text: str, stops: list[str] | tuple[str, ...]) -> tuple[str, bool]:
+    """Cut ``text`` at the earliest stop string (TGI leaves the stop in its output).
+
+    Returns the cut text and whether a stop string was found.
+    """
+    cut = len(text)
+    for stop in stops:
+        if stop:
+            pos = text.find(stop)
+            if pos != -1 and pos < cut:
+                cut = pos
+    return text[:cut], cut != len(text)

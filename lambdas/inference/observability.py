@@ -1,7 +1,9 @@
-"""The one place that creates Powertools' logger, tracer and metrics.
+"""The one place that creates Powertools' logger, tracer and metrics, for every
+function of the asset (front door, summarization worker, dead-letter consumer).
 
 Service name and namespace come from POWERTOOLS_SERVICE_NAME and
-POWERTOOLS_METRICS_NAMESPACE (set by the Api stack), so nothing is hard-coded here.
+POWERTOOLS_METRICS_NAMESPACE (set per function by the stacks), so nothing is
+hard-coded here.
 """
 
 import os
@@ -11,7 +13,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 
 logger = Logger()
 # No auto-patching at import: patching botocore imports it (~60-90 ms here) even for
-# routes that never call AWS. ``adapters.new_client`` patches it before the first
+# routes that never call AWS. ``inference.clients.new_client`` patches it before the first
 # client is built, so every AWS call is still traced.
 tracer = Tracer(auto_patch=False)
 # Fallback namespace only so that code importing this module without the Lambda

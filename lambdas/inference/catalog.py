@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from frontdoor.errors import BadRequest, ConfigError, NotFound
+from inference.errors import BadRequest, ConfigError, NotFound
 
 # family -> kind; the single source of truth for which families exist.
 FAMILY_KINDS: dict[str, str] = {

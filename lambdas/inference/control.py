@@ -1,4 +1,5 @@
-"""Wake a sleeping model: the SageMaker control plane (and SSM) behind one small class.
+"""Wake a sleeping model: the SageMaker control plane (and SSM) behind one small class,
+and the one reader of DescribeEndpoint.
 
 Flow, after an invocation answered "Endpoint ... not found" for a wakeable model:
 DescribeEndpoint; if there is no endpoint, read the current endpoint config name
@@ -13,12 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
-from frontdoor.adapters import new_client
-from frontdoor.errors import ModelAsleep, ModelNotReady
-from frontdoor.observability import logger
-from frontdoor.services.wake import JUST_WOKEN_RETRY_S, verdict
+from inference.clients import new_client
+from inference.errors import ModelAsleep, ModelNotReady
+from inference.observability import logger
+from inference.wake import JUST_WOKEN_RETRY_S, verdict
 
 NOT_FOUND = "Could not find endpoint"
 ALREADY_EXISTS = "Cannot create already existing endpoint"
@@ -51,6 +52,12 @@ class EndpointWaker:
         self._sagemaker = sagemaker
         self._ssm = ssm
         self._now = now
+
+    @classmethod
+    def for_models(cls, models: Iterable[Any], **kwargs: Any) -> EndpointWaker:
+        """A waker for the catalog's sleeping models (``inference.catalog.ModelSpec``)."""
+        return cls([WakeTarget(m.name, m.endpoint_name, m.endpoint_config_parameter)
+                    for m in models if m.wakeable and m.endpoint_config_parameter], **kwargs)
 
     def __bool__(self) -> bool:
         return bool(self._targets)
@@ -92,6 +99,21 @@ class EndpointWaker:
                                retry_after=JUST_WOKEN_RETRY_S)
         error = ModelAsleep if decision.code == "model_asleep" else ModelNotReady
         return error(decision.message, retry_after=decision.retry_after_s)
+
+    def ensure_awake(self, endpoint_name: str) -> None:
+        """Before long work: raise the 503 to answer with if the endpoint is not
+        InService, starting it if it is gone. A throttled control plane is not a
+        verdict: the model calls will tell."""
+        from botocore.exceptions import ClientError
+
+        try:
+            status, _ = self._describe(endpoint_name)
+        except ClientError as exc:
+            if _error(exc)[0] in _THROTTLED:
+                return
+            raise
+        if status != "InService":
+            raise self.wake(endpoint_name)
 
     def _describe(self, endpoint_name: str) -> tuple[str | None, datetime | None]:
         from botocore.exceptions import ClientError

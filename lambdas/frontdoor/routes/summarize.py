@@ -1,8 +1,7 @@
 """``POST /v1/summarize``, ``GET /v1/jobs/<job_id>`` and ``POST /v1/uploads``, as a Powertools Router.
 
-Mounted by the front door (``app.include_router(summarizer.routes.router)``),
-so errors are the front door's domain exceptions and its resolver maps them.
-A request whose estimated work fits the API's time budget runs inline;
+The summarizer package does the work (chunking, map-reduce, jobs); this
+module is its HTTP face, and ``frontdoor.api`` maps its errors. A request whose estimated work fits the API's time budget runs inline;
 anything larger, or any S3 input, becomes a job (202 + job id). Texts too big
 for a request body are uploaded first: ``POST /v1/uploads`` hands out a
 presigned S3 POST into the jobs bucket's ``inputs/`` prefix.
@@ -23,10 +22,11 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from frontdoor.errors import BadRequest, ModelFailed, ModelTimeout, NotFound, PayloadTooLarge
-from frontdoor.services.catalog import ModelSpec
-from frontdoor.services.prompts import prompt_format as frontdoor_prompt_format
-from summarizer.errors import ChunkFailed, DeadlineExceeded, InvalidInput, ModelUnavailableError
+from frontdoor.config import runtime
+from frontdoor.errors import PayloadTooLarge
+from inference.errors import BadRequest, ModelTimeout, NotFound
+from inference.prompts import prompt_format
+from summarizer.errors import DeadlineExceeded
 from summarizer.limits import MAX_INLINE_TEXT_BYTES, MAX_S3_INPUT_BYTES
 
 if TYPE_CHECKING:
@@ -135,11 +135,7 @@ class JobStatus(_Out):
 
 
 def _services() -> Services:
-    # The summarization machinery (map-reduce, job store, boto3 glue) loads on the
-    # first summarize/jobs/uploads request, not in every cold start of the front door.
-    from summarizer import settings
-
-    return settings.default_services()
+    return runtime().summaries
 
 
 def _json(status: int, body: BaseModel, headers: dict[str, str] | None = None) -> Response:
@@ -168,16 +164,6 @@ def caller() -> str | None:
 def _visible(owner: str | None, who: str | None) -> bool:
     """Records made without an identity are open; others only to their maker."""
     return owner is None or owner == who
-
-
-def _waker(spec: ModelSpec) -> Any:
-    """The front door's EndpointWaker for a model that sleeps (None otherwise)."""
-    if not spec.wakeable:
-        return None
-    from frontdoor.config import runtime
-
-    waker = runtime().invoker.waker
-    return waker if waker and waker.wakeable(spec.endpoint_name) else None
 
 
 def _enqueue(services: Services, model: str, body: SummarizeRequest, text: str | None, who: str | None) -> Response:
@@ -214,7 +200,6 @@ def summarize(body: SummarizeRequest):
     time budget the answer is 202 with a job id to poll at ``/v1/jobs/{id}``.
     """
     from summarizer.mapreduce import Summarizer
-    from summarizer.sagemaker import check_awake
 
     started = time.monotonic()
     services = _services()
@@ -222,7 +207,7 @@ def summarize(body: SummarizeRequest):
     who = caller()
     spec = services.catalog.resolve(body.model, "text")
     if body.text is not None:
-        frontdoor_prompt_format(spec.family).check(body.text, "text")
+        prompt_format(spec.family).check(body.text, "text")
     if body.s3_key is not None:
         if services.store is None:
             raise BadRequest("s3_key needs async jobs, which are not configured here")
@@ -237,14 +222,14 @@ def summarize(body: SummarizeRequest):
 
     # A sleeping model answers 503 model_asleep (and is started) here, as on every
     # route, before any work is accepted: a job queued for it would only fail.
-    waker = _waker(spec)
-    if waker is not None:
-        check_awake(waker, spec.endpoint_name)
+    waker = runtime().waker
+    if spec.wakeable and waker is not None and waker.wakeable(spec.endpoint_name):
+        waker.ensure_awake(spec.endpoint_name)
     if body.s3_key is not None:
         return _enqueue(services, spec.name, body, None, who)
 
     try:
-        summarizer = Summarizer(services.generate_for(spec, waker), spec.family, services.limits(spec),
+        summarizer = Summarizer(services.generate_for(spec), spec.family, services.limits(spec),
                                 services.config,
                                 deadline=started + min(sync_budget_s, _remaining_s(sync_budget_s) - 2))
         budget = min(sync_budget_s, _remaining_s(sync_budget_s)) - (time.monotonic() - started)
@@ -255,12 +240,6 @@ def summarize(body: SummarizeRequest):
         if services.store is None:
             raise ModelTimeout("the summary did not finish in time; async jobs are not configured here") from None
         return _enqueue(services, spec.name, body, body.text, who)
-    except ChunkFailed as exc:
-        if isinstance(exc.cause, ModelUnavailableError) and exc.cause.error is not None:
-            raise exc.cause.error from exc  # e.g. 503 model_asleep + Retry-After
-        raise ModelFailed(str(exc), details=[{"stage": exc.stage, "chunk": exc.index, "attempts": exc.attempts}]) from exc
-    except InvalidInput as exc:
-        raise BadRequest(str(exc)) from exc
     return _json(200, SummarizeResponse(summary=result.summary, model=spec.name, style=body.style,
                                         stats=Stats(**result.stats.as_dict())))
 
