@@ -15,11 +15,21 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# The Lambda packages (lambdas/: frontdoor, summarizer, inference, ...) importable by the app
+# at synth as top-level packages, exactly as the Lambda runtime and pytest (`pythonpath`) see
+# them: one path entry in a .pth file, which Python's `site` reads at start-up. It is what an
+# editable install of a package-dir "" -> lambdas/ project writes, without a build backend:
+# offline, and the same on every Python (3.11's venv setuptools cannot build an editable wheel
+# without the `wheel` package; 3.12+ venvs have no setuptools at all).
+$(BIN)/.lambdas-importable: $(BIN)/.installed
+	$(BIN)/python -c 'import pathlib, sys, sysconfig; pathlib.Path(sysconfig.get_path("purelib"), "fm-platform-lambdas.pth").write_text(sys.argv[1] + "\n")' "$(CURDIR)/lambdas"
+	touch $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(BIN)/.installed node_modules/.installed
+setup: $(BIN)/.installed $(BIN)/.lambdas-importable node_modules/.installed
 
 ## checkov (tests/stacks/test_checkov.py) in its own venv: its pins never meet the app's.
 .PHONY: checkov-setup
@@ -35,7 +45,7 @@ checkov-setup: $(CHECKOV_VENV)/.installed
 ## Synthesize the chosen config with the pinned CDK CLI (cdk.json context applies) and summarize it.
 synth: setup
 	cdk synth --quiet -c config=$(CONFIG)
-	$(BIN)/python -m stacks.summary cdk.out --config $(CONFIG)
+	$(BIN)/python -m tools.summary cdk.out --config $(CONFIG)
 
 ## Review report + architecture picture for $(CONFIG) under cdk.out/report/
 ## (DOCS=1 also refreshes docs/architecture.*; use it with the default config only).

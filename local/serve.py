@@ -6,8 +6,12 @@ Starts, all on loopback:
 - a moto server (its own process, when moto is installed) with the feedback
   table and the async summarization jobs' DynamoDB table, SQS queue (with a
   dead-letter queue after the same ``MAX_RECEIVES`` receives as deployed) and S3 bucket,
-- an HTTP server on 127.0.0.1:8080 that turns each request into an API Gateway
-  REST proxy event (with ``requestContext.requestId``) and calls the very same
+- an HTTP server on 127.0.0.1:8080 standing in for the REST API: it routes as
+  the deployed API does (the resources and methods of the contract,
+  ``lambdas/frontdoor/openapi.json`` via ``stacks.api_contract``; anything else is
+  API Gateway's own JSON 403 "Missing Authentication Token", whatever the
+  method), turns each routed request into an API Gateway REST proxy event (with
+  ``requestContext.requestId``) and calls the very same
   ``frontdoor.handler.lambda_handler`` the Lambda runs,
 - a worker thread standing in for the worker Lambda's SQS event source: it
   long-polls the jobs queue and calls ``summarizer.worker.lambda_handler`` with
@@ -26,8 +30,12 @@ from __future__ import annotations
 
 import argparse
 import base64
+import calendar
+import hashlib
+import hmac
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -46,11 +54,13 @@ from local.sagemaker_emulator import Emulator, EndpointConfig
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config" / "default.yaml"
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024  # REST API payload limit
+API_GATEWAY_MAX_BODY_MESSAGE = "Request Too Long"
+MISSING_TOKEN_MESSAGE = "Missing Authentication Token"
 FEEDBACK_TABLE = "frontdoor-local-feedback"
 JOBS_TABLE = JOBS_QUEUE = JOBS_BUCKET = "summarizer-local-jobs"
 JOBS_DLQ = f"{JOBS_QUEUE}-dlq"
-WORKER_TIMEOUT_S = 300.0  # as deployed (stacks/constructs/front_door.py WORKER_TIMEOUT)
-DEAD_LETTERS_TIMEOUT_S = 60.0  # as deployed (stacks/constructs/front_door.py DEAD_LETTER_TIMEOUT)
+WORKER_TIMEOUT_S = 300.0  # as deployed (stacks/constructs/summarize_jobs.py WORKER_TIMEOUT)
+DEAD_LETTERS_TIMEOUT_S = 60.0  # as deployed (stacks/constructs/summarize_jobs.py DEAD_LETTER_TIMEOUT)
 LOCAL_ENV = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
@@ -104,8 +114,10 @@ def emulator_endpoints(models: list[dict[str, Any]], first_token_ms: float = 0.0
 
 
 def to_event(method: str, raw_path: str, headers: list[tuple[str, str]], body: bytes,
-             source_ip: str = "127.0.0.1", stage: str = "local") -> dict[str, Any]:
-    """An API Gateway REST (v1) proxy event, as a ``{proxy+}`` resource delivers it."""
+             source_ip: str = "127.0.0.1", stage: str = "local",
+             identity: dict[str, str] | None = None) -> dict[str, Any]:
+    """An API Gateway REST (v1) proxy event, as a ``{proxy+}`` resource delivers it
+    (``identity``: what IAM authorization adds to ``requestContext.identity``)."""
     parts = urlsplit(raw_path)
     path = unquote(parts.path) or "/"
     single: dict[str, str] = {}
@@ -140,11 +152,151 @@ def to_event(method: str, raw_path: str, headers: list[tuple[str, str]], body: b
             "protocol": "HTTP/1.1",
             "accountId": "123456789012",
             "apiId": "local",
-            "identity": {"sourceIp": source_ip, "userAgent": single.get("User-Agent", "")},
+            "identity": {"sourceIp": source_ip, "userAgent": single.get("User-Agent", ""), **(identity or {})},
         },
         "body": text if body else None,
         "isBase64Encoded": is_b64,
     }
+
+
+# A segment of a resource path: a literal, or a `{param}` that takes any one non-empty segment.
+_PARAM = re.compile(r"^\{[^{}/+]+\}$")
+
+
+class Routes:
+    """The resources and methods of the deployed REST API: every operation of the
+    contract (what `stacks/constructs/api_gateway.py` adds to the API), matched the
+    way API Gateway matches them: segment by segment on the path as sent, so an
+    encoded slash (`%2F`) stays inside its segment."""
+
+    def __init__(self, operations: list[tuple[str, str]]) -> None:
+        self._routes = [(tuple(path.strip("/").split("/")), method.upper()) for path, method in operations]
+
+    @classmethod
+    def from_contract(cls) -> Routes:
+        from stacks import api_contract
+
+        return cls([(op.path, op.method) for op in api_contract.operations(api_contract.load())])
+
+    @staticmethod
+    def _matches(template: tuple[str, ...], segments: list[str]) -> bool:
+        return len(template) == len(segments) and all(
+            (segment != "" if _PARAM.match(part) else part == segment) for part, segment in zip(template, segments))
+
+    def allows(self, method: str, raw_path: str) -> bool:
+        segments = urlsplit(raw_path).path.strip("/").split("/")
+        return any(m == method.upper() and self._matches(t, segments) for t, m in self._routes)
+
+
+def gateway_response(response_type: str, message: str, error_type: str | None = None,
+                     request_id: str | None = None) -> tuple[list[tuple[str, str]], bytes]:
+    """Headers and body of one of API Gateway's own answers (a gateway response), as the
+    deployed API sends it: the body from its DEFAULT_4XX/5XX template
+    (`stacks/constructs/api_gateway.py` ERROR_BODY, the shape of every error of the
+    API), `x-amzn-RequestId` and `x-amzn-ErrorType` as API Gateway adds them, and
+    `x-request-id` as the function's answers carry it."""
+    request_id = request_id or str(uuid.uuid4())
+    body = json.dumps({"error": response_type, "message": message, "request_id": request_id}).encode()
+    headers = [("Content-Type", "application/json"), ("x-amzn-RequestId", request_id), ("x-request-id", request_id)]
+    if error_type:
+        headers.append(("x-amzn-ErrorType", error_type))
+    return headers, body
+
+
+# ------------------------------------------------------------------- IAM (SigV4)
+
+ACCOUNT_ID = "123456789012"
+# The local IAM users: access key -> (secret key, ARN). The one user has the dummy
+# credentials of LOCAL_ENV, so a client signing with them is that user, e.g.
+# `AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local python tools/call_api.py
+# --url http://127.0.0.1:8080 --region us-east-1 GET /v1/models`, or local.openapi_fuzz_hooks.
+LOCAL_IAM_USERS: dict[str, tuple[str, str]] = {"local": ("local", f"arn:aws:iam::{ACCOUNT_ID}:user/local")}
+SIGV4_SERVICE = "execute-api"
+SIGV4_MAX_SKEW_S = 5 * 60  # a signature's X-Amz-Date may be this far from now, either way
+
+
+class AuthRefused(Exception):
+    """API Gateway's IAM authorization refused the request (always a 403)."""
+
+    def __init__(self, response_type: str, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.response_type, self.error_type, self.message = response_type, error_type, message
+
+
+def _refuse_signature(message: str, error_type: str = "InvalidSignatureException") -> AuthRefused:
+    return AuthRefused("INVALID_SIGNATURE", error_type, message)
+
+
+def iam_identity(method: str, raw_path: str, headers: list[tuple[str, str]], body: bytes,
+                 region: str = "us-east-1", users: dict[str, tuple[str, str]] | None = None,
+                 now: float | None = None) -> dict[str, str]:
+    """API Gateway's IAM (``AWS_IAM``) authorization of one request, emulated: the
+    SigV4 signature (service ``execute-api``) is checked against the signing user's
+    secret key, over the headers it names, the path and query as sent and the body.
+    Returns what API Gateway then puts in ``requestContext.identity``; raises
+    ``AuthRefused`` with API Gateway's answer otherwise. (No IAM policy is evaluated:
+    every local user may invoke every method.)"""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    users = LOCAL_IAM_USERS if users is None else users
+    received: dict[str, str] = {}
+    for name, value in headers:
+        received[name.lower()] = value
+    authorization = received.get("authorization")
+    if not authorization:
+        raise AuthRefused("MISSING_AUTHENTICATION_TOKEN", "MissingAuthenticationTokenException",
+                          MISSING_TOKEN_MESSAGE)
+    algorithm, _, rest = authorization.strip().partition(" ")
+    fields: dict[str, str] = {}
+    for part in rest.split(","):
+        key, equals, value = part.strip().partition("=")
+        if not equals:
+            raise _refuse_signature(f"Invalid key=value pair (missing equal-sign) in Authorization header: "
+                                    f"'{authorization[:64]}'.", "IncompleteSignatureException")
+        fields[key] = value
+    problems = [f"Authorization header requires '{key}' parameter." for key in ("Credential", "Signature",
+                                                                               "SignedHeaders") if key not in fields]
+    if "x-amz-date" not in received:
+        problems.append("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
+    if algorithm != "AWS4-HMAC-SHA256":
+        problems.insert(0, f"Unsupported Authorization Type '{algorithm[:32]}'.")
+    if problems:
+        raise _refuse_signature(" ".join(problems) + f" Authorization={authorization[:64]}",
+                                "IncompleteSignatureException")
+    scope = fields["Credential"].split("/")
+    if len(scope) != 5 or scope[2:] != [region, SIGV4_SERVICE, "aws4_request"]:
+        raise _refuse_signature(f"Credential should be scoped to a valid region and to the service "
+                                f"'{SIGV4_SERVICE}': '{fields['Credential'][:128]}'.")
+    access_key, day = scope[0], scope[1]
+    if access_key not in users:
+        raise AuthRefused("INVALID_SIGNATURE", "UnrecognizedClientException",
+                          "The security token included in the request is invalid.")
+    stamp = received["x-amz-date"]
+    try:
+        signed_at = calendar.timegm(time.strptime(stamp, "%Y%m%dT%H%M%SZ"))
+    except (ValueError, OverflowError):
+        raise _refuse_signature(f"Date must be in ISO-8601 'basic format'. Got '{stamp[:32]}'.",
+                                "IncompleteSignatureException") from None
+    if abs((time.time() if now is None else now) - signed_at) > SIGV4_MAX_SKEW_S or not stamp.startswith(day):
+        raise _refuse_signature(f"Signature expired: {stamp} is outside the allowed time window.")
+    signed_names = fields["SignedHeaders"].split(";")
+    payload_hash = received.get("x-amz-content-sha256")
+    if payload_hash is not None and payload_hash != hashlib.sha256(body).hexdigest():
+        raise _refuse_signature("The provided x-amz-content-sha256 header does not match what was computed.")
+    secret, arn = users[access_key]
+    request = AWSRequest(method=method, url=f"http://{received.get('host', '')}{raw_path}",
+                         headers={name: received.get(name, "") for name in signed_names}, data=body)
+    request.context["timestamp"] = stamp
+    signer = SigV4Auth(Credentials(access_key, secret), SIGV4_SERVICE, region)
+    expected = signer.signature(signer.string_to_sign(request, signer.canonical_request(request)), request)
+    if not hmac.compare_digest(expected.encode(), fields["Signature"].encode("utf-8", "surrogatepass")):
+        raise _refuse_signature("The request signature we calculated does not match the signature you provided. "
+                                "Check your AWS Secret Access Key and signing method. Consult the service "
+                                "documentation for details.")
+    return {"accountId": ACCOUNT_ID, "accessKey": access_key, "caller": access_key, "user": access_key,
+            "userArn": arn}
 
 
 @dataclass
@@ -168,10 +320,19 @@ class LocalContext:
 class FrontDoorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], handler: Callable[[dict, Any], dict]) -> None:
+    def __init__(self, address: tuple[str, int], handler: Callable[[dict, Any], dict],
+                 routes: Routes | None = None, *, auth: str = "none",
+                 invoke_lock: threading.Lock | None = None) -> None:
+        """``auth="iam"`` authorizes every routed request as the deployed API does with
+        ``api.auth: iam`` (``iam_identity``); ``"none"`` lets every request through
+        without an identity. Servers in front of one handler share its ``invoke_lock``."""
+        if auth not in ("none", "iam"):
+            raise ValueError(f"auth must be 'none' or 'iam', got {auth!r}")
         super().__init__(address, _ProxyHandler)
         self.lambda_handler = handler
-        self.invoke_lock = threading.Lock()
+        self.invoke_lock = invoke_lock or threading.Lock()
+        self.routes = routes if routes is not None else Routes.from_contract()
+        self.auth = auth
 
     @property
     def url(self) -> str:
@@ -188,15 +349,44 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         if os.environ.get("LOCAL_SERVE_ACCESS_LOG"):
             super().log_message(format, *args)
 
+    def __getattr__(self, name: str) -> Any:
+        # Every method, not only the ones with a do_X: API Gateway answers any method
+        # itself (403 JSON below), never a 501 HTML page.
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Malformed requests (bad request line, headers too large): JSON, like every answer."""
+        headers, body = gateway_response("BAD_REQUEST", message or self.responses.get(code, ("",))[0])
+        self._write(code, headers, body)
+        self.close_connection = True
+
     def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         if length > API_GATEWAY_MAX_BODY:  # API Gateway refuses before the Lambda runs
-            self._write(413, [("Content-Type", "application/json")],
-                        json.dumps({"message": "Request Too Long"}).encode())
+            headers, data = gateway_response("REQUEST_TOO_LARGE", API_GATEWAY_MAX_BODY_MESSAGE)
+            self._write(413, headers, data)
             self.close_connection = True
             return
         body = self.rfile.read(length) if length else b""
-        event = to_event(self.command, self.path, list(self.headers.items()), body, self.client_address[0])
+        if not self.server.routes.allows(self.command, self.path):
+            # No such resource, or no such method on it: API Gateway's MISSING_AUTHENTICATION_TOKEN
+            # gateway response (403 on a REST API, for unknown paths and methods alike).
+            headers, data = gateway_response("MISSING_AUTHENTICATION_TOKEN", MISSING_TOKEN_MESSAGE,
+                                             "MissingAuthenticationTokenException")
+            self._write(403, headers, data)
+            return
+        identity = None
+        if self.server.auth == "iam":
+            try:
+                identity = iam_identity(self.command, self.path, list(self.headers.items()), body)
+            except AuthRefused as refused:
+                headers, data = gateway_response(refused.response_type, refused.message, refused.error_type)
+                self._write(403, headers, data)
+                return
+        event = to_event(self.command, self.path, list(self.headers.items()), body, self.client_address[0],
+                         identity=identity)
         with self.server.invoke_lock:
             response = self.server.lambda_handler(event, LocalContext())
         headers: list[tuple[str, str]] = []
@@ -215,9 +405,8 @@ class _ProxyHandler(BaseHTTPRequestHandler):
                 self.send_header(key, value)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _handle
+        if self.command != "HEAD":  # a HEAD answer has the headers of a body, never the body
+            self.wfile.write(data)
 
 
 # ------------------------------------------------------------------------- stack
@@ -240,10 +429,20 @@ class LocalStack:
     worker: LocalWorker | None = None
     dead_letters: LocalWorker | None = None
     saved_env: dict[str, str | None] = field(default_factory=dict)
+    fronts: list[FrontDoorHTTPServer] = field(default_factory=list)
 
     @property
     def url(self) -> str:
         return self.server.url
+
+    def front(self, *, auth: str = "iam", host: str = "127.0.0.1", port: int = 0) -> FrontDoorHTTPServer:
+        """Another API Gateway in front of the same handler, e.g. one that authorizes as
+        the deployed API does (``auth="iam"``); stopped with the stack."""
+        server = FrontDoorHTTPServer((host, port), self.server.lambda_handler, self.server.routes, auth=auth,
+                                     invoke_lock=self.server.invoke_lock)
+        threading.Thread(target=server.serve_forever, name=f"frontdoor-local-{auth}", daemon=True).start()
+        self.fronts.append(server)
+        return server
 
     def restore_env(self) -> None:
         """Put the process environment back; built clients keep their endpoints."""
@@ -258,8 +457,9 @@ class LocalStack:
         for poller in (self.worker, self.dead_letters):
             if poller is not None:
                 poller.stop()
-        self.server.shutdown()
-        self.server.server_close()
+        for server in (*self.fronts, self.server):
+            server.shutdown()
+            server.server_close()
         self.emulator.stop()
         if self.moto is not None:
             self.moto.stop()
@@ -443,7 +643,7 @@ def start_stack(models: list[dict[str, Any]], *, host: str = "127.0.0.1", port: 
                 first_token_ms: float = 0.0, per_token_ms: float = 0.0, feedback: bool = True,
                 jobs: bool = True, sync_budget_s: float | None = None,
                 extra_templates: list[dict[str, Any]] | None = None,
-                extra_env: dict[str, str] | None = None) -> LocalStack:
+                extra_env: dict[str, str] | None = None, auth: str = "none") -> LocalStack:
     """Start emulator, moto (optional), the front door, the jobs worker and the jobs DLQ's consumer;
     returns handles to stop them.
 
@@ -452,6 +652,8 @@ def start_stack(models: list[dict[str, Any]], *, host: str = "127.0.0.1", port: 
     ``restore_env()`` right after without affecting the running stack.
     ``sync_budget_s`` lowers the estimated model time POST /v1/summarize answers
     inline (SUMMARIZE_SYNC_BUDGET_S), so medium documents become jobs.
+    ``auth="iam"`` makes the server authorize requests as the deployed API does
+    (SigV4 with the local user's credentials, ``LOCAL_IAM_USERS``).
     """
     emulator = Emulator(emulator_endpoints(models, first_token_ms, per_token_ms), host=host).start()
     env = {**LOCAL_ENV, "MODELS_JSON": json.dumps(models),
@@ -507,7 +709,7 @@ def start_stack(models: list[dict[str, Any]], *, host: str = "127.0.0.1", port: 
         dead_letters = LocalWorker(sqs, sqs.get_queue_url(QueueName=JOBS_DLQ)["QueueUrl"],
                                    summarizer_dead_letters.lambda_handler, timeout_s=DEAD_LETTERS_TIMEOUT_S,
                                    batch_size=10, name="summarizer-dead-letters-local").start()
-    server = FrontDoorHTTPServer((host, port), lambda_handler)
+    server = FrontDoorHTTPServer((host, port), lambda_handler, auth=auth)
     threading.Thread(target=server.serve_forever, name="frontdoor-local", daemon=True).start()
     return LocalStack(emulator=emulator, server=server, moto=moto, worker=worker, dead_letters=dead_letters,
                       saved_env=saved)
@@ -523,13 +725,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sync-budget-s", type=float, default=None,
                         help="estimated model seconds /v1/summarize answers inline before it makes a job (default 25)")
     parser.add_argument("--no-jobs", action="store_true", help="no async summarization jobs (no moto queue/bucket)")
+    parser.add_argument("--auth", choices=("none", "iam"), default="none",
+                        help="'iam': require SigV4 (service execute-api) from the local user, access key 'local', "
+                             "secret 'local', as the deployed API requires it (default: none)")
     args = parser.parse_args(argv)
     if args.models_json:
         models = json.loads(Path(args.models_json).read_text())
     else:
         models = models_from_config(args.config)
     stack = start_stack(models, port=args.port, first_token_ms=args.first_token_ms, per_token_ms=args.per_token_ms,
-                        jobs=not args.no_jobs, sync_budget_s=args.sync_budget_s)
+                        jobs=not args.no_jobs, sync_budget_s=args.sync_budget_s, auth=args.auth)
     print(f"front door on {stack.url}  (emulator {stack.emulator.url}); models: "
           f"{', '.join(m['name'] for m in models)}", flush=True)
     # `kill` as well as Ctrl-C stops the stack, moto's process included.

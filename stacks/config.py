@@ -413,7 +413,3 @@ def load_config(path: str | Path | None = None) -> AppConfig:
 
 def stack_name(config: AppConfig, suffix: str) -> str:
     return f"{config.project_name}-{suffix}"
-
-
-def is_valid_name(value: str) -> bool:
-    return re.fullmatch(NAME_RE, value) is not None

@@ -81,7 +81,7 @@ class EndpointsStack(Stack):
         self.endpoints: dict[str, JumpStartEndpoint] = {
             r.name: JumpStartEndpoint(
                 self,
-                _construct_id(r.name),
+                r.construct_id,
                 resolved=r,
                 data_key=self.data_key,
                 capture_bucket=self.capture_bucket,
@@ -109,8 +109,3 @@ class EndpointsStack(Stack):
                         log_retention=log_retention(config.log_retention_days))
             if watches else None
         )
-
-
-def _construct_id(name: str) -> str:
-    """`falcon-7b-instruct` -> `Falcon7bInstruct`: stable, readable logical IDs."""
-    return "".join(part.capitalize() for part in name.split("-"))

@@ -56,6 +56,12 @@ class ResolvedEndpoint:
     settings: EndpointConfig = field(repr=False)
 
     @property
+    def construct_id(self) -> str:
+        """`falcon-7b-instruct` -> `Falcon7bInstruct`: the endpoint construct's id in the
+        Endpoints stack (stable, readable logical IDs), which the review report reads back."""
+        return "".join(part.capitalize() for part in self.name.split("-"))
+
+    @property
     def sm_num_gpus(self) -> int | None:
         value = self.environment.get("SM_NUM_GPUS")
         return int(value) if value else None

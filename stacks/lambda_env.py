@@ -4,8 +4,6 @@ so the deployed stack and `make serve` describe the models identically."""
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 from stacks.config import AppConfig, ConfigError
 from stacks.jumpstart import ResolvedEndpoint, resolve_endpoints
@@ -53,7 +51,6 @@ def frontdoor_models(
 # Lambda caps a function's whole environment at 4 KB; MODELS_JSON and the table,
 # queue and bucket names need the rest.
 MAX_EXTRA_TEMPLATES_BYTES = 2048
-_LAMBDAS_DIR = Path(__file__).resolve().parent.parent / "lambdas"
 
 
 def validate_extra_templates(templates: list[dict]) -> str | None:
@@ -72,18 +69,13 @@ def validate_extra_templates(templates: list[dict]) -> str | None:
             f"{len(encoded.encode())} bytes as JSON; at most {MAX_EXTRA_TEMPLATES_BYTES} fit in the "
             "front door's environment (Lambda allows 4 KB in all)",
         )
-    added = str(_LAMBDAS_DIR) not in sys.path
-    if added:
-        sys.path.insert(0, str(_LAMBDAS_DIR))
-    try:
-        from inference.errors import ConfigError as TemplateError
-        from frontdoor.services.templating import TemplateRegistry
+    # The one import of Lambda code in the app. lambdas/ is on the venv's import path
+    # (`make setup` writes its .pth), so its packages import as the runtime and pytest see
+    # them; imported only when there are templates to check.
+    from frontdoor.services import templating
 
-        try:
-            TemplateRegistry.load(encoded)
-        except TemplateError as exc:
-            raise ConfigError("api.extra_templates", str(exc).removeprefix("EXTRA_TEMPLATES_JSON ")) from None
-    finally:
-        if added:
-            sys.path.remove(str(_LAMBDAS_DIR))
+    try:
+        templating.TemplateRegistry.load(encoded)
+    except templating.ConfigError as exc:  # whatever error type the validator raises
+        raise ConfigError("api.extra_templates", str(exc).removeprefix("EXTRA_TEMPLATES_JSON ")) from None
     return encoded

@@ -6,7 +6,8 @@ from aws_cdk import Fn, Stack
 from constructs import Construct
 
 from stacks.config import AppConfig
-from stacks.constructs.network import Network, NetworkTeardownGuard
+from stacks.constructs.network import Network
+from stacks.constructs.network_teardown_guard import NetworkTeardownGuard
 
 
 class NetworkStack(Stack):

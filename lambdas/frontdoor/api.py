@@ -17,8 +17,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
-from frontdoor import context
-from frontdoor.errors import status_of
+from frontdoor.errors import error_body, status_of
 from frontdoor.routes import catalog, feedback, generation, images, meta, summarize
 from inference.errors import InferenceError, ModelAsleep, ModelUnavailable
 from inference.observability import logger
@@ -27,13 +26,6 @@ from summarizer.errors import ChunkFailed, InvalidInput
 app = APIGatewayRestResolver(enable_validation=True)
 for module in (catalog, generation, images, feedback, meta, summarize):
     app.include_router(module.router)
-
-
-def error_body(code: str, message: str, details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"error": code, "message": message, "request_id": context.request_id.get()}
-    if details:
-        body["details"] = details
-    return body
 
 
 def _error(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None,
@@ -62,7 +54,8 @@ def _summary_failed(exc: ChunkFailed) -> Response:
 
 @app.exception_handler(InvalidInput)
 def _invalid_input(exc: InvalidInput) -> Response:
-    return _error(400, "bad_request", str(exc))
+    # The document accepted it; the summarizer cannot use it (frontdoor.errors.STATUS).
+    return _error(422, "bad_request", str(exc))
 
 
 @app.exception_handler(RequestValidationError)

@@ -7,6 +7,9 @@ parameter errors) or ``summarizer.errors``; this table gives each its status.
 
 from __future__ import annotations
 
+from typing import Any
+
+from frontdoor import context
 from inference.errors import (
     BadRequest,
     InferenceError,
@@ -26,8 +29,13 @@ class PayloadTooLarge(InferenceError):
 
 
 # Most specific class first does not matter: the lookup walks the exception's MRO.
+# 400 means "does not match the OpenAPI document" and only request validation
+# (``frontdoor.api``, or API Gateway's validator) answers it. Everything raised below
+# the routes is about a request the document accepts but this deployment's models
+# or templates cannot take (catalog, family and template rules): 422, as is the
+# model's own refusal.
 STATUS: dict[type[InferenceError], int] = {
-    BadRequest: 400,
+    BadRequest: 422,
     NotFound: 404,
     PayloadTooLarge: 413,
     ModelInputRejected: 422,
@@ -45,3 +53,11 @@ def status_of(exc: InferenceError) -> int:
         if cls in STATUS:
             return STATUS[cls]
     return 500
+
+
+def error_body(code: str, message: str, details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Every error answer's body: ``{"error", "message", "request_id", "details"?}``."""
+    body: dict[str, Any] = {"error": code, "message": message, "request_id": context.request_id.get()}
+    if details:
+        body["details"] = details
+    return body

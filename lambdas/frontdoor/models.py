@@ -1,19 +1,39 @@
 """Request and response models of the API; they also generate its OpenAPI document.
 
 Requests are strict (no "5" -> 5 coercion) and forbid unknown fields, so a typo
-in a parameter name is a 400 instead of a silently ignored knob.
+in a parameter name is a 400 instead of a silently ignored knob. Whatever a
+request must satisfy is in its schema, cross-field rules included (``oneOf``):
+a body the document accepts is never a 400. What the schema cannot know, the
+deployment's models and templates, is a 422 (see ``error_responses``).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from frontdoor.services.feedback import MAX_COMMENT_CHARS
 
+
+def _integral(value: Any) -> Any:
+    """JSON has one number type: ``5.0`` is the integer 5 to JSON Schema, so it is to us."""
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return value
+
+
+# An integer as JSON Schema means it (``5`` or ``5.0``, never ``"5"`` or ``true``). Put it
+# after the constraints (``Annotated[int, Field(ge=1), Integral]``) so they stay JSON Schema's.
+Integral = BeforeValidator(_integral)
 ModelName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 StopSequence = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+def exactly_one(*fields: str) -> dict[str, Any]:
+    """``json_schema_extra`` for "exactly one of ``fields`` is given (and not null)":
+    each branch requires one of them with a non-null value, ``oneOf`` allows one branch."""
+    return {"oneOf": [{"required": [name], "properties": {name: {"not": {"type": "null"}}}} for name in fields]}
 
 
 class _Model(BaseModel):
@@ -29,15 +49,15 @@ class _Request(_Model):
 class TextParameters(_Request):
     """Generation knobs; the model family decides which are allowed (400 otherwise)."""
 
-    max_new_tokens: Optional[Annotated[int, Field(ge=1, le=4096)]] = None
+    max_new_tokens: Optional[Annotated[int, Field(ge=1, le=4096), Integral]] = None
     temperature: Optional[Annotated[float, Field(ge=0, le=2)]] = Field(
         default=None, description="0 means greedy decoding")
     top_p: Optional[Annotated[float, Field(gt=0, lt=1)]] = None
-    top_k: Optional[Annotated[int, Field(ge=1, le=500)]] = None
+    top_k: Optional[Annotated[int, Field(ge=1, le=500), Integral]] = None
     do_sample: Optional[bool] = None
     repetition_penalty: Optional[Annotated[float, Field(gt=0, le=10)]] = None
     stop: Optional[Annotated[list[StopSequence], Field(max_length=4)]] = None
-    seed: Optional[Annotated[int, Field(ge=0, le=2**31 - 1)]] = None
+    seed: Optional[Annotated[int, Field(ge=0, le=2**31 - 1), Integral]] = None
 
     def given(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
@@ -79,12 +99,12 @@ class ImageRequest(_Request):
     model: Optional[ModelName] = None
     prompt: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
     negative_prompt: Optional[Annotated[str, StringConstraints(max_length=2000)]] = None
-    width: Annotated[int, Field(ge=256, le=1024, multiple_of=8)] = 512
-    height: Annotated[int, Field(ge=256, le=1024, multiple_of=8)] = 512
+    width: Annotated[int, Field(ge=256, le=1024, multiple_of=8), Integral] = 512
+    height: Annotated[int, Field(ge=256, le=1024, multiple_of=8), Integral] = 512
     guidance_scale: Annotated[float, Field(ge=0, le=20)] = 7.5
-    seed: Optional[Annotated[int, Field(ge=0, le=2**31 - 1)]] = None
-    steps: Annotated[int, Field(ge=1, le=100)] = 50
-    count: Annotated[int, Field(ge=1, le=4)] = 1
+    seed: Optional[Annotated[int, Field(ge=0, le=2**31 - 1), Integral]] = None
+    steps: Annotated[int, Field(ge=1, le=100), Integral] = 50
+    count: Annotated[int, Field(ge=1, le=4), Integral] = 1
 
 
 class ImageResponse(_Model):
@@ -96,14 +116,22 @@ class ImageResponse(_Model):
     seed: Optional[int] = None
 
 
-RankItem = Union[Annotated[int, Field(ge=0, le=1000)], Annotated[str, StringConstraints(min_length=1, max_length=64)]]
+# An output's index, or its id: an id has a non-digit, so no id reads like an index
+# (both are stored as strings) and "distinct" means the same to JSON Schema and to us.
+RankItem = Union[Annotated[int, Field(ge=0, le=1000), Integral],
+                 Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"[^0-9]")]]
 
 
 class FeedbackRequest(_Request):
+    """Exactly one of ``rating`` or ``ranking``."""
+
+    model_config = ConfigDict(json_schema_extra=exactly_one("rating", "ranking"))
+
     request_id: Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")]
-    rating: Optional[Annotated[int, Field(ge=1, le=5)]] = None
-    ranking: Optional[Annotated[list[RankItem], Field(min_length=2, max_length=16)]] = Field(
-        default=None, description="Output ids or indices, best first")
+    rating: Optional[Annotated[int, Field(ge=1, le=5), Integral]] = None
+    ranking: Optional[Annotated[list[RankItem], Field(min_length=2, max_length=16, json_schema_extra={
+        "uniqueItems": True})]] = Field(
+        default=None, description="Distinct output indices (integers) or ids (strings with a non-digit), best first")
     comment: Optional[Annotated[str, StringConstraints(max_length=MAX_COMMENT_CHARS)]] = None
 
     @model_validator(mode="after")
@@ -162,17 +190,66 @@ class TemplatesResponse(_Model):
 
 
 class ErrorResponse(_Model):
+    """Every error: the function's, and API Gateway's own (its gateway responses use this shape)."""
+
     error: str = Field(description="Stable error code")
     message: str
     request_id: str
     details: Optional[list[dict[str, Any]]] = None
 
 
+_ERRORS: dict[int, str] = {
+    400: "The request does not match this document: body not JSON (`invalid_json`), or a wrong type, "
+         "missing or unknown field, value out of range, or path parameter (`validation_error`, "
+         "`details` = [{loc, type, msg}])",
+    403: "API Gateway refused the request: no or invalid credentials, an unknown path or method "
+         "(`MISSING_AUTHENTICATION_TOKEN`), or the WAF",
+    404: "Unknown model, template, job or uploaded object",
+    413: "Body over the route's cap, in bytes (`payload_too_large`)",
+    415: "Content-Type is not application/json or application/*+json (`unsupported_media_type`)",
+    422: "The request matches this document, but the models or templates of this deployment cannot take it: "
+         "no default model of the kind, a model of the other kind, a parameter the model's family lacks, "
+         "max_new_tokens over the model's budget, template variables, a special token of the model's "
+         "prompt format (`bad_request`, `special_tokens_rejected`); or the model refused the input "
+         "(`model_validation_error`)",
+    429: "Throttled: the stage's rate limit, the model or the feedback table (`throttled`); see Retry-After",
+    500: "Internal error (`internal_error`); quote request_id when reporting it",
+    502: "The model failed (`model_error`)",
+    503: "Model not ready, asleep or unavailable, or a store not configured (`model_not_ready`, "
+         "`model_asleep`, `model_unavailable`); see Retry-After",
+    504: "The model timed out (`model_timeout`)",
+}
+# What API Gateway or any handler can answer on every operation.
+_ALWAYS = (403, 429, 500)
+_REQUEST_ID = {"x-request-id": {"description": "The request id (also in error bodies)", "schema": {"type": "string"}}}
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying, when known",
+                                "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
+
+
 def error_responses(*codes: int) -> dict[int, dict[str, Any]]:
-    """OpenAPI ``responses`` entries for the error codes a route can return."""
-    text = {400: "Invalid request", 404: "Unknown model or template", 413: "Request body too large",
-            415: "Body is not application/json", 422: "The model refused the input",
-            429: "Throttled; see Retry-After", 502: "The model failed",
-            503: "Model not ready, asleep or unavailable; see Retry-After", 504: "The model timed out"}
-    return {code: {"description": text[code], "content": {"application/json": {"model": ErrorResponse}}}
-            for code in codes}
+    """OpenAPI ``responses`` entries for the error codes an operation can return,
+    with the ones every operation can return (403, 429, 500) added."""
+    entries = {}
+    for code in sorted({*codes, *_ALWAYS}):
+        headers = {**_REQUEST_ID, **(_RETRY_AFTER if code in (429, 503) else {})}
+        entries[code] = {"description": _ERRORS[code], "headers": headers,
+                         "content": {"application/json": {"model": ErrorResponse}}}
+    return entries
+
+
+def responses(ok: dict[int, tuple[type[BaseModel], str]], *errors: int,
+              links: dict[int, dict[str, Any]] | None = None) -> dict[int, dict[str, Any]]:
+    """The complete ``responses`` of an operation: its successes (status -> model,
+    description; ``links``: status -> OpenAPI links to the operations its body feeds)
+    and its errors (``error_responses``)."""
+    entries: dict[int, dict[str, Any]] = {}
+    for code, (model, description) in ok.items():
+        headers = dict(_REQUEST_ID)
+        if code == 202:
+            headers["Location"] = {"description": "Where to poll the job", "required": True,
+                                   "schema": {"type": "string"}}
+        entries[code] = {"description": description, "headers": headers,
+                         "content": {"application/json": {"model": model}}}
+        if links and code in links:
+            entries[code]["links"] = links[code]
+    return {**entries, **error_responses(*errors)}

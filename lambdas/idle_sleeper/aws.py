@@ -1,7 +1,7 @@
 """boto3 glue for the idle sleeper: DescribeEndpoint, GetMetricData, DeleteEndpoint.
 
-SageMaker answers a missing endpoint with ValidationException "Could not find
-endpoint ..."; that is a normal state here (already asleep), not an error.
+A missing endpoint is a normal state here (already asleep), not an error;
+``inference.control`` knows how SageMaker says so.
 """
 
 from __future__ import annotations
@@ -10,31 +10,16 @@ from datetime import datetime
 from typing import Any
 
 from idle_sleeper.policy import EndpointState, Watch
+from inference.control import describe_endpoint, endpoint_not_found
 
 # 5-minute sums: at most 2016 datapoints for the longest window (168 h), one page.
 PERIOD_S = 300
-NOT_FOUND = "Could not find endpoint"
-
-
-def _error(exc: Exception) -> tuple[str, str]:
-    error = getattr(exc, "response", {}).get("Error", {})
-    return error.get("Code", ""), error.get("Message", "")
-
-
-def is_not_found(exc: Exception) -> bool:
-    code, message = _error(exc)
-    return code == "ValidationException" and NOT_FOUND in message
 
 
 def describe(sagemaker: Any, endpoint_name: str) -> EndpointState | None:
-    from botocore.exceptions import ClientError
-
-    try:
-        response = sagemaker.describe_endpoint(EndpointName=endpoint_name)
-    except ClientError as exc:
-        if is_not_found(exc):
-            return None
-        raise
+    response = describe_endpoint(sagemaker, endpoint_name)
+    if response is None:
+        return None
     return EndpointState(response["EndpointStatus"], response["LastModifiedTime"])
 
 
@@ -75,7 +60,7 @@ def delete(sagemaker: Any, endpoint_name: str) -> bool:
     try:
         sagemaker.delete_endpoint(EndpointName=endpoint_name)
     except ClientError as exc:
-        if is_not_found(exc):
+        if endpoint_not_found(exc):
             return False
         raise
     return True

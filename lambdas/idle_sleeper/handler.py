@@ -7,17 +7,14 @@ endpoint failed, so the Errors metric shows it.
 
 from __future__ import annotations
 
-import json
-import logging
 import os
 from datetime import datetime, timezone
 from typing import Any, Callable
 
 from idle_sleeper import aws
 from idle_sleeper.policy import Watch, decide, needs_metrics, parse_watches
-
-logger = logging.getLogger("idle_sleeper")
-logger.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
+from inference.clients import new_client
+from inference.observability import logger, traced
 
 
 class RunFailed(Exception):
@@ -47,15 +44,15 @@ def run(watches: list[Watch], sagemaker: Any, cloudwatch: Any,
             logger.exception("idle check failed", extra={"model": watch.name})
             failed.append(watch.name)
             outcome = {"model": watch.name, "endpoint": watch.endpoint_name, "error": type(exc).__name__}
-        logger.info(json.dumps(outcome))
+        logger.info("endpoint checked", extra=outcome)
         results.append(outcome)
     if failed:
         raise RunFailed(f"idle check failed for: {', '.join(failed)}")
     return results
 
 
+@logger.inject_lambda_context(clear_state=True)
+@traced
 def lambda_handler(event: dict[str, Any], context: Any) -> list[dict[str, Any]]:
-    import boto3
-
     watches = parse_watches(os.environ["ENDPOINTS_JSON"])
-    return run(watches, boto3.client("sagemaker"), boto3.client("cloudwatch"))
+    return run(watches, new_client("sagemaker"), new_client("cloudwatch"))

@@ -8,14 +8,11 @@ that window.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-
-class ConfigError(Exception):
-    """ENDPOINTS_JSON is malformed: fail the cold start, not every run."""
+from inference.errors import ConfigError, json_list
 
 
 @dataclass(frozen=True)
@@ -44,13 +41,7 @@ class Decision:
 
 
 def parse_watches(raw: str) -> list[Watch]:
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"ENDPOINTS_JSON is not valid JSON: {exc}") from exc
-    if not isinstance(data, list):
-        raise ConfigError("ENDPOINTS_JSON must be a JSON list")
-    return [_watch(entry, i) for i, entry in enumerate(data)]
+    return [_watch(entry, i) for i, entry in enumerate(json_list(raw, "ENDPOINTS_JSON"))]
 
 
 def _watch(entry: Any, index: int) -> Watch:

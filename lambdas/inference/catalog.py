@@ -5,11 +5,10 @@ Clients name a model, never an endpoint: the endpoint name stays server-side.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
-from inference.errors import BadRequest, ConfigError, NotFound
+from inference.errors import BadRequest, ConfigError, NotFound, json_list
 
 # family -> kind; the single source of truth for which families exist.
 FAMILY_KINDS: dict[str, str] = {
@@ -20,6 +19,10 @@ FAMILY_KINDS: dict[str, str] = {
     "ai21-j2": "text",
     "stable-diffusion": "image",
 }
+
+
+# Server-side only: clients name models, never endpoints.
+_PRIVATE = frozenset({"endpoint_name", "wakeable", "endpoint_config_parameter"})
 
 
 @dataclass(frozen=True)
@@ -39,18 +42,8 @@ class ModelSpec:
     endpoint_config_parameter: str | None = None
 
     def public(self) -> dict[str, Any]:
-        """What GET /v1/models shows: everything but the endpoint name."""
-        return {
-            "name": self.name,
-            "model_id": self.model_id,
-            "family": self.family,
-            "kind": self.kind,
-            "max_input_length": self.max_input_length,
-            "max_total_tokens": self.max_total_tokens,
-            "instance_type": self.instance_type,
-            "instance_count": self.instance_count,
-            "default": self.default,
-        }
+        """What GET /v1/models shows: everything but where the model runs and how it wakes."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _PRIVATE}
 
 
 def _opt_int(entry: dict[str, Any], key: str, where: str) -> int | None:
@@ -114,13 +107,7 @@ class Catalog:
 
     @classmethod
     def from_json(cls, raw: str) -> Catalog:
-        try:
-            data = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"MODELS_JSON is not valid JSON: {exc}") from exc
-        if not isinstance(data, list):
-            raise ConfigError("MODELS_JSON must be a JSON list")
-        return cls([_parse_entry(entry, i) for i, entry in enumerate(data)])
+        return cls([_parse_entry(entry, i) for i, entry in enumerate(json_list(raw, "MODELS_JSON"))])
 
     def resolve(self, name: str | None, kind: str) -> ModelSpec:
         """Find the model a request means; ``None`` picks the default of ``kind``.

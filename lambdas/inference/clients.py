@@ -9,18 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-_patched = False
-
 
 def new_client(service: str, **config: Any) -> Any:
     """A boto3 client with botocore traced by Powertools' Tracer (when tracing is on)."""
-    global _patched
     import boto3
     from botocore.config import Config
 
-    if not _patched:
-        from inference.observability import tracer
+    from inference.observability import trace_aws
 
-        tracer.patch(["botocore"])
-        _patched = True
+    trace_aws()
     return boto3.client(service, config=Config(**config))

@@ -7,7 +7,7 @@ from the model's SSM parameter and CreateEndpoint with the same EndpointName.
 Idempotent: if the endpoint is already Creating (another request or a schedule
 was first), nothing is created; a lost CreateEndpoint race ("Cannot create
 already existing endpoint") is treated the same way. Either way the caller gets a
-503 with Retry-After (`services.wake.verdict`).
+503 with Retry-After (``inference.wake.verdict``).
 """
 
 from __future__ import annotations
@@ -36,6 +36,25 @@ class WakeTarget:
 def _error(exc: Exception) -> tuple[str, str]:
     error = getattr(exc, "response", {}).get("Error", {})
     return error.get("Code", ""), error.get("Message", "")
+
+
+def endpoint_not_found(exc: Exception) -> bool:
+    """SageMaker's control-plane answer for an endpoint that does not exist (normal
+    for a sleeping model): ValidationException "Could not find endpoint ..."."""
+    code, message = _error(exc)
+    return code == "ValidationException" and NOT_FOUND in message
+
+
+def describe_endpoint(sagemaker: Any, endpoint_name: str) -> dict[str, Any] | None:
+    """DescribeEndpoint's response, or None when there is no such endpoint."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return sagemaker.describe_endpoint(EndpointName=endpoint_name)
+    except ClientError as exc:
+        if endpoint_not_found(exc):
+            return None
+        raise
 
 
 class EndpointWaker:
@@ -116,15 +135,9 @@ class EndpointWaker:
             raise self.wake(endpoint_name)
 
     def _describe(self, endpoint_name: str) -> tuple[str | None, datetime | None]:
-        from botocore.exceptions import ClientError
-
-        try:
-            response = self.sagemaker.describe_endpoint(EndpointName=endpoint_name)
-        except ClientError as exc:
-            code, message = _error(exc)
-            if code == "ValidationException" and NOT_FOUND in message:
-                return None, None
-            raise
+        response = describe_endpoint(self.sagemaker, endpoint_name)
+        if response is None:
+            return None, None
         return response["EndpointStatus"], response.get("CreationTime")
 
     def _create(self, target: WakeTarget) -> None:

@@ -8,6 +8,7 @@ machine-readable ``code`` and whether trying the same call again can help.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
@@ -114,3 +115,14 @@ class InvocationFailed(InferenceError):
 
 class ConfigError(Exception):
     """Bad environment/configuration: raised at cold start so init fails loudly."""
+
+
+def json_list(raw: str, variable: str) -> list[Any]:
+    """An environment variable holding a JSON list, or a ConfigError naming it."""
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{variable} is not valid JSON: {exc}") from exc
+    if not isinstance(data, list):
+        raise ConfigError(f"{variable} must be a JSON list")
+    return data

@@ -22,7 +22,7 @@ from __future__ import annotations
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from inference.observability import logger, tracer
+from inference.observability import logger, traced
 from summarizer.jobs import MAX_RECEIVES, JobStore, parse_job_message
 
 DEAD_LETTERED = "job_dead_lettered"
@@ -95,7 +95,7 @@ def record_handler(record: SQSRecord, lambda_context) -> None:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
+@traced
 def lambda_handler(event, context):
     _default_store()  # a configuration error fails the invocation, not each message
     return process_partial_response(event=event, record_handler=record_handler, processor=_processor, context=context)

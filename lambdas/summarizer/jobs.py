@@ -29,7 +29,7 @@ JOB_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 QUEUED, RUNNING, SUCCEEDED, FAILED = "QUEUED", "RUNNING", "SUCCEEDED", "FAILED"
 TERMINAL = (SUCCEEDED, FAILED)
 # Deliveries SQS makes of one job message before it moves the message to the
-# dead-letter queue: the jobs queue's maxReceiveCount (stacks/constructs/front_door.py
+# dead-letter queue: the jobs queue's maxReceiveCount (stacks/constructs/summarize_jobs.py
 # JOB_MAX_RECEIVES; tests/stacks pins the two). AWS recommends at least 5 for a
 # queue that feeds a Lambda event source, so a few throttled deliveries do not
 # dead-letter a job. summarizer.worker spends them; summarizer.dead_letters

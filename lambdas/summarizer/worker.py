@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from inference.catalog import Catalog, ModelSpec
 from inference.errors import InferenceError, ModelAsleep, ModelUnavailable
-from inference.observability import logger, metrics, tracer
+from inference.observability import logger, metrics, traced
 from summarizer.errors import ChunkFailed, DeadlineExceeded, SummarizerError
 from summarizer.jobs import MAX_RECEIVES, TERMINAL, JobStore, parse_job_message
 from summarizer.mapreduce import Generate, ModelLimits, SummarizeConfig, Summarizer
@@ -192,7 +192,7 @@ def record_handler(record: SQSRecord, lambda_context) -> None:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
+@traced
 @metrics.log_metrics
 def lambda_handler(event, context):
     return process_partial_response(event=event, record_handler=record_handler, processor=_processor, context=context)

@@ -165,7 +165,8 @@ class IdleSleeper(Construct):
             environment={"ENDPOINTS_JSON": Stack.of(self).to_json_string(endpoints)},
             key=key,
             log_retention=log_retention,
-            powertools=False,  # boto3 only
+            # The asset's shared observability (inference.observability): Powertools' logger and tracer.
+            powertools=True,
             why_no_dlq=(
                 "Run hourly by a schedule and idempotent: a failed run is logged and counted in the "
                 "Errors metric, and the next run repeats the whole check, so a dead-letter queue "

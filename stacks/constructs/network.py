@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -10,7 +10,6 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from stacks.config import NetworkConfig
-from stacks.constructs.custom_resource_function import WhyNot, custom_resource_function
 from stacks.constructs.encryption import allow_log_group_encryption, limit_grants_to_aws_services
 from stacks.constructs.jumpstart_endpoint import ModelNetwork
 from stacks.constructs.roles import ManagedPolicyRole
@@ -214,100 +213,3 @@ class Network(Construct):
         # referenced without a synth-time lookup; private routing bounds where 443 reaches.
         sg.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to VPC endpoints and S3")
         return sg
-
-
-class NetworkTeardownGuard(Construct):
-    """Custom resource that makes the Network stack's delete say what blocks it.
-
-    On Delete only (Create and Update do nothing) it looks in the VPC for what
-    would make deleting the subnets and the VPC fail with DependencyViolation:
-    EFS file systems with mount targets there (a Studio domain's retained home
-    volume), network interfaces other than this stack's endpoints' and NAT
-    gateways', and security groups other than `default` and this stack's own
-    (SageMaker's NFS groups). If it finds any it FAILS the delete with a reason
-    listing them and the manual steps, which CloudFormation shows in the stack
-    events; the next `cdk destroy` checks again. Read-only.
-
-    It depends on the VPC and its subnets (and, through its properties, on the
-    stack's endpoints, NAT gateways and security groups), so CloudFormation
-    deletes it first. Only for a network this app creates (network.mode create).
-
-    Code: `lambdas/studio_cleanup/network_guard.py`.
-
-    Attributes:
-        function: the Lambda function.
-        resource: the `Custom::NetworkTeardownGuard` resource.
-    """
-
-    def __init__(self, scope: Construct, id_: str, *, network: Network, log_retention_days: int) -> None:
-        super().__init__(scope, id_)
-        if network.flow_log_group is None:
-            raise ValueError("NetworkTeardownGuard: only for a VPC this app creates (network.mode create)")
-        vpc = network.vpc
-        role, self.function = custom_resource_function(
-            self,
-            handler="network_guard.on_event",
-            description="On stack delete: fails with what still blocks deleting the VPC, and how to remove it",
-            role_description="Reads what would block deleting the VPC: EFS mount targets, interfaces, security groups",
-            statements=[
-                iam.PolicyStatement(
-                    sid="FindWhatBlocksTheVpc",
-                    actions=[
-                        "ec2:DescribeNatGateways",
-                        "ec2:DescribeNetworkInterfaces",
-                        "ec2:DescribeSecurityGroups",
-                        "ec2:DescribeVpcEndpoints",
-                        "elasticfilesystem:DescribeFileSystems",
-                        "elasticfilesystem:DescribeMountTargets",
-                    ],
-                    resources=["*"],
-                )
-            ],
-            # Waits this long for transient interfaces (e.g. of a just-deleted endpoint) to be released.
-            timeout=Duration.minutes(10),
-            # The flow-log key, whose policy already admits CloudWatch Logs of this account.
-            log_key=network.node.find_child("LogKey"),
-            log_retention_days=log_retention_days,
-            why_not=WhyNot(
-                vpc="Runs once per Network stack deletion and calls only read-only EC2/EFS APIs and "
-                "CloudFormation's S3 response URL; inside the VPC it would hold a network interface that itself "
-                "blocks the VPC's deletion it checks for.",
-                vpc_checkov="Runs once per Network stack deletion against read-only EC2/EFS APIs; inside the VPC "
-                "it would hold a network interface that itself blocks the VPC's deletion it checks for.",
-                reservation="Invoked only by CloudFormation, once per Network stack deletion; reserving "
-                "concurrency for it would take from the account's unreserved pool (reservable: unreserved minus "
-                "100; new accounts often have 10 or 50) for no benefit.",
-            ),
-        )
-        endpoints = [
-            c for c in network.node.find_all() if isinstance(c, ec2.CfnVPCEndpoint) and c.vpc_endpoint_type == "Interface"
-        ]
-        nat_gateways = [c for c in network.node.find_all() if isinstance(c, ec2.CfnNatGateway)]
-        groups = [g for g in (network.endpoint_security_group, network.workload_security_group) if g is not None]
-        subnets = [*vpc.isolated_subnets, *vpc.private_subnets, *vpc.public_subnets]
-        properties: dict = {
-            "VpcId": vpc.vpc_id,
-            "SubnetIds": [s.subnet_id for s in subnets],
-            "SecurityGroupIds": [g.security_group_id for g in groups],
-        }
-        if endpoints:
-            properties["VpcEndpointIds"] = [e.ref for e in endpoints]
-        if nat_gateways:
-            properties["NatGatewayIds"] = [n.ref for n in nat_gateways]
-        self.resource = CustomResource(
-            self,
-            "Resource",
-            service_token=self.function.function_arn,
-            resource_type="Custom::NetworkTeardownGuard",
-            properties=properties,
-        )
-        # Deleted before the subnets and the VPC: explicit, not only implied by the Refs above.
-        self.resource.node.add_dependency(vpc.node.default_child, *(s.node.default_child for s in subnets))
-        acknowledge(
-            role.policy,
-            "The teardown check only reads: ec2:Describe* for interfaces, security groups, endpoints and "
-            "NAT gateways and elasticfilesystem:Describe* for file systems and mount targets support no "
-            "resource-level permissions for listing (ids unknown until the stack is deleted), nor do the "
-            "X-Ray PutTraceSegments/PutTelemetryRecords actions.",
-            "AwsSolutions-IAM5[Resource::*]",
-        )

@@ -1,10 +1,11 @@
-"""The one way this app ships Python Lambda code."""
+"""The one way this app ships Python Lambda code: `PythonFunction`, and
+`CustomResourceHandler`, a PythonFunction that only CloudFormation invokes."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -23,6 +24,9 @@ POWERTOOLS_ACCOUNT = "017000801446"
 POWERTOOLS_LAYER_VERSION = 27
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 PYTHON_TAG = "python313"
+# Directories under lambdas/ that are assets of their own (plain boto3 handlers, no
+# Powertools): `code=` names one; the shared asset leaves them out.
+PLAIN_ASSETS = ("studio_cleanup",)
 
 # Lambda: "You can reserve up to the unreserved account concurrency minus 100"
 # (Configuring reserved concurrency); new accounts often have a quota of 10 or 50.
@@ -44,26 +48,37 @@ class PythonFunction(Construct):
     The nag findings every such function raises are acknowledged here with the
     caller's reasons, and the same reasons are recorded as checkov skips.
 
+    Children: `Role`, `Logs`, `Function` (and the `Powertools` layer reference).
+
     Args:
         why_no_dlq: why a Lambda dead-letter queue would never receive anything.
         why_no_vpc: why the function runs outside a VPC.
+        why_no_reservation: why it reserves no concurrency (when `reserved_concurrency` is None).
         wildcard_reason: why the role has `Resource: *` statements (default: X-Ray only).
+        code: one of `PLAIN_ASSETS` to ship that directory alone (default: the shared
+            `lambdas/` asset, in which every package is importable as the runtime sees it).
+        log_removal: what happens to the log group when the function goes (default: retained).
+        logging_format: Lambda's log format (JSON turns a plain handler's `logging` lines into
+            JSON; Powertools' Logger writes JSON either way).
     """
 
     def __init__(self, scope: Construct, id_: str, *, handler: str, description: str,
-                 timeout: Duration, reserved_concurrency: int | None, environment: dict[str, str],
-                 key: kms.IKey, log_retention: logs.RetentionDays, why_no_dlq: str, why_no_vpc: str,
-                 memory_mb: int = 512, powertools: bool = True, wildcard_reason: str = _XRAY_REASON) -> None:
+                 timeout: Duration, reserved_concurrency: int | None, key: kms.IKey,
+                 log_retention: logs.RetentionDays, why_no_dlq: str, why_no_vpc: str,
+                 environment: dict[str, str] | None = None, memory_mb: int = 512, powertools: bool = True,
+                 wildcard_reason: str = _XRAY_REASON, why_no_reservation: str = _NO_RESERVATION,
+                 code: str | None = None,
+                 log_removal: RemovalPolicy = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+                 logging_format: lambda_.LoggingFormat | None = None) -> None:
         super().__init__(scope, id_)
         stack = Stack.of(self)
         self.role = ManagedPolicyRole(
             self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=description
         )
         self.log_group = logs.LogGroup(
-            self, "Logs", retention=log_retention, encryption_key=key,
-            removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+            self, "Logs", retention=log_retention, encryption_key=key, removal_policy=log_removal,
         )
-        layers, env = [], dict(environment)
+        layers, env = [], dict(environment or {})
         if powertools:
             layers.append(lambda_.LayerVersion.from_layer_version_arn(
                 self,
@@ -82,9 +97,7 @@ class PythonFunction(Construct):
             "Function",
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
-            code=lambda_.Code.from_asset(
-                str(LAMBDAS_DIR), exclude=["**/__pycache__", "**/*.pyc", "studio_cleanup", "**/tests"]
-            ),
+            code=_code(code),
             handler=handler,
             description=description,
             timeout=timeout,
@@ -94,12 +107,14 @@ class PythonFunction(Construct):
             layers=layers or None,
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
-            environment_encryption=key,
-            environment=env,
+            logging_format=logging_format,
+            environment_encryption=key if env else None,
+            environment=env or None,
         )
         self.log_group.grant_write(self.role)
-        # Environment variables are encrypted with this key.
-        self.role.add_to_policy(iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key.key_arn]))
+        if env:
+            # Environment variables are encrypted with this key.
+            self.role.add_to_policy(iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key.key_arn]))
         acknowledge(self.role.policy, wildcard_reason, "AwsSolutions-IAM5[Resource::*]")
         acknowledge(
             self.function,
@@ -115,6 +130,55 @@ class PythonFunction(Construct):
         skip_checkov(self.function, "CKV_AWS_117", why_no_vpc)
         acknowledge_control(self.function, "CT.LAMBDA.PR.3", why_no_vpc)
         if reserved_concurrency is None:
-            acknowledge(self.function, _NO_RESERVATION, "NIST.800.53.R5-LambdaConcurrency",
+            acknowledge(self.function, why_no_reservation, "NIST.800.53.R5-LambdaConcurrency",
                         "HIPAA.Security-LambdaConcurrency")
-            skip_checkov(self.function, "CKV_AWS_115", _NO_RESERVATION)
+            skip_checkov(self.function, "CKV_AWS_115", why_no_reservation)
+
+
+def _code(plain_asset: str | None) -> lambda_.Code:
+    if plain_asset is None:
+        return lambda_.Code.from_asset(
+            str(LAMBDAS_DIR), exclude=["**/__pycache__", "**/*.pyc", *PLAIN_ASSETS, "**/tests"]
+        )
+    if plain_asset not in PLAIN_ASSETS:
+        raise ValueError(f"PythonFunction code {plain_asset!r}: not one of PLAIN_ASSETS {PLAIN_ASSETS}")
+    return lambda_.Code.from_asset(str(LAMBDAS_DIR / plain_asset), exclude=["**/__pycache__", "**/*.pyc"])
+
+
+# CloudFormation reports a custom resource handler's failure through the response URL.
+_CLOUDFORMATION_NO_DLQ = (
+    "CloudFormation is the only caller; a failure is reported to CloudFormation through the "
+    "response URL and shows as the stack event, so a dead-letter queue would hold nothing to act on."
+)
+
+
+class CustomResourceHandler(PythonFunction):
+    """A `PythonFunction` only CloudFormation invokes: the handler of the one custom
+    resource it creates (`resource`, child `Resource`, of `resource_type` with
+    `properties`).
+
+    Plain boto3 code from `lambdas/studio_cleanup` (no Powertools), 256 MB, no
+    reserved concurrency, JSON logs in a log group deleted with the stack; the
+    caller says why it needs no VPC and no reservation, and what `Resource: *`
+    statements its role has. Subclasses add their role statements.
+
+    A subclass, not a child: the custom resource's construct is the function's too, so
+    its `Function` keeps the path (and logical ID, hence name and ARN) it had before;
+    CloudFormation refuses to change a custom resource's ServiceToken.
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, handler: str, description: str, timeout: Duration,
+                 key: kms.IKey, log_retention: logs.RetentionDays, resource_type: str, properties: dict,
+                 why_no_vpc: str, why_no_reservation: str, wildcard_reason: str) -> None:
+        super().__init__(
+            scope, id_, handler=handler, description=description, timeout=timeout, key=key,
+            log_retention=log_retention, why_no_dlq=_CLOUDFORMATION_NO_DLQ, why_no_vpc=why_no_vpc,
+            reserved_concurrency=None,
+            why_no_reservation=why_no_reservation, wildcard_reason=wildcard_reason, memory_mb=256,
+            powertools=False, code="studio_cleanup", log_removal=RemovalPolicy.DESTROY,
+            logging_format=lambda_.LoggingFormat.JSON,
+        )
+        self.resource = CustomResource(
+            self, "Resource", service_token=self.function.function_arn, resource_type=resource_type,
+            properties=properties,
+        )

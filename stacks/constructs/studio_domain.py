@@ -1,9 +1,9 @@
-"""A private SageMaker Studio domain, its least-privilege execution role, and the
-cleanup that lets `cdk destroy` delete it."""
+"""A private SageMaker Studio domain and its least-privilege execution role (the
+cleanup that lets `cdk destroy` delete it: `studio_cleanup`)."""
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Aws, CustomResource, Duration, Stack
+from aws_cdk import ArnFormat, Aws, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -12,9 +12,9 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from stacks.config import StudioConfig
-from stacks.constructs.custom_resource_function import WhyNot, custom_resource_function
 from stacks.constructs.jumpstart_endpoint import JumpStartEndpoint
 from stacks.constructs.roles import ManagedPolicyRole
+from stacks.constructs.studio_cleanup import StudioCleanup
 from stacks.nag import acknowledge, finding_id
 
 STUDIO_PREFIX = "studio/"
@@ -353,156 +353,3 @@ class StudioDomain(Construct):
             finding_id(self, "AwsSolutions-IAM5", profiles),
         )
         self.domain_policy = policy
-
-
-class StudioCleanup(Construct):
-    """Custom resource whose Delete removes the domain's apps and spaces (and waits),
-    so that CloudFormation can then delete the user profiles and the domain.
-
-    With `delete_home_efs` (config `studio.delete_home_efs_on_destroy`), while the
-    stack is being deleted it also deletes the user profiles, the domain with its
-    home EFS volume (DeleteDomain RetentionPolicy HomeEfsFileSystem=Delete) and the
-    two NFS security groups SageMaker created in `vpc_id`, so that the Network
-    stack's VPC can be deleted afterwards. The role gets those permissions only then.
-
-    Code: `lambdas/studio_cleanup/index.py`, a plain asset (boto3 only).
-
-    Attributes:
-        function: the Lambda function.
-        resource: the `Custom::StudioCleanup` resource.
-    """
-
-    def __init__(
-        self,
-        scope: Construct,
-        id_: str,
-        *,
-        domain: sagemaker.CfnDomain,
-        key: kms.IKey,
-        log_retention_days: int,
-        delete_home_efs: bool = False,
-        vpc_id: str | None = None,
-    ) -> None:
-        super().__init__(scope, id_)
-        if delete_home_efs and not vpc_id:
-            raise ValueError("StudioCleanup: delete_home_efs needs the domain's vpc_id")
-        stack = Stack.of(self)
-        domain_id = domain.attr_domain_id
-        apps = stack.format_arn(service="sagemaker", resource="app", resource_name=f"{domain_id}/*")
-        spaces = stack.format_arn(service="sagemaker", resource="space", resource_name=f"{domain_id}/*")
-        role, self.function = custom_resource_function(
-            self,
-            handler="index.on_event",
-            description="Deletes Studio apps, spaces, profiles, the domain and its home EFS volume on stack delete"
-            if delete_home_efs
-            else "Deletes Studio apps and spaces when the domain is deleted",
-            role_description="Deletes a Studio domain's apps and spaces before the domain is deleted",
-            statements=[
-                iam.PolicyStatement(
-                    sid="ListAppsAndSpaces", actions=["sagemaker:ListApps", "sagemaker:ListSpaces"], resources=["*"]
-                ),
-                iam.PolicyStatement(sid="DeleteAppsOfThisDomain", actions=["sagemaker:DeleteApp"], resources=[apps]),
-                iam.PolicyStatement(
-                    sid="DeleteSpacesOfThisDomain", actions=["sagemaker:DeleteSpace"], resources=[spaces]
-                ),
-            ],
-            timeout=Duration.minutes(15),
-            log_key=key,
-            log_retention_days=log_retention_days,
-            why_not=WhyNot(
-                vpc="Runs once per stack deletion and calls only the SageMaker control plane and CloudFormation's "
-                "S3 response URL; outside the VPC it works with imported VPCs that lack endpoints and does "
-                "not hold Lambda network interfaces that delay the VPC's deletion.",
-                vpc_checkov="Runs once per stack deletion against the SageMaker control plane; outside the VPC it "
-                "works with imported VPCs that lack endpoints and holds no network interfaces that delay VPC "
-                "deletion.",
-                # It would take from the account's unreserved pool, whose minimum is 100 (Lambda,
-                # "Configuring reserved concurrency"), and may fail a first deploy.
-                reservation="Invoked only by CloudFormation, once per stack deletion; reserving concurrency would "
-                "take from the account's unreserved pool (minimum 100) and can fail the first deploy in new "
-                "accounts.",
-            ),
-        )
-        properties: dict = {"DomainId": domain_id, "DeleteHomeEfsOnDestroy": delete_home_efs}
-        if delete_home_efs:
-            properties["VpcId"] = vpc_id
-            self._grant_domain_teardown(role, domain, vpc_id)
-        self.resource = CustomResource(
-            self,
-            "Resource",
-            service_token=self.function.function_arn,
-            resource_type="Custom::StudioCleanup",
-            properties=properties,
-        )
-        acknowledge(
-            role.policy,
-            "sagemaker:ListApps/ListSpaces/ListUserProfiles, ec2:DescribeSecurityGroups and the X-Ray "
-            "PutTraceSegments/PutTelemetryRecords actions support no resource-level permissions; deletes "
-            "are limited to this domain's apps, spaces, profiles and itself, and to security groups in "
-            "its VPC (ec2:Vpc condition)."
-            if delete_home_efs
-            else "sagemaker:ListApps/ListSpaces and the X-Ray PutTraceSegments/PutTelemetryRecords actions "
-            "support no resource-level permissions; deletes are limited to this domain's apps and spaces.",
-            "AwsSolutions-IAM5[Resource::*]",
-        )
-        for value, what in ((apps, "apps"), (spaces, "spaces")):
-            acknowledge(
-                role.policy,
-                f"The cleanup deletes whatever {what} users created in this domain; names are unknown "
-                "at deploy time, so the grant is this domain's ARN prefix.",
-                finding_id(self, "AwsSolutions-IAM5", value),
-            )
-
-    def _grant_domain_teardown(self, role: ManagedPolicyRole, domain: sagemaker.CfnDomain, vpc_id: str) -> None:
-        """Only what deleting the profiles, the domain and SageMaker's NFS groups needs."""
-        stack = Stack.of(self)
-        profiles = stack.format_arn(
-            service="sagemaker", resource="user-profile", resource_name=f"{domain.attr_domain_id}/*"
-        )
-        groups = stack.format_arn(service="ec2", resource="security-group", resource_name="*")
-        vpc_arn = stack.format_arn(service="ec2", resource="vpc", resource_name=vpc_id)
-        for statement in (
-            iam.PolicyStatement(sid="ListUserProfiles", actions=["sagemaker:ListUserProfiles"], resources=["*"]),
-            iam.PolicyStatement(
-                sid="DeleteProfilesOfThisDomain",
-                actions=["sagemaker:DeleteUserProfile", "sagemaker:DescribeUserProfile"],
-                resources=[profiles],
-            ),
-            iam.PolicyStatement(
-                sid="DeleteThisDomain",
-                actions=["sagemaker:DeleteDomain", "sagemaker:DescribeDomain"],
-                resources=[domain.attr_domain_arn],
-            ),
-            # Only while this stack is being deleted does the function delete the domain.
-            iam.PolicyStatement(
-                sid="ReadThisStacksStatus", actions=["cloudformation:DescribeStacks"], resources=[Aws.STACK_ID]
-            ),
-            iam.PolicyStatement(
-                sid="FindNfsSecurityGroups", actions=["ec2:DescribeSecurityGroups"], resources=["*"]
-            ),
-            iam.PolicyStatement(
-                sid="DeleteSecurityGroupsInThisVpc",
-                actions=[
-                    "ec2:DeleteSecurityGroup",
-                    "ec2:RevokeSecurityGroupEgress",
-                    "ec2:RevokeSecurityGroupIngress",
-                ],
-                resources=[groups],
-                conditions={"ArnEquals": {"ec2:Vpc": vpc_arn}},
-            ),
-        ):
-            role.add_to_policy(statement)
-        acknowledge(
-            role.policy,
-            "With studio.delete_home_efs_on_destroy the cleanup deletes the profiles users and admins "
-            "created in this domain; names are unknown at deploy time, so the grant is this domain's "
-            "user-profile ARN prefix.",
-            finding_id(self, "AwsSolutions-IAM5", profiles),
-        )
-        acknowledge(
-            role.policy,
-            "SageMaker creates the domain's two NFS security groups with ids unknown at deploy time; "
-            "revoke/delete are limited by the ec2:Vpc condition to security groups in the domain's VPC, "
-            "and the function deletes only the two named security-group-for-*-nfs-<domain-id>.",
-            finding_id(self, "AwsSolutions-IAM5", groups),
-        )

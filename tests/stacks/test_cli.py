@@ -20,7 +20,7 @@ def test_cli_synth_and_summary(tmp_path):
         cwd=REPO, env=env, check=True, capture_output=True, text=True,
     )
     summary = subprocess.run(
-        [sys.executable, "-m", "stacks.summary", str(out), "--config", "config/default.yaml"],
+        [sys.executable, "-m", "tools.summary", str(out), "--config", "config/default.yaml"],
         cwd=REPO, check=True, capture_output=True, text=True,
     ).stdout
     assert "huggingface-llm-falcon-7b-instruct-bf16@4.6.16" in summary

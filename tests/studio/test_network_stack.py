@@ -107,7 +107,7 @@ def test_flow_logs_go_to_a_retained_kms_encrypted_group_with_config_retention(st
     )
     # the only other log group is the teardown guard's function log, with the same key
     groups = t.find_resources("AWS::Logs::LogGroup")
-    assert sorted(groups) == sorted([FLOW_LOG_GROUP_ID, *[g for g in groups if g.startswith("TeardownGuardLogGroup")]])
+    assert sorted(groups) == sorted([FLOW_LOG_GROUP_ID, *[g for g in groups if g.startswith("TeardownGuardLogs")]])
     assert len(groups) == 2
     assert all(g["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [LOG_KEY_ID, "Arn"]} for g in groups.values())
     t.has_resource("AWS::KMS::Key", {"Properties": {"EnableKeyRotation": True}, "DeletionPolicy": "RetainExceptOnCreate"})

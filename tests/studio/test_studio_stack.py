@@ -7,6 +7,8 @@ import json
 import pytest
 from aws_cdk.assertions import Match, Template
 
+from stacks.constructs.python_function import RUNTIME
+
 DOMAIN_ID = "StudioDomain20F5E462"
 KEY_ID = "Key961B73FD"
 BUCKET_ID = "BucketD7FEB781"
@@ -185,7 +187,8 @@ def test_cleanup_runs_before_profiles_and_domain_are_deleted(studio_vpc):
     assert profiles <= set(cleanup["DependsOn"])
     t.has_resource_properties(
         "AWS::Lambda::Function",
-        {"Handler": "index.on_event", "Runtime": "python3.14", "Timeout": 900},
+        # One builder, one runtime: the app's PythonFunction runtime.
+        {"Handler": "index.on_event", "Runtime": RUNTIME.name, "Timeout": 900},
     )
 
 

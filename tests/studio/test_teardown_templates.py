@@ -98,7 +98,7 @@ def test_cleanup_is_deleted_before_the_domain_and_every_profile_and_after_its_fu
         assert cleanup not in closure(graph, lid), lid
     # the function, its role and the role's policy are deleted after it
     needed = closure(graph, cleanup)
-    for prefix in ("StudioCleanupFunction", "StudioCleanupRole", "StudioCleanupRolePolicy", "StudioCleanupLogGroup"):
+    for prefix in ("StudioCleanupFunction", "StudioCleanupRole", "StudioCleanupRolePolicy", "StudioCleanupLogs"):
         assert any(lid.startswith(prefix) for lid in needed), prefix
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from stacks import catalog
 from stacks.config import load_config
 from stacks.jumpstart import ResolvedEndpoint, resolve_endpoints
+from stacks.scanner import checkov_skips
 from tools.report.assembly import Assembly, Resource, ResourceRef
 
 OPEN_CIDRS = ("0.0.0.0/0", "::/0")
@@ -40,11 +41,6 @@ def stacks_section(asm: Assembly) -> list[dict]:
 
 
 # -- endpoints ----------------------------------------------------------------
-
-
-def _construct_id(name: str) -> str:
-    # Mirrors stacks.endpoints_stack: the endpoint construct's id is its CamelCased name.
-    return "".join(part.capitalize() for part in name.split("-"))
 
 
 def endpoint_facts(asm: Assembly) -> list[dict]:
@@ -92,7 +88,7 @@ _money = catalog.usd
 def endpoints_section(asm: Assembly, resolved: list[ResolvedEndpoint]) -> tuple[list[dict], list[str]]:
     facts = catalog.instances()
     models = catalog.models()
-    by_construct = {_construct_id(r.name): r for r in resolved}
+    by_construct = {r.construct_id: r for r in resolved}
     rows, warnings = [], []
     for ep in endpoint_facts(asm):
         r = by_construct.get(ep["construct"])
@@ -463,18 +459,16 @@ def control_tower_section(asm: Assembly) -> list[dict]:
 
 def scanner_skips_section(asm: Assembly) -> list[dict]:
     """checkov skips recorded as resource metadata (`Metadata.checkov.skip`)."""
-    found = []
-    for resource in asm.resources():
-        for skip in _as_list((resource.metadata.get("checkov") or {}).get("skip")):
-            found.append(
-                {
-                    "stack": resource.ref.stack,
-                    "path": resource.path,
-                    "check": skip.get("id"),
-                    "reason": skip.get("comment"),
-                }
-            )
-    return found
+    return [
+        {
+            "stack": stack.id,
+            "path": asm.resource(ResourceRef(stack.id, logical_id)).path,
+            "check": check,
+            "reason": reason,
+        }
+        for stack in asm.stacks.values()
+        for logical_id, check, reason in checkov_skips(stack.template)
+    ]
 
 
 # -- the whole report ---------------------------------------------------------------

@@ -3,12 +3,13 @@
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from frontdoor.config import runtime
-from frontdoor.models import ModelInfo, ModelsResponse, TemplateInfo, TemplatesResponse
+from frontdoor.models import ModelInfo, ModelsResponse, TemplateInfo, TemplatesResponse, responses
 
 router = Router()
 
 
-@router.get("/v1/models", tags=["catalog"], summary="List the configured models")
+@router.get("/v1/models", tags=["catalog"], summary="List the configured models",
+            responses=responses({200: (ModelsResponse, "The models")}))
 def list_models() -> ModelsResponse:
     """The models this deployment hosts, with kind, token limits and instance.
 
@@ -17,7 +18,8 @@ def list_models() -> ModelsResponse:
     return ModelsResponse(models=[ModelInfo(**m.public()) for m in runtime().catalog.models])
 
 
-@router.get("/v1/templates", tags=["catalog"], summary="List the prompt templates")
+@router.get("/v1/templates", tags=["catalog"], summary="List the prompt templates",
+            responses=responses({200: (TemplatesResponse, "The templates")}))
 def list_templates() -> TemplatesResponse:
     """Every template with its variables, defaults and generation parameters."""
     return TemplatesResponse(templates=[TemplateInfo(**t.public()) for t in runtime().templates.all()])

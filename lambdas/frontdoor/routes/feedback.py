@@ -4,14 +4,14 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from frontdoor.config import runtime
 from inference.errors import ModelNotReady
-from frontdoor.models import FeedbackRequest, FeedbackResponse, error_responses
+from frontdoor.models import FeedbackRequest, FeedbackResponse, responses
 from frontdoor.services.feedback import build_record
 
 router = Router()
 
 
 @router.post("/v1/feedback", tags=["feedback"], summary="Rate or rank outputs", status_code=201,
-             responses=error_responses(400, 413, 415, 429, 503))
+             responses=responses({201: (FeedbackResponse, "Stored")}, 400, 413, 415, 503))
 def post_feedback(body: FeedbackRequest) -> FeedbackResponse:
     """Store a 1-5 ``rating`` or a ``ranking`` (best first) for the response ``request_id``."""
     store = runtime().feedback

@@ -14,12 +14,12 @@ from frontdoor.models import (
     TemplateRunRequest,
     TemplateRunResponse,
     Usage,
-    error_responses,
+    responses,
 )
 from inference.observability import metrics
 
 router = Router()
-_ERRORS = error_responses(400, 404, 413, 415, 422, 429, 502, 503, 504)
+_ERRORS = (400, 404, 413, 415, 422, 502, 503, 504)
 
 
 def _record(model: str, model_ms: float) -> None:
@@ -28,7 +28,8 @@ def _record(model: str, model_ms: float) -> None:
     metrics.add_metadata(key="model", value=model)
 
 
-@router.post("/v1/generate", tags=["generation"], summary="Generate text", responses=_ERRORS)
+@router.post("/v1/generate", tags=["generation"], summary="Generate text",
+             responses=responses({200: (GenerateResponse, "The generated text")}, *_ERRORS))
 def generate(body: GenerateRequest) -> GenerateResponse:
     """Send ``inputs`` (wrapped in the model family's prompt format) to a text model.
 
@@ -42,7 +43,8 @@ def generate(body: GenerateRequest) -> GenerateResponse:
                             usage=Usage(**result.usage))
 
 
-@router.post("/v1/templates/<name>", tags=["generation"], summary="Run a prompt template", responses=_ERRORS)
+@router.post("/v1/templates/<name>", tags=["generation"], summary="Run a prompt template",
+             responses=responses({200: (TemplateRunResponse, "The generated text")}, *_ERRORS))
 def run_template(
     name: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
     body: TemplateRunRequest,

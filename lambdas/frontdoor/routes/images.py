@@ -5,7 +5,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from frontdoor import context
 from frontdoor.config import runtime
-from frontdoor.models import ImageRequest, ImageResponse, error_responses
+from frontdoor.models import ImageRequest, ImageResponse, responses
 from inference.observability import metrics
 from inference.codecs import ImageParams
 
@@ -13,7 +13,7 @@ router = Router()
 
 
 @router.post("/v1/images", tags=["generation"], summary="Generate images",
-             responses=error_responses(400, 404, 413, 415, 422, 429, 502, 503, 504))
+             responses=responses({200: (ImageResponse, "The images")}, 400, 404, 413, 415, 422, 502, 503, 504))
 def generate_images(body: ImageRequest) -> ImageResponse:
     """Generate ``count`` JPEGs (base64) from ``prompt``; width and height are multiples of 8."""
     params = ImageParams(prompt=body.prompt, negative_prompt=body.negative_prompt, width=body.width,

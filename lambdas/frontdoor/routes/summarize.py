@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from frontdoor.config import runtime
 from frontdoor.errors import PayloadTooLarge
+from frontdoor.models import Integral, exactly_one, responses
 from inference.errors import BadRequest, ModelTimeout, NotFound
 from inference.prompts import prompt_format
 from summarizer.errors import DeadlineExceeded
@@ -40,7 +41,10 @@ UPLOAD_EXPIRES_S = 900
 
 
 class SummarizeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    """Exactly one of ``text`` or ``s3_key``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True,
+                              json_schema_extra=exactly_one("text", "s3_key"))
 
     model: str | None = Field(default=None, min_length=1, max_length=64)
     text: str | None = Field(default=None, min_length=1, max_length=MAX_INLINE_TEXT_BYTES)
@@ -48,7 +52,7 @@ class SummarizeRequest(BaseModel):
     # another job's results.
     s3_key: str | None = Field(default=None, pattern=r"^inputs/[A-Za-z0-9!_.*'()/=-]{1,512}$")
     style: Literal["paragraph", "bullets"] = "paragraph"
-    max_words: int | None = Field(default=None, ge=10, le=2000)
+    max_words: Annotated[int, Field(ge=10, le=2000), Integral] | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> SummarizeRequest:
@@ -58,10 +62,10 @@ class SummarizeRequest(BaseModel):
 
 
 class UploadRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
     # When given, the upload must be exactly this many bytes; else 1 byte .. the S3 input limit.
-    content_length: int | None = Field(default=None, ge=1, le=MAX_S3_INPUT_BYTES)
+    content_length: Annotated[int, Field(ge=1, le=MAX_S3_INPUT_BYTES), Integral] | None = None
 
 
 class _Out(BaseModel):
@@ -187,10 +191,11 @@ def _enqueue(services: Services, model: str, body: SummarizeRequest, text: str |
 
 @router.post(
     "/v1/summarize", tags=["summarization"], summary="Summarize a long document",
-    responses={
-        200: {"description": "Summary", "content": {"application/json": {"model": SummarizeResponse}}},
-        202: {"description": "Accepted as an async job", "content": {"application/json": {"model": JobAccepted}}},
-    },
+    responses=responses({200: (SummarizeResponse, "The summary"), 202: (JobAccepted, "Accepted as an async job")},
+                        400, 404, 413, 415, 422, 502, 503, 504,
+                        links={202: {"GetJob": {"operationId": "get_job_v1_jobs__job_id__get",
+                                                "parameters": {"job_id": "$response.body#/job_id"},
+                                                "description": "Poll the job"}}}),
 )
 def summarize(body: SummarizeRequest):
     """Summarize ``text`` (or an uploaded ``s3_key``) with a text model.
@@ -262,7 +267,7 @@ def _status(services: Services, job: Job) -> JobStatus:
 
 @router.get(
     "/v1/jobs/<job_id>", tags=["summarization"], summary="Status of a summarization job",
-    responses={200: {"description": "Job status", "content": {"application/json": {"model": JobStatus}}}},
+    responses=responses({200: (JobStatus, "Job status")}, 400, 404),
 )
 def get_job(job_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]):
     """Status, progress (map chunks done / total), and the result or the error."""
@@ -278,7 +283,7 @@ def get_job(job_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]):
 
 @router.post(
     "/v1/uploads", tags=["summarization"], summary="Upload a large text for /v1/summarize",
-    responses={200: {"description": "A presigned S3 POST", "content": {"application/json": {"model": UploadTicket}}}},
+    responses=responses({200: (UploadTicket, "A presigned S3 POST")}, 400, 404, 413, 415),
 )
 def create_upload(body: UploadRequest):
     """A presigned S3 POST for one UTF-8 text object under ``inputs/`` in the jobs bucket.

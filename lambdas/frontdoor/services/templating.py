@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from inference.errors import BadRequest, ConfigError, NotFound
+from inference.errors import BadRequest, ConfigError, NotFound, json_list
 from inference.prompts import STYLES, PromptFormat
 
 BUILTIN_PATH = Path(__file__).resolve().parent.parent / "templates" / "builtin.json"
@@ -160,12 +160,7 @@ class TemplateRegistry:
         builtin = json.loads(builtin_path.read_text(encoding="utf-8"))["templates"]
         templates = [parse_template(raw, "builtin", i) for i, raw in enumerate(builtin)]
         if extra_json:
-            try:
-                extra = json.loads(extra_json)
-            except json.JSONDecodeError as exc:
-                raise ConfigError(f"EXTRA_TEMPLATES_JSON is not valid JSON: {exc}") from exc
-            if not isinstance(extra, list):
-                raise ConfigError("EXTRA_TEMPLATES_JSON must be a JSON list of templates")
+            extra = json_list(extra_json, "EXTRA_TEMPLATES_JSON")
             templates += [parse_template(raw, "EXTRA_TEMPLATES_JSON", i) for i, raw in enumerate(extra)]
         return cls(templates)
 

@@ -9,6 +9,7 @@ import pytest
 
 from idle_sleeper import handler
 from idle_sleeper.policy import ConfigError, EndpointState, Watch, decide, parse_watches
+from local.serve import LocalContext
 from tests.lambdas.fake_sagemaker import FakeCloudWatch, FakeSageMaker, client_error
 
 WATCH = Watch("falcon-7b-instruct", "ep-falcon", "AllTraffic", idle_after_hours=2)
@@ -149,5 +150,5 @@ def test_lambda_handler_reads_the_environment_and_uses_boto3(monkeypatch, sm):
     import boto3
 
     monkeypatch.setattr(boto3, "client", lambda service, **_: clients[service])
-    [outcome] = handler.lambda_handler({}, None)
+    [outcome] = handler.lambda_handler({}, LocalContext(function_name="idle-checker"))
     assert outcome["sleep"] is False

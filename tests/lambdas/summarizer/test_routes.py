@@ -46,6 +46,8 @@ def env(monkeypatch):
         store = make_job_infra(Clock())
         services = FakeServices(store, FakeTGI(chars_per_token=4.5))
         monkeypatch.setattr(routes, "_services", lambda: services)
+        # No model of MODELS_JSON sleeps: the front door's runtime has no waker.
+        monkeypatch.setattr(routes, "runtime", lambda: SimpleNamespace(waker=None))
         yield services
 
 
@@ -119,8 +121,10 @@ def test_an_uploaded_s3_input_becomes_a_job(app, env):
     ({"s3_key": "jobs/other/result.txt"}, 400, "validation_error"),
     ({"s3_key": "inputs/missing.txt"}, 404, "not_found"),
     ({"text": "x", "model": "nope"}, 404, "not_found"),
-    ({"text": "hello <|endoftext|> world"}, 400, "special_tokens_rejected"),
+    ({"text": "hello <|endoftext|> world"}, 422, "special_tokens_rejected"),  # valid, not for this family
     ("{not json", 400, "invalid_json"),
+    ({"text": "x", "max_words": "50"}, 400, "validation_error"),  # strict, as every request
+    ({"text": None, "s3_key": None}, 400, "validation_error"),  # exactly one, not null
 ])
 def test_bad_requests_get_4xx_json_errors(app, env, request_body, status, code):
     got, body, _ = call(app, "POST", "/v1/summarize", request_body)

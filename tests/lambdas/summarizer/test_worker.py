@@ -141,7 +141,7 @@ def deliver(store, clock, job_id: str, receive_counts, model_for=lambda: FakeTGI
 
 def test_the_queue_allows_five_deliveries_and_the_worker_keeps_the_last_to_record_a_crash():
     # AWS recommends maxReceiveCount >= 5 for a queue feeding a Lambda event source;
-    # stacks/constructs/front_door.py JOB_MAX_RECEIVES must equal it (tests/stacks pins the two).
+    # stacks/constructs/summarize_jobs.py JOB_MAX_RECEIVES must equal it (tests/stacks pins the two).
     assert MAX_RECEIVES == 5 and worker_module.MAX_RECEIVES is jobs_module.MAX_RECEIVES
     assert 1 <= MAX_ATTEMPTS < MAX_RECEIVES
 

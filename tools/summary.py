@@ -1,6 +1,6 @@
 """Print what a synthesized deployment contains and roughly costs.
 
-    python -m stacks.summary [CLOUD_ASSEMBLY_DIR] [--config PATH]
+    python -m tools.summary [CLOUD_ASSEMBLY_DIR] [--config PATH]
 
 Stacks and resource counts come from the cloud assembly; per-endpoint facts come
 from resolving the same config (pure and offline, so they match the templates).
