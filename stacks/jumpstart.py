@@ -54,6 +54,9 @@ class ResolvedEndpoint:
     startup_health_check_timeout_seconds: int
     is_default: bool
     settings: EndpointConfig = field(repr=False)
+    # Why this instance type (chosen by default) or what a cheaper fit would save (named in
+    # the config); the synth summary prints it. Empty when the named instance is the cheapest fit.
+    instance_note: str = ""
 
     @property
     def construct_id(self) -> str:
@@ -201,9 +204,9 @@ def resolve_endpoint(
             f"({spec.get('hosting_eula_key', 'see the model card')}) and set accept_eula: true",
         )
     supported = list(spec["supported_inference_instance_types"])
-    instance_type = ep.instance_type or spec["default_inference_instance_type"]
     known = catalog.instances().instances
     fitting = sorted((known[t].usd_per_hour, t) for t in supported if t in known and _fits(facts, known[t]))
+    instance_type, instance_note = _choose_instance(ep, spec, fitting, known)
     cheapest = (
         f"the cheapest supported instance that fits is {fitting[0][1]} "
         f"({catalog.usd(fitting[0][0])}/h, {known[fitting[0][1]].total_gpu_memory_gib:g} GiB)"
@@ -268,7 +271,35 @@ def resolve_endpoint(
         startup_health_check_timeout_seconds=timeouts[1],
         is_default=ep.default,
         settings=ep,
+        instance_note=instance_note,
     )
+
+
+def _choose_instance(ep: EndpointConfig, spec: dict, fitting: list[tuple[float, str]],
+                     known: dict[str, catalog.InstanceFacts]) -> tuple[str, str]:
+    """(instance type, note). No `instance_type`: the cheapest supported instance whose GPU
+    memory fits the weights, by the pinned list prices (us-east-1; other regions differ in
+    level, rarely in order), falling back to JumpStart's default when none is priced. Named:
+    kept as named (a later check refuses it if it does not fit), with a note when a cheaper
+    supported instance fits too."""
+    default = spec["default_inference_instance_type"]
+    if ep.instance_type is None:
+        if not fitting:
+            return default, f"JumpStart's default {default} (no supported instance has pinned facts and fits)"
+        price, chosen = fitting[0]
+        note = (f"{chosen}: the cheapest supported instance whose GPU memory fits "
+                f"({known[chosen].total_gpu_memory_gib:g} GiB, {catalog.usd(price)}/h us-east-1 list price)")
+        if chosen != default and default in known:
+            saved = (known[default].usd_per_hour - price) * catalog.HOURS_PER_MONTH
+            note += f"; JumpStart's default {default} would cost {catalog.usd(saved)}/month more"
+        return chosen, note
+    named = ep.instance_type
+    if fitting and named in known and fitting[0][1] != named and known[named].usd_per_hour > fitting[0][0]:
+        price, cheaper = fitting[0]
+        saved = (known[named].usd_per_hour - price) * catalog.HOURS_PER_MONTH
+        return named, (f"{cheaper} also fits ({known[cheaper].total_gpu_memory_gib:g} GiB, "
+                       f"{catalog.usd(price)}/h): {catalog.usd(saved)}/month less per instance than {named}")
+    return named, ""
 
 
 @lru_cache(maxsize=64)

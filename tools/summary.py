@@ -44,6 +44,8 @@ def endpoint_lines(resolved: list[ResolvedEndpoint]) -> list[str]:
             f"    instance       {r.instance_type} x {r.settings.instance_count}"
             f" (autoscaling {r.min_capacity}..{r.max_capacity}); {r.instance.gpus} x {r.instance.gpu}"
             f" {r.instance.gpu_memory_gib:g} GiB",
+            *([f"    why            {r.instance_note}"] if r.settings.instance_type is None else
+              [f"    note           {r.instance_note}"] if r.instance_note else []),
             f"    SM_NUM_GPUS    {r.sm_num_gpus if r.sm_num_gpus is not None else '-'}"
             f"; weights ~{r.weights_gib:.1f} GiB of {r.instance.total_gpu_memory_gib:g} GiB GPU memory",
             f"    image          {r.image_uri}",

@@ -65,10 +65,33 @@ def test_af_south_1_uses_its_own_registry_account():
     assert resolved.image_repository == ("626614931356", "huggingface-pytorch-tgi-inference")
 
 
-def test_default_instance_comes_from_jumpstart_when_not_configured():
+def test_without_an_instance_type_the_cheapest_fitting_supported_instance_is_chosen_and_explained():
+    # Issue 13: JumpStart's default for Falcon-40B is ml.g5.48xlarge ($20.36/h), but its
+    # ~82 GiB (weights x headroom) fit the 96 GiB of ml.g5.12xlarge ($7.09/h).
     config = parse_config({"endpoints": [{"model_id": "huggingface-llm-falcon-40b-instruct-bf16"}]})
     [resolved] = resolve_endpoints(config)
-    assert resolved.instance_type == FACTS["huggingface-llm-falcon-40b-instruct-bf16"]["defaultInstanceType"]
+    assert FACTS["huggingface-llm-falcon-40b-instruct-bf16"]["defaultInstanceType"] == "ml.g5.48xlarge"
+    assert resolved.instance_type == "ml.g5.12xlarge"
+    assert resolved.sm_num_gpus == 4  # the 12xlarge's variant environment, not the 48xlarge's
+    assert resolved.instance_note == (
+        "ml.g5.12xlarge: the cheapest supported instance whose GPU memory fits (96 GiB, $7.09/h us-east-1 "
+        "list price); JumpStart's default ml.g5.48xlarge would cost $9,687.10/month more")
+
+
+def test_a_named_instance_costlier_than_needed_is_kept_with_a_note_of_the_cheaper_fit():
+    config = parse_config({"endpoints": [{"model_id": "huggingface-llm-falcon-40b-instruct-bf16",
+                                          "instance_type": "ml.g5.48xlarge"}]})
+    [resolved] = resolve_endpoints(config)
+    assert resolved.instance_type == "ml.g5.48xlarge"
+    # (20.36 - 7.09) $/h x 730 h = $9,687.10 a month per instance.
+    assert resolved.instance_note == (
+        "ml.g5.12xlarge also fits (96 GiB, $7.09/h): $9,687.10/month less per instance than ml.g5.48xlarge")
+
+
+def test_a_named_instance_that_is_the_cheapest_fit_carries_no_note():
+    config = parse_config({"endpoints": [{"model_id": "huggingface-llm-falcon-7b-instruct-bf16",
+                                          "instance_type": "ml.g5.2xlarge"}]})
+    assert resolve_endpoints(config)[0].instance_note == ""
 
 
 def test_user_environment_overrides_spec_and_variant():
@@ -126,3 +149,15 @@ def test_startup_timeouts_take_jumpstart_deploy_kwargs_then_size_from_weights():
     assert startup_timeouts({"deploy_kwargs": {"model_data_download_timeout": 99999}}, 1) == (3600, TIMEOUT_FLOOR)
     # The config's override wins over both.
     assert startup_timeouts(spec, weights_gib=12.9, override=900) == (900, 900)
+
+
+def test_the_synth_summary_says_why_an_instance_was_chosen_or_what_a_cheaper_fit_saves():
+    from tools.summary import endpoint_lines
+
+    chosen = parse_config({"endpoints": [{"model_id": "huggingface-llm-falcon-40b-instruct-bf16"}]})
+    lines = endpoint_lines(resolve_endpoints(chosen))
+    assert any(line.startswith("    why            ml.g5.12xlarge: the cheapest supported") for line in lines)
+    named = parse_config({"endpoints": [{"model_id": "huggingface-llm-falcon-40b-instruct-bf16",
+                                         "instance_type": "ml.g5.48xlarge"}]})
+    lines = endpoint_lines(resolve_endpoints(named))
+    assert any(line.startswith("    note           ml.g5.12xlarge also fits") for line in lines)
