@@ -1,12 +1,15 @@
 """Map-reduce summarization over an injected ``generate(prompt, params) -> text``.
 
 Flow: one call when the whole text fits; otherwise map every chunk in parallel
-(bounded), collapse the partial summaries in rounds until they fit one call,
-then reduce. Every model call is retried with full-jitter backoff when the
-error is retryable. A 422 "too many tokens" recalibrates the shared estimator
-and re-splits that chunk; chunks not yet sent are re-checked against the new
-calibration before they go out. If any chunk still fails, the whole request
-fails with ``ChunkFailed`` naming it: there is no partial result.
+(bounded) and, while the map runs, collapse groups of neighbouring summaries as
+soon as each group is known (a collapse takes the next free slot before any
+map chunk still waiting), then reduce what is left, collapsing just enough of
+its end first if it does not fit one call. Every model call is retried with
+full-jitter backoff when the error is retryable. A 422 "too many tokens"
+recalibrates the shared estimator and re-splits that chunk; chunks not yet sent
+are re-checked against the new calibration before they go out. If any chunk
+still fails, the whole request fails with ``ChunkFailed`` naming it: there is
+no partial result.
 """
 
 from __future__ import annotations
@@ -58,10 +61,10 @@ class SummarizeConfig:
         map_max_new_tokens: output cap for map and collapse summaries.
         final_max_new_tokens: output cap for the single or reduce call.
         max_attempts: tries per call, first included, for retryable errors.
-        reserve_output_in_input: size chunks as MAX_INPUT_LENGTH - prompt -
-            max_new_tokens (the issue's rule). False uses TGI's actual limit,
-            min(MAX_INPUT_LENGTH, MAX_TOTAL_TOKENS - max_new_tokens) - prompt,
-            which gives bigger chunks and fewer calls.
+        reserve_output_in_input: True sizes chunks as MAX_INPUT_LENGTH - prompt -
+            max_new_tokens (issue 5's rule). The default, False, uses the limit
+            TGI enforces, min(MAX_INPUT_LENGTH, MAX_TOTAL_TOKENS - max_new_tokens)
+            - prompt: ~25% bigger chunks and fewer calls for Falcon's 1024/2048.
         seconds_per_call_base, seconds_per_output_token: latency model used
             only to decide sync vs async (defaults: 7B on a g5).
     """
@@ -74,7 +77,7 @@ class SummarizeConfig:
     backoff_cap_s: float = 8.0
     max_resplits: int = 2
     max_rounds: int = 8
-    reserve_output_in_input: bool = True
+    reserve_output_in_input: bool = False
     seconds_per_call_base: float = 0.05
     seconds_per_output_token: float = 0.03
 
@@ -112,6 +115,191 @@ class WorkEstimate:
 
 class _Cancelled(Exception):
     """A sibling call failed; stop quietly so the real error surfaces."""
+
+
+@dataclass(eq=False)
+class _Node:
+    """One summary in the collapse tree: a map chunk's (level 0) or a collapse's (level >= 1).
+
+    ``source`` is what a collapse summarizes (its group's summaries, joined);
+    ``summary`` is None until the call has finished.
+    """
+
+    level: int
+    index: int
+    source: str = ""
+    summary: str | None = None
+    units: int = 0
+
+    def finish(self, summary: str) -> None:
+        self.summary, self.units, self.source = summary, base_units(summary), ""
+
+
+class _Tree:
+    """The summaries so far, and which of them to collapse next.
+
+    ``levels[d]`` holds the level-d summaries in document order and ``heads[d]``
+    is the first of them not yet taken into a collapse; the frontier (what the
+    reduce would read) is every level's untaken part, highest level first,
+    which is document order. Groups are packed greedily from a head and close
+    when the next finished summary does not fit, so they depend only on the
+    summaries' sizes, never on which call finished first: a resumed or replayed
+    job builds the same prompts and finds them in its checkpoints.
+
+    No group closes until the map summaries finished so far (from the first)
+    are more than the reduce could read, so a text whose summaries fit one
+    reduce pays for no collapse at all.
+    """
+
+    def __init__(self, max_rounds: int):
+        self.levels: list[list[_Node]] = [[]]
+        self.heads = [0]
+        self.max_rounds = max_rounds
+        self._flat: list[_Node] | None = None  # the frontier, once the map is over
+        self._opened = False
+        self._prefix = self._prefix_units = 0
+
+    def add_map(self, index: int) -> _Node:
+        node = _Node(0, index)
+        self.levels[0].append(node)
+        return node
+
+    def frontier(self) -> list[_Node]:
+        if self._flat is not None:
+            return self._flat
+        return [n for d in range(len(self.levels) - 1, -1, -1) for n in self.levels[d][self.heads[d]:]]
+
+    def close_groups(self, limit: int, room: int) -> list[_Node]:
+        """New collapses whose groups (at most ``limit`` units each) are complete."""
+        mapped = self.levels[0]
+        while not self._opened and self._prefix < len(mapped) and mapped[self._prefix].summary is not None:
+            self._prefix_units += mapped[self._prefix].units
+            self._prefix += 1
+            self._opened = self._prefix_units > room
+        if not self._opened:
+            return []
+        closed = []
+        level = 0
+        while level < len(self.levels):
+            nodes, head = self.levels[level], self.heads[level]
+            while True:
+                end, size = head, 0
+                while end < len(nodes) and nodes[end].summary is not None and size + nodes[end].units <= limit:
+                    size += nodes[end].units
+                    end += 1
+                if end == len(nodes) or nodes[end].summary is None:
+                    break  # the group may still grow
+                end = max(end, head + 1)  # a summary over the limit on its own is collapsed alone
+                closed.append(self._collapse(nodes[head:end]))
+                head = end
+            self.heads[level] = head
+            level += 1
+        return closed
+
+    def plan_tail(self, room: int) -> list[_Node]:
+        """Once every map summary is in: collapse the head of the map summaries'
+        last, still open group now, alongside the collapses still running,
+        if the reduce would not otherwise have room for it.
+
+        Decided from the map summaries' sizes and the number of collapses
+        only (each counted at the map summaries' mean size), never from which
+        collapse has finished, so the choice is the same on every run.
+        """
+        tail = self.levels[0][self.heads[0]:]
+        if len(tail) < 2 or len(self.levels) < 2:
+            return []
+        mapped = self.levels[0]
+        expected = sum(n.units for n in mapped) // len(mapped)
+        total = expected * len(self.levels[1]) + sum(n.units for n in tail)
+        if total <= room:
+            return []
+        size, take = 0, 0
+        while take < len(tail) and (take < 2 or total - size + expected > room):
+            size += tail[take].units
+            take += 1
+        self.heads[0] += take
+        return [self._collapse(tail[:take])]
+
+    def collapse_tail(self, limit: int, room: int) -> list[_Node]:
+        """After the map: collapse just enough of the frontier's end (its least
+        summarized part) that the rest, with each new collapse counted at the
+        mean size of the collapses so far, fits ``room`` units."""
+        nodes = self.frontier()
+        outputs = [n.units for n in nodes if n.level > 0] or [n.units for n in nodes]
+        expected = sum(outputs) // len(outputs)
+        total = sum(n.units for n in nodes)
+        flat: list[_Node] = []
+        end = len(nodes)
+        while end > 0 and (total > room or not flat):
+            start, size = end - 1, nodes[end - 1].units
+            while start > 0 and size + nodes[start - 1].units <= limit and (
+                    end - start < 2 or total - size + expected > room):
+                start -= 1
+                size += nodes[start].units
+            flat.append(self._collapse(nodes[start:end]))
+            total += expected - size
+            end = start
+        self._flat = nodes[:end] + flat[::-1]
+        return flat[::-1]
+
+    def _collapse(self, group: list[_Node]) -> _Node:
+        level = 1 + max(n.level for n in group)
+        if level >= self.max_rounds:
+            raise ChunkFailed(Stage.COLLAPSE.value, 0, SummarizerError(
+                f"summaries still too long for one call after {self.max_rounds} rounds"), 0)
+        if level == len(self.levels):
+            self.levels.append([])
+            self.heads.append(0)
+        node = _Node(level, len(self.levels[level]), "\n\n".join(n.summary for n in group))
+        self.levels[level].append(node)  # after the map only for numbering: the frontier is flat then
+        return node
+
+
+class _Slots:
+    """At most ``size`` model calls in flight on one pool; the first real failure stops them all."""
+
+    def __init__(self, abort: threading.Event, size: int):
+        self._abort = abort
+        self._size = max(1, size)
+        self._pool = ThreadPoolExecutor(max_workers=self._size)
+        self._pending: dict = {}
+
+    def free(self) -> bool:
+        return len(self._pending) < self._size
+
+    def busy(self) -> bool:
+        return bool(self._pending)
+
+    def submit(self, tag: Any, fn: Callable, *args: Any) -> None:
+        self._pending[self._pool.submit(fn, *args)] = tag
+
+    def next_done(self) -> list[tuple[Any, Any]]:
+        """(tag, result) of the calls that finished; raises the first failure."""
+        finished, _ = wait(self._pending, return_when=FIRST_COMPLETED)
+        results = []
+        for fut in finished:
+            tag = self._pending.pop(fut)
+            exc = fut.exception()
+            if exc is not None:
+                self._abort.set()
+                raise self._surface(exc)
+            results.append((tag, fut.result()))
+        return results
+
+    def _surface(self, exc: BaseException) -> BaseException:
+        """Prefer a real failure over the cancellations it caused in siblings."""
+        if not isinstance(exc, _Cancelled):
+            return exc
+        for fut in self._pending:
+            if fut.cancelled():
+                continue
+            other = fut.exception()  # waits: siblings stop at their next attempt
+            if other is not None and not isinstance(other, _Cancelled):
+                return other
+        return SummarizerError("stage cancelled")
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 class Summarizer:
@@ -155,6 +343,7 @@ class Summarizer:
         self._abort = threading.Event()
         self._lock = threading.Lock()
         self.stats = SummaryStats()
+        self._extra_parts: dict[int, int] = {}  # map chunk index -> pieces added by re-splitting it
 
     # -- budgets ---------------------------------------------------------
     def prompt_limit(self, max_new_tokens: int) -> int:
@@ -234,89 +423,92 @@ class Summarizer:
         map_instr = instruction(Stage.MAP)
         budget = self.text_budget(map_instr, cfg.map_max_new_tokens)
         self.stats.map_budget_tokens = budget
-        self.stats.rounds = 1
-        summaries = self._run_stage(Stage.MAP, map_instr, text, budget, cfg.map_max_new_tokens)
-
         reduce_instr = instruction(Stage.REDUCE, style, max_words)
+        slots = _Slots(self._abort, cfg.max_concurrency)
+        try:
+            tree = self._map_and_collapse(slots, text, budget, reduce_instr, final_new)
+            return self._reduce(slots, tree, reduce_instr, final_new)
+        finally:
+            slots.close()
+
+    def _map_and_collapse(self, slots: _Slots, text: str, budget: int, reduce_instr: str, final_new: int) -> _Tree:
+        """Map every chunk and collapse neighbouring summaries while the map runs.
+
+        Chunks are submitted in order and only as slots free up, so when a 422
+        recalibrates the estimator the not-yet-submitted tail (one contiguous
+        span of ``text``) is re-split under the new calibration instead of each
+        of its chunks being halved later. A collapse is started as soon as its
+        group is known (see ``_Tree.close_groups``) and goes before any map
+        chunk still waiting for a slot, so the collapses finish with the map
+        instead of forming rounds after it.
+        """
+        cfg = self.config
+        map_instr, collapse_instr = instruction(Stage.MAP), instruction(Stage.COLLAPSE)
+        chunks = split_text(text, budget, self.estimator)
+        calibration = self.estimator.recalibrations
+        self.stats.chunks = len(chunks)
+        self._progress(0, len(chunks))
+        tree = _Tree(cfg.max_rounds)
+        ready: list[_Node] = []  # closed collapse groups waiting for a slot, oldest first
+        submitted = mapped = pieces = 0  # pieces: map chunks done, counting re-split parts
+        while True:
+            if self.estimator.recalibrations != calibration and submitted < len(chunks):
+                calibration = self.estimator.recalibrations
+                offset, before = chunks[submitted].start, len(chunks)
+                tail = split_text(text[offset:], self.text_budget(map_instr, cfg.map_max_new_tokens), self.estimator)
+                chunks = chunks[:submitted] + [
+                    Chunk(submitted + c.index, c.text, c.start + offset, c.end + offset, c.units) for c in tail
+                ]
+                with self._lock:
+                    self.stats.chunks += len(chunks) - before
+            limit = self.estimator.units_within(self.text_budget(collapse_instr, cfg.map_max_new_tokens))
+            room = self.estimator.units_within(self.text_budget(reduce_instr, final_new))
+            ready += tree.close_groups(limit, room)
+            while slots.free() and (ready or submitted < len(chunks)):
+                if ready:
+                    node = ready.pop(0)
+                    slots.submit(node, self._piece, Stage.COLLAPSE, node.index, collapse_instr, node.source,
+                                 cfg.map_max_new_tokens, 0)
+                else:
+                    chunk = chunks[submitted]
+                    submitted += 1
+                    node = tree.add_map(chunk.index)
+                    slots.submit(node, self._piece, Stage.MAP, chunk.index, map_instr, chunk.text,
+                                 cfg.map_max_new_tokens, 0)
+            if not slots.busy():
+                return tree
+            for node, summary in slots.next_done():
+                node.finish(summary)
+                if node.level == 0:
+                    mapped += 1
+                    pieces += 1 + self._extra_parts.get(node.index, 0)
+                    self._progress(pieces, self.stats.chunks)
+                    if mapped == len(chunks) == submitted:
+                        ready += tree.close_groups(limit, room) + tree.plan_tail(room)
+
+    def _reduce(self, slots: _Slots, tree: _Tree, reduce_instr: str, final_new: int) -> str:
+        """The final call over what is left; collapse from the end first if it does not fit."""
+        cfg = self.config
         collapse_instr = instruction(Stage.COLLAPSE)
         while True:
-            joined = "\n\n".join(summaries)
-            reduce_prompt = self.format.render(reduce_instr, joined)
+            nodes = tree.frontier()
+            reduce_prompt = self.format.render(reduce_instr, "\n\n".join(n.summary for n in nodes))
             if self.estimator.count(reduce_prompt) <= self.prompt_limit(final_new):
                 try:
                     out = self._call(Stage.REDUCE, 0, reduce_prompt, final_new)
-                    self.stats.rounds += 1
+                    self.stats.rounds = 2 + max(n.level for n in nodes)
                     return out
                 except ModelInputRejected as exc:
                     # Collapse once more under the corrected calibration.
                     self._learn(reduce_prompt, exc)
-            if self.stats.rounds >= cfg.max_rounds:
-                raise ChunkFailed(
-                    Stage.COLLAPSE.value, 0,
-                    SummarizerError(f"summaries still too long for one call after {cfg.max_rounds} rounds"), 0,
-                )
-            budget = self.text_budget(collapse_instr, cfg.map_max_new_tokens)
-            summaries = self._run_stage(Stage.COLLAPSE, collapse_instr, joined, budget, cfg.map_max_new_tokens)
-            self.stats.rounds += 1
-
-    def _run_stage(self, stage: Stage, instr: str, source: str, budget: int, max_new: int) -> list[str]:
-        """Summarize ``source`` split into chunks, at most ``max_concurrency`` at a time.
-
-        Chunks are submitted in order and only as slots free up, so when a 422
-        recalibrates the estimator the not-yet-submitted tail (one contiguous
-        span of ``source``) is re-split under the new calibration instead of
-        each of its chunks being halved later.
-        """
-        chunks = split_text(source, budget, self.estimator)
-        calibration = self.estimator.recalibrations
-        results: dict[int, str] = {}
-        submitted = 0
-        if stage is Stage.MAP:
-            self.stats.chunks = len(chunks)
-            self._progress(0, len(chunks))
-        pool = ThreadPoolExecutor(max_workers=max(1, min(self.config.max_concurrency, len(chunks))))
-        pending: dict = {}
-        try:
-            while submitted < len(chunks) or pending:
-                if self.estimator.recalibrations != calibration and submitted < len(chunks):
-                    calibration = self.estimator.recalibrations
-                    offset = chunks[submitted].start
-                    tail = split_text(source[offset:], self.text_budget(instr, max_new), self.estimator)
-                    chunks = chunks[:submitted] + [
-                        Chunk(submitted + c.index, c.text, c.start + offset, c.end + offset, c.units) for c in tail
-                    ]
-                    if stage is Stage.MAP:
-                        self.stats.chunks += len(chunks) - self.stats.chunks
-                while submitted < len(chunks) and len(pending) < self.config.max_concurrency:
-                    chunk = chunks[submitted]
-                    pending[pool.submit(self._piece, stage, chunk.index, instr, chunk.text, max_new, 0)] = chunk.index
-                    submitted += 1
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    index = pending.pop(fut)
-                    exc = fut.exception()
-                    if exc is not None:
-                        self._abort.set()
-                        raise self._surface(exc, pending)
-                    results[index] = fut.result()
-                    if stage is Stage.MAP:
-                        self._progress(len(results), len(chunks))
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-        return [results[i] for i in range(len(chunks))]
-
-    @staticmethod
-    def _surface(exc: BaseException, pending) -> BaseException:
-        """Prefer a real failure over the cancellations it caused in siblings."""
-        if not isinstance(exc, _Cancelled):
-            return exc
-        for fut in pending:
-            if fut.cancelled():
-                continue
-            other = fut.exception()  # waits: siblings stop at their next attempt
-            if other is not None and not isinstance(other, _Cancelled):
-                return other
-        return SummarizerError("stage cancelled")
+            limit = self.estimator.units_within(self.text_budget(collapse_instr, cfg.map_max_new_tokens))
+            room = self.estimator.units_within(self.text_budget(reduce_instr, final_new))
+            for node in tree.collapse_tail(limit, room):
+                slots.submit(node, self._piece, Stage.COLLAPSE, node.index, collapse_instr, node.source,
+                             cfg.map_max_new_tokens, 0)
+            while slots.busy():
+                for node, summary in slots.next_done():
+                    node.finish(summary)
 
     def _piece(self, stage: Stage, index: int, instr: str, text: str, max_new: int, depth: int) -> str:
         """Summarize one chunk, re-splitting it when it proves too long."""
@@ -336,7 +528,9 @@ class Summarizer:
         parts = split_text(text, self.text_budget(instr, max_new), self.estimator)
         with self._lock:
             self.stats.resplits += 1
-            self.stats.chunks += len(parts) - 1 if stage is Stage.MAP else 0
+            if stage is Stage.MAP:
+                self.stats.chunks += len(parts) - 1
+                self._extra_parts[index] = self._extra_parts.get(index, 0) + len(parts) - 1
         return "\n\n".join(self._piece(stage, index, instr, p.text, max_new, depth + 1) for p in parts)
 
     def _learn(self, prompt: str, exc: ModelInputRejected) -> None:

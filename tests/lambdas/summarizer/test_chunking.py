@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from summarizer.chunking import fill_ratio, split_text
-from inference.tokens import TokenEstimator
+from inference.tokens import TextUnits, TokenEstimator, base_units
 
 from summarizer_fakes import normalize
 
@@ -79,3 +79,20 @@ def test_splitting_a_5mb_document_takes_well_under_the_api_budget(long_document)
     chunks = split_text(text, 795, TokenEstimator())
     assert time.perf_counter() - started < 3.0
     assert len(chunks) > 1000
+
+
+def test_each_chunk_carries_its_own_base_units(long_document):
+    estimator = TokenEstimator()
+    for chunk in split_text(long_document, 795, estimator):
+        assert chunk.units == base_units(chunk.text)
+
+
+def test_counting_spans_in_place_agrees_with_counting_their_text():
+    # ASCII and non-ASCII letters, long words, digits, punctuation, Unicode and ASCII control spaces.
+    text = ("Naïve café\u00a0owners met 2024-05-01 in Zürich\u2003(again). Internationalization\x1cof "
+            "the 漢字 register; https://example.org/a_very_long_path. \n\n Done!\u2029Next\tline.")
+    counter = TextUnits(text)
+    cuts = [0] + [i for i, ch in enumerate(text) if ch.isspace()] + [len(text)]
+    for i, start in enumerate(cuts):
+        for end in cuts[i:]:
+            assert counter.units(start, end) == base_units(text[start:end]), (start, end)

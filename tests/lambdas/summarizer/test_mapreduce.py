@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 import threading
@@ -148,9 +149,18 @@ def test_progress_reports_map_chunks_done_out_of_total(short_document):
     assert seen[0][0] == 0 and seen[-1][0] == seen[-1][1] > 1
 
 
-def test_the_tgi_budget_rule_makes_bigger_chunks_than_the_reserved_output_rule(short_document):
-    reserved = Summarizer(FakeTGI(chars_per_token=4.5), config=FAST)
-    tgi = Summarizer(FakeTGI(chars_per_token=4.5), config=SummarizeConfig(max_concurrency=4, reserve_output_in_input=False))
+def test_progress_ends_at_the_chunk_count_when_chunks_were_resplit(short_document):
+    seen: list[tuple[int, int]] = []
+    result = Summarizer(FakeTGI(chars_per_token=3.0), config=FAST, on_progress=lambda d, t: seen.append((d, t))).summarize(short_document)
+    assert result.stats.resplits >= 1
+    assert seen[-1] == (result.stats.chunks, result.stats.chunks)
+    assert all(d <= t for d, t in seen) and [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_the_default_tgi_budget_rule_makes_bigger_chunks_than_the_reserved_output_rule(short_document):
+    reserved = Summarizer(FakeTGI(chars_per_token=4.5), config=SummarizeConfig(max_concurrency=4, reserve_output_in_input=True))
+    tgi = Summarizer(FakeTGI(chars_per_token=4.5), config=FAST)
+    assert tgi.prompt_limit(200) == min(1024, 2048 - 200) and reserved.prompt_limit(200) == 1024 - 200
     assert tgi.summarize(short_document).stats.chunks < reserved.summarize(short_document).stats.chunks
 
 
@@ -159,4 +169,73 @@ def test_work_estimate_separates_quick_requests_from_long_ones(long_document):
     quick = summarizer.estimate_work("A short note about the harbour.")
     slow = summarizer.estimate_work(long_document)
     assert quick.calls == 1 and quick.seconds < 25
-    assert slow.chunks > 100 and slow.seconds > 25
+    assert slow.chunks > 80 and slow.seconds > 25
+
+
+# -- the collapse tree: pipelined with the map, nothing lost, deterministic ---------
+
+SMALL = ModelLimits(max_input_length=512, max_total_tokens=1024)  # many chunks, several collapse levels
+TREE = SummarizeConfig(max_concurrency=4, map_max_new_tokens=64, final_max_new_tokens=128,
+                       backoff_base_s=0.001, backoff_cap_s=0.005)
+COLLAPSE_HEAD, REDUCE_HEAD = instruction(Stage.COLLAPSE), instruction(Stage.REDUCE)
+
+
+class TaggingModel:
+    """Answers every prompt with ``<<tag>>`` (a hash of the prompt) plus filler words,
+    so each summary can be followed through the collapse tree to the reduce."""
+
+    def __init__(self, filler_words: int = 30, latency_s: float = 0.0):
+        self.filler = " ".join(["the harbour committee reported"] * (filler_words // 4))
+        self.latency_s = latency_s
+        self.started: list[str] = []
+        self.outputs: dict[str, str] = {}  # prompt -> tag
+        self._lock = threading.Lock()
+
+    def __call__(self, prompt: str, params: dict) -> str:
+        with self._lock:
+            self.started.append(prompt)
+        if self.latency_s:
+            time.sleep(self.latency_s)
+        tag = hashlib.sha256(prompt.encode()).hexdigest()[:12]
+        with self._lock:
+            self.outputs[prompt] = tag
+        return f"<<{tag}>> {self.filler}."
+
+
+def test_collapses_start_while_map_calls_are_still_running(long_document):
+    model = TaggingModel(latency_s=0.002)
+    Summarizer(model, limits=SMALL, config=TREE).summarize(long_document)
+    stages = [p.split("\n\n", 1)[0] for p in model.started]
+    first_collapse = stages.index(COLLAPSE_HEAD)
+    last_map = len(stages) - 1 - stages[::-1].index(MAP_HEAD)
+    assert first_collapse < last_map / 2  # not a round after the map: early in it
+
+
+def test_every_summary_reaches_the_reduce_exactly_once_through_the_collapse_tree(long_document):
+    model = TaggingModel()
+    result = Summarizer(model, limits=SMALL, config=TREE).summarize(long_document)
+    estimator = TokenEstimator()
+    readers = [p for p in model.outputs if p.startswith((COLLAPSE_HEAD, REDUCE_HEAD))]
+    assert result.stats.rounds >= 4  # map, two collapse levels at least, reduce
+    for prompt, tag in model.outputs.items():
+        if prompt.startswith(REDUCE_HEAD):
+            continue
+        assert sum(reader.count(f"<<{tag}>>") for reader in readers) == 1, prompt[:80]
+    for reader in readers:  # and no collapse or reduce prompt went over the model's limit
+        assert estimator.count(reader) <= min(SMALL.max_input_length, SMALL.max_total_tokens - TREE.final_max_new_tokens)
+    assert sum(p.startswith(REDUCE_HEAD) for p in model.outputs) == 1
+
+
+def test_the_collapse_tree_is_the_same_on_a_replay_so_a_replay_makes_no_call(long_document):
+    checkpoints = MemoryCheckpoints()
+    first = Summarizer(TaggingModel(latency_s=0.001), limits=SMALL, config=TREE, checkpoints=checkpoints).summarize(long_document)
+    replay = TaggingModel()
+    again = Summarizer(replay, limits=SMALL, config=TREE, checkpoints=checkpoints).summarize(long_document)
+    assert not replay.started and again.summary == first.summary and again.stats.checkpoint_hits == first.stats.calls
+
+
+def test_a_text_whose_summaries_fit_one_reduce_pays_for_no_collapse(short_document):
+    fake = FakeTGI(chars_per_token=4.5)
+    result = Summarizer(fake, config=FAST).summarize(short_document)
+    assert result.stats.chunks > 4 and result.stats.rounds == 2
+    assert not any(p.startswith(COLLAPSE_HEAD) for p in fake.prompts)
