@@ -175,10 +175,3 @@ def split_text(
     while current:
         emit(len(current))
     return chunks
-
-
-def fill_ratio(chunks: list[Chunk], budget_tokens: int, estimator: TokenEstimator) -> float:
-    """Mean estimated fill of the budget across chunks (0..1)."""
-    if not chunks:
-        return 0.0
-    return sum(c.tokens(estimator) for c in chunks) / (len(chunks) * budget_tokens)

@@ -2,10 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from summarizer.chunking import fill_ratio, split_text
 from inference.tokens import TextUnits, TokenEstimator, base_units
-
+from summarizer.chunking import Chunk, split_text
 from summarizer_fakes import normalize
+
+
+def fill_ratio(chunks: list[Chunk], budget_tokens: int, estimator: TokenEstimator) -> float:
+    """Mean estimated fill of the budget across chunks (0..1)."""
+    return sum(c.tokens(estimator) for c in chunks) / (len(chunks) * budget_tokens)
 
 
 @pytest.mark.parametrize("budget", [200, 500, 795, 1500])
