@@ -1,7 +1,7 @@
 """A SageMaker runtime emulator for tests and local runs.
 
 Speaks the wire protocol of ``InvokeEndpoint`` (``POST /endpoints/{name}/invocations``,
-service protocol ``rest-json``) well enough for a real boto3 ``sagemaker-runtime``
+service protocol ``rest-json``; and ``InvokeEndpointWithResponseStream``, see its section) well enough for a real boto3 ``sagemaker-runtime``
 client pointed at it with ``endpoint_url`` (or ``AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME``)
 and dummy credentials. Errors carry ``x-amzn-ErrorType`` so botocore raises the
 modeled exceptions: ValidationError 400, ThrottlingException 400, ModelError 424
@@ -19,23 +19,41 @@ Model behaviour, deterministic so tests can assert on it:
   leading sentences of the document.
 - stable-diffusion: ``Accept: application/json;jpeg`` -> real (tiny, solid-grey)
   baseline JPEGs of the requested size, base64 in ``generated_images``.
-- ai21-j2: ``{prompt, maxTokens, ...}`` -> ``completions[i].data.text``.
+- ai21-j2 (AWS Marketplace Jurassic-2): ``{prompt, maxTokens, temperature, topP,
+  stopSequences, numResults}`` -> ``{completions: [{data: {text, tokens}, finishReason:
+  {reason}}]}``, ``numResults`` completions (identical when temperature is 0), the stop
+  sequence left out of the text, prompt + maxTokens within the instance's context.
 
-Faults and latency, per endpoint (control API or Python) and per request (header
+Inference components (ICs): several models behind one endpoint name, each an
+``EndpointConfig`` with the endpoint's ``name`` and its own ``inference_component``
+(and its own latency and limits), selected by the ``InferenceComponentName`` parameter
+(header ``X-Amzn-SageMaker-Inference-Component``). As SageMaker, an endpoint hosting
+ICs refuses a call without the header and one without ICs refuses the header
+(ValidationError 400, ``IC_REQUIRED`` / ``IC_NOT_ALLOWED``), and an IC whose
+``copies`` are 0 (scaled to zero) answers ValidationError 400 ``NO_CAPACITY_MESSAGE``.
+Scale-out as the NoCapacityInvocationFailures alarm + step scaling policy do it: the
+first call that meets no capacity starts a clock, and ``scale_out_after_s`` later the
+IC has 1 copy (None: only ``scale`` brings copies back). ``scale`` sets copies, now or
+after N more answered calls (a scale-in in the middle of a job).
+
+Faults and latency, per endpoint or IC (control API or Python) and per request (header
 ``x-emulator-fault`` or a ``[[emulator:FAULT]]`` marker anywhere in the body):
 ``throttle``, ``not-ready``, ``unavailable``, ``internal``, ``model-error``,
 ``delay=MS``. Control API:
 
     GET    /_emulator/health
     GET    /_emulator/endpoints          POST /_emulator/endpoints {EndpointConfig fields}
-    POST   /_emulator/faults {"endpoint": "*"|name, "throttle_next": N, "not_ready_next": N,
+    POST   /_emulator/components {"inference_component": name, "copies": N,
+                                  "scale_out_after_s": S|null (optional), "after_calls": N (optional)}
+    POST   /_emulator/faults {"endpoint": "*"|endpoint or IC name, "throttle_next": N, "not_ready_next": N,
                               "unavailable_next": N, "internal_next": N, "model_error_next": N,
                               "delay_next": N, "delay_ms": MS,
                               "fail_if_contains": [{"text": X, "status": 424-original, "message": M}]}
     DELETE /_emulator/faults             GET/DELETE /_emulator/calls      POST /_emulator/reset
 
-Run: ``python -m local.sagemaker_emulator --port 8081 --endpoint falcon:falcon`` or
-in-process: ``Emulator([EndpointConfig("e", "falcon")]).start()`` (port 0 = any).
+Run: ``python -m local.sagemaker_emulator --port 8081 --endpoint falcon:falcon`` (ICs:
+``--component shared:ic-falcon:falcon``) or in-process:
+``Emulator([EndpointConfig("e", "falcon")]).start()`` (port 0 = any).
 """
 
 from __future__ import annotations
@@ -56,6 +74,20 @@ from typing import Any
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+# botocore's sagemaker-runtime model: InvokeEndpoint's InferenceComponentName travels in this header.
+IC_HEADER = "X-Amzn-SageMaker-Inference-Component"
+# InvokeEndpoint on an IC with no copy: ValidationError (400), verbatim as AWS shows it
+# in "Unlock cost savings with the new scale down to zero feature in SageMaker Inference"
+# (AWS Machine Learning Blog, 2024-12-03, "Test the solution"); inference.runtime maps it.
+NO_CAPACITY_MESSAGE = ("Inference Component has no capacity to process this request. ApplicationAutoScaling "
+                       "may be in-progress (if configured) or try to increase the capacity by invoking "
+                       "UpdateInferenceComponentRuntimeConfig API.")
+# The header missing on an endpoint with ICs, or present on one without (ValidationError 400),
+# as SageMaker words them (quoted by SDK users, e.g. LiteLLM's SageMaker tests).
+IC_REQUIRED = ("Inference Component Name header is required for endpoints to which you plan to deploy inference "
+               "components. Please include Inference Component Name header or consider using SageMaker models.")
+IC_NOT_ALLOWED = ("Inference Component Name header is not allowed for endpoints to which you dont plan to deploy "
+                  "inference components. Please remove the Inference Component Name header and try again.")
 TGI_FAMILIES = ("falcon", "llama2", "mistral", "flan-t5")
 FAMILIES = (*TGI_FAMILIES, "stable-diffusion", "ai21-j2")
 
@@ -76,6 +108,13 @@ def count_tokens(text: str) -> int:
 
 @dataclass
 class EndpointConfig:
+    """A model behind an endpoint name: the endpoint's one model, or, with
+    ``inference_component``, one of the ICs sharing the endpoint ``name``.
+
+    ``copies`` and ``scale_out_after_s`` are the IC's: running copies (0: every call
+    answers no capacity), and how long after the first such call a copy is running
+    (None: never on its own)."""
+
     name: str
     family: str
     max_input_length: int = 1024
@@ -84,10 +123,19 @@ class EndpointConfig:
     per_token_ms: float = 0.0
     variant: str = "primary"
     max_stop_sequences: int = 4
+    inference_component: str | None = None
+    copies: int = 1
+    scale_out_after_s: float | None = None
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
             raise ValueError(f"family must be one of {FAMILIES}, got {self.family!r}")
+        if self.copies < 0:
+            raise ValueError(f"copies must be 0 or more, got {self.copies}")
+
+    @property
+    def key(self) -> tuple[str, str | None]:
+        return self.name, self.inference_component
 
 
 @dataclass
@@ -279,6 +327,15 @@ def tgi_invoke(cfg: EndpointConfig, raw: bytes) -> tuple[bytes, int]:
     return json.dumps([item]).encode(), n
 
 
+def _ai21_param(payload: dict, key: str, default: Any, kind: Any, low: float, high: float | None = None) -> Any:
+    """A numeric J2 request field, type- and range-checked (400 like a malformed body)."""
+    value = payload.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, kind) or value < low or (high is not None and value > high):
+        bounds = f">= {low}" + (f" and <= {high}" if high is not None else "")
+        raise ModelErr(400, json.dumps({"detail": f"{key} must be a number {bounds}, got {value!r}"}))
+    return value
+
+
 def ai21_invoke(cfg: EndpointConfig, raw: bytes) -> tuple[bytes, int]:
     try:
         payload = json.loads(raw)
@@ -287,15 +344,24 @@ def ai21_invoke(cfg: EndpointConfig, raw: bytes) -> tuple[bytes, int]:
     prompt = payload.get("prompt") if isinstance(payload, dict) else None
     if not isinstance(prompt, str) or not prompt:
         raise ModelErr(400, json.dumps({"detail": "prompt is required"}))
-    max_tokens = payload.get("maxTokens", 16)
+    # J2 Complete API defaults (docs.ai21.com/reference/j2-complete-api-ref): maxTokens 16,
+    # temperature 0.7 (0: greedy), topP 1, numResults 1; stopSequences a list of strings.
+    max_tokens = _ai21_param(payload, "maxTokens", 16, int, 0)
+    temperature = _ai21_param(payload, "temperature", 0.7, (int, float), 0)
+    top_p = _ai21_param(payload, "topP", 1, (int, float), 0, 1)
+    num_results = _ai21_param(payload, "numResults", 1, int, 1)
+    stops = payload.get("stopSequences") or []
+    if not isinstance(stops, list) or not all(isinstance(x, str) for x in stops):
+        raise ModelErr(400, json.dumps({"detail": "stopSequences must be a list of strings"}))
     if count_tokens(prompt) + max_tokens > cfg.max_total_tokens:
         raise ModelErr(422, json.dumps({"detail": f"Prompt length plus maxTokens exceeds {cfg.max_total_tokens}"}))
-    stops = payload.get("stopSequences") or []
     completions = []
     total = 0
-    for i in range(payload.get("numResults", 1)):
-        text, n, finish = generate_text(prompt, max_tokens, stops, f"ai21-{i}")
-        reason: dict[str, Any] = {"reason": "length"}
+    for i in range(num_results):
+        # Greedy decoding (temperature 0) answers the same text every time; sampling differs per result.
+        seed = "ai21-greedy" if temperature == 0 else f"ai21-{i}-{temperature}-{top_p}"
+        text, n, finish = generate_text(prompt, max_tokens, stops, seed)
+        reason: dict[str, Any] = {"reason": "endoftext" if finish == "eos_token" else "length"}
         for s in stops:  # J2 leaves the stop sequence out of the text
             if finish == "stop_sequence" and text.endswith(s):
                 text, reason = text[: -len(s)], {"reason": "stop", "sequence": s}
@@ -392,7 +458,15 @@ class Emulator:
                  region: str = REGION) -> None:
         self.region = region
         self._lock = threading.Lock()
-        self._endpoints = {e.name: e for e in endpoints or []}
+        self._endpoints: dict[tuple[str, str | None], EndpointConfig] = {}
+        # Each IC's copies and scale-out delay as added: what reset() restores.
+        self._initial: dict[tuple[str, str | None], tuple[int, float | None]] = {}
+        for cfg in endpoints or []:
+            self.add_endpoint(cfg)
+        # IC -> when its pending scale-out (after a no-capacity call) completes.
+        self._scale_out_at: dict[str, float] = {}
+        # IC -> [answered calls still to go, copies then]: a scheduled scale.
+        self._scale_after: dict[str, list[int]] = {}
         self._faults: dict[str, Faults] = {}
         self._calls: list[dict[str, Any]] = []
         emulator = self
@@ -422,11 +496,65 @@ class Emulator:
     # -- control
     def add_endpoint(self, cfg: EndpointConfig) -> None:
         with self._lock:
-            self._endpoints[cfg.name] = cfg
+            self._endpoints[cfg.key] = cfg
+            self._initial[cfg.key] = (cfg.copies, cfg.scale_out_after_s)
 
-    def remove_endpoint(self, name: str) -> EndpointConfig | None:
+    def remove_endpoint(self, name: str, inference_component: str | None = None) -> EndpointConfig | None:
         with self._lock:
-            return self._endpoints.pop(name, None)
+            return self._endpoints.pop((name, inference_component), None)
+
+    def scale(self, inference_component: str, copies: int, *, after_calls: int = 0,
+              scale_out_after_s: Any = ...) -> None:
+        """Set an IC's copies (0: scaled to zero), now or once ``after_calls`` more calls
+        were answered; ``scale_out_after_s`` replaces the IC's (None: no scale-out on its own)."""
+        if copies < 0 or after_calls < 0:
+            raise ValueError("copies and after_calls must be 0 or more")
+        with self._lock:
+            cfg = self._component(inference_component)
+            if scale_out_after_s is not ...:
+                cfg.scale_out_after_s = None if scale_out_after_s is None else float(scale_out_after_s)
+            if after_calls:
+                self._scale_after[inference_component] = [after_calls, copies]
+            else:
+                self._set_copies(cfg, copies)
+
+    def _component(self, inference_component: str) -> EndpointConfig:
+        for (_, component), cfg in self._endpoints.items():
+            if component == inference_component:
+                return cfg
+        raise ValueError(f"no inference component {inference_component!r}")
+
+    def _set_copies(self, cfg: EndpointConfig, copies: int) -> None:
+        cfg.copies = copies
+        self._scale_out_at.pop(cfg.inference_component or "", None)
+        self._scale_after.pop(cfg.inference_component or "", None)
+
+    def _has_capacity(self, cfg: EndpointConfig) -> bool:
+        """Whether an IC can take a call now; a call meeting zero copies starts the
+        scale-out clock, as it raises NoCapacityInvocationFailures on AWS."""
+        ic = cfg.inference_component or ""
+        with self._lock:
+            if cfg.copies > 0:
+                return True
+            due = self._scale_out_at.get(ic)
+            if due is None:
+                if cfg.scale_out_after_s is not None:
+                    self._scale_out_at[ic] = time.monotonic() + cfg.scale_out_after_s
+                return False
+            if time.monotonic() < due:
+                return False
+            self._set_copies(cfg, 1)
+            return True
+
+    def _answered(self, cfg: EndpointConfig) -> None:
+        """One more call answered by an IC: apply a scale scheduled after N calls."""
+        ic = cfg.inference_component
+        with self._lock:
+            pending = self._scale_after.get(ic or "")
+            if pending is not None:
+                pending[0] -= 1
+                if pending[0] <= 0:
+                    self._set_copies(cfg, pending[1])
 
     def endpoints(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -459,14 +587,21 @@ class Emulator:
             self._calls.clear()
 
     def reset(self) -> None:
+        """No faults, no calls, and every IC's copies and scale-out delay as added."""
         self.clear_faults()
         self.clear_calls()
+        with self._lock:
+            for key, cfg in self._endpoints.items():
+                cfg.copies, cfg.scale_out_after_s = self._initial.get(key, (cfg.copies, cfg.scale_out_after_s))
+            self._scale_out_at.clear()
+            self._scale_after.clear()
 
     # -- internals
-    def _take_fault(self, endpoint: str, body_text: str) -> tuple[str | None, float, dict[str, Any] | None]:
+    def _take_fault(self, endpoint: str, body_text: str,
+                    component: str | None = None) -> tuple[str | None, float, dict[str, Any] | None]:
         """Consume one configured fault for this call: (fault, extra delay ms, contains-rule)."""
         with self._lock:
-            for key in (endpoint, "*"):
+            for key in (*((component,) if component else ()), endpoint, "*"):
                 faults = self._faults.get(key)
                 if faults is None:
                     continue
@@ -490,7 +625,226 @@ class Emulator:
             del self._calls[:-500]
 
 
-class _Handler(BaseHTTPRequestHandler):
+# ------------------------------------------------- InvokeEndpointWithResponseStream
+#
+# POST /endpoints/{name}/invocations-response-stream answers HTTP 200 with
+# Content-Type application/vnd.amazon.eventstream: a sequence of event-stream messages
+# (the AWS event stream encoding, as botocore's ``botocore.eventstream`` parses it):
+#
+#   prelude  total length (uint32 BE) | headers length (uint32 BE) | CRC32 of those 8 bytes
+#   headers  per header: name length (uint8), name, value type (7 = string), value length
+#            (uint16 BE), value
+#   payload
+#   CRC32 of everything before it
+#
+# PayloadPart events carry ``:event-type PayloadPart``, ``:message-type event``,
+# ``:content-type application/octet-stream`` and the model's bytes; a failure after the
+# start is an exception message (``:message-type exception``, ``:exception-type
+# ModelStreamError | InternalStreamFailure``, a JSON payload {Message, ErrorCode}) --
+# the shapes of botocore's sagemaker-runtime model (``ResponseStream``). Every message goes
+# out as its own HTTP chunk, so botocore's reader gets each one as it is sent.
+#
+# TGI's stream inside the parts (text-generation-inference ``generate_stream``): one
+# ``data:{StreamResponse}`` line per token plus a blank line; the last carries
+# ``generated_text`` (the buffered answer's text, ``tgi_invoke``'s) and ``details``; TGI's
+# own failures -- input validation included -- are ``data:{"error", "error_type"}`` lines
+# in a 200 stream. Each token's bytes are cut into 1-3 payload parts at random byte offsets
+# (inside a UTF-8 character too), and from the second token on a part's tail sometimes waits
+# for the next token's bytes: the boundaries SageMaker may put anywhere. Token i goes out ``first_token_ms +
+# i * per_token_ms`` after the request. Faults, by marker in the body or the
+# ``x-emulator-fault`` header: ``stream-error=N`` (ModelStreamError StreamBroken after N
+# tokens), ``stream-internal=N`` (InternalStreamFailure), ``generation-error=N`` (TGI's
+# in-stream ``generation`` error), ``stream-timeout=N`` (ModelStreamError
+# ModelInvocationTimeExceeded).
+
+EVENTSTREAM = "application/vnd.amazon.eventstream"
+STREAM_FAULTS = {"stream-error", "stream-internal", "generation-error", "stream-timeout"}
+_EOS = {"falcon": "<|endoftext|>"}  # others: </s>
+# Emulator token pieces: exactly count_tokens' units (a run of up to 6 letters, up to 3
+# digits, one other symbol), each with the whitespace before it.
+_PIECE = re.compile(r"\s*(?:[A-Za-z]{1,6}|\d{1,3}|[^\sA-Za-z\d])")
+
+
+def eventstream_message(headers: dict[str, str], payload: bytes) -> bytes:
+    """One message of the AWS event stream encoding (string headers only)."""
+    import zlib
+
+    encoded = b"".join(
+        len(name.encode()).to_bytes(1, "big") + name.encode() + b"\x07"
+        + len(value.encode()).to_bytes(2, "big") + value.encode()
+        for name, value in headers.items())
+    total = 12 + len(encoded) + len(payload) + 4
+    prelude = total.to_bytes(4, "big") + len(encoded).to_bytes(4, "big")
+    prelude += zlib.crc32(prelude).to_bytes(4, "big")
+    message = prelude + encoded + payload
+    return message + zlib.crc32(message).to_bytes(4, "big")
+
+
+def payload_part(data: bytes) -> bytes:
+    return eventstream_message({":event-type": "PayloadPart", ":content-type": "application/octet-stream",
+                                ":message-type": "event"}, data)
+
+
+def stream_exception(kind: str, message: str, error_code: str | None = None) -> bytes:
+    body: dict[str, Any] = {"Message": message}
+    if error_code:
+        body["ErrorCode"] = error_code
+    return eventstream_message({":exception-type": kind, ":content-type": "application/json",
+                                ":message-type": "exception"}, json.dumps(body).encode())
+
+
+def token_pieces(text: str) -> list[str]:
+    """``text`` as the emulator's tokens (``count_tokens`` of it pieces); joined, ``text``."""
+    pieces: list[str] = []
+    end = 0
+    for match in _PIECE.finditer(text):
+        pieces.append(match.group())
+        end = match.end()
+    if end < len(text):  # trailing whitespace: part of the last token
+        if pieces:
+            pieces[-1] += text[end:]
+        else:
+            pieces.append(text[end:])
+    return pieces
+
+
+def tgi_stream_events(cfg: EndpointConfig, raw: bytes) -> list[dict[str, Any]]:
+    """The ``StreamResponse`` objects TGI streams for ``raw`` (its ``error`` object when it
+    refuses the input), consistent with ``tgi_invoke``'s buffered answer."""
+    try:
+        body, _ = tgi_invoke(cfg, raw)
+    except ModelErr as err:
+        try:
+            error = json.loads(err.body)
+        except ValueError:
+            raise err from None
+        if isinstance(error, dict) and "error" in error:
+            return [error]
+        raise
+    payload = json.loads(raw)
+    params = payload.get("parameters") or {}
+    item = json.loads(body)[0]
+    text = item["generated_text"]
+    details = item.get("details") or {}
+    pieces = [{"text": p, "special": False} for p in token_pieces(text)]
+    if details.get("finish_reason", "eos_token") == "eos_token" or not pieces:
+        pieces.append({"text": _EOS.get(cfg.family, "</s>"), "special": True})
+    events: list[dict[str, Any]] = []
+    for i, piece in enumerate(pieces, start=1):
+        rng = _rng(piece["text"], i)
+        events.append({"index": i, "token": {"id": rng.randrange(3, 65000), "text": piece["text"],
+                                             "logprob": round(-rng.random() * 3, 4), "special": piece["special"]},
+                       "generated_text": None, "details": None})
+    last = events[-1]
+    last["generated_text"] = text
+    if params.get("details"):
+        last["details"] = {"finish_reason": details.get("finish_reason"),
+                           "generated_tokens": details.get("generated_tokens"), "seed": params.get("seed"),
+                           "input_length": count_tokens(payload["inputs"])}
+    return events
+
+
+def sse_line(event: dict[str, Any]) -> bytes:
+    return b"data:" + json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode() + b"\n\n"
+
+
+def split_parts(data: bytes, rng: random.Random) -> list[bytes]:
+    """``data`` cut into 1-3 pieces at random byte offsets."""
+    if len(data) < 2:
+        return [data]
+    cuts = sorted(rng.sample(range(1, len(data)), min(len(data) - 1, rng.randint(0, 2))))
+    return [data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)])]
+
+
+class _StreamResponses:
+    """InvokeEndpointWithResponseStream for ``_Handler`` (see the section above)."""
+
+    def _stream(self, cfg: EndpointConfig, raw: bytes, component: str | None) -> int:
+        emu = self.server_emulator  # type: ignore[attr-defined]
+        if cfg.family not in TGI_FAMILIES:
+            # The container answers InvokeEndpoint only: SageMaker refuses the stream.
+            self._aws_error(400, "ValidationError",  # type: ignore[attr-defined]
+                            f"Model container for endpoint {cfg.name} does not support streaming responses.")
+            return 400
+        try:
+            payload = json.loads(raw)
+            streaming = isinstance(payload, dict) and payload.get("stream") is True
+            if streaming:
+                lines = [sse_line(e) for e in tgi_stream_events(cfg, raw)]
+            else:  # TGI answers a request without "stream": true with its JSON, in one part
+                lines = [tgi_invoke(cfg, raw)[0]]
+        except ValueError:
+            lines = []
+        except ModelErr as err:
+            self._model_error(cfg, err.status, err.body)  # type: ignore[attr-defined]
+            return 424
+        if not lines:
+            self._model_error(cfg, 422, "Failed to deserialize the JSON body into the target type")  # type: ignore[attr-defined]
+            return 424
+        text = raw.decode("utf-8", "replace")
+        requested = self.headers.get("x-emulator-fault") or next(  # type: ignore[attr-defined]
+            (m.group(1) for m in _FAULT_MARKER.finditer(text) if m.group(1).split("=")[0] in STREAM_FAULTS), None)
+        fault, _, after = (requested or "").partition("=")
+        fail_after = int(after or 0) if fault in STREAM_FAULTS else None
+        call = getattr(self, "_call", None)
+        if call is not None:
+            call.update(status=200, stream=True)
+        self.send_response(200)  # type: ignore[attr-defined]
+        for name, value in (("Content-Type", EVENTSTREAM), ("Transfer-Encoding", "chunked"),
+                            ("x-amzn-RequestId", str(uuid.uuid4())),
+                            ("X-Amzn-SageMaker-Content-Type", "text/event-stream" if streaming else "application/json"),
+                            ("x-Amzn-Invoked-Production-Variant", cfg.variant)):
+            self.send_header(name, value)  # type: ignore[attr-defined]
+        self.end_headers()  # type: ignore[attr-defined]
+        rng = _rng("stream-parts", text)
+        started = time.perf_counter()
+        carried = b""
+        try:
+            for i, line in enumerate(lines):
+                if fail_after is not None and i >= fail_after:
+                    self._stream_fault(fault, carried)
+                    carried = b""
+                    break
+                due = started + (cfg.first_token_ms + i * cfg.per_token_ms) / 1000
+                if due > time.perf_counter():
+                    time.sleep(due - time.perf_counter())
+                parts = split_parts(carried + line, rng)
+                carried = b""
+                if 0 < i < len(lines) - 1 and len(parts) > 1 and rng.random() < 0.25:
+                    carried = parts.pop()  # the tail waits for the next token's bytes (never the first's)
+                for part in parts:
+                    self._chunk(payload_part(part))
+            if carried:
+                self._chunk(payload_part(carried))
+            self.wfile.write(b"0\r\n\r\n")  # type: ignore[attr-defined]
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client went away: stop generating
+        if call is not None:
+            call["duration_ms"] = round((time.perf_counter() - self._started) * 1000, 3)  # type: ignore[attr-defined]
+        if component:
+            emu._answered(cfg)
+        return 200
+
+    def _stream_fault(self, fault: str, carried: bytes) -> None:
+        if carried:
+            self._chunk(payload_part(carried))
+        if fault == "generation-error":
+            self._chunk(payload_part(sse_line({"error": "Request failed during generation: Server error: CUDA out of "
+                                                        "memory", "error_type": "generation"})))
+        elif fault == "stream-internal":
+            self._chunk(stream_exception("InternalStreamFailure", "Internal stream failure"))
+        elif fault == "stream-timeout":
+            self._chunk(stream_exception("ModelStreamError", "Your model primary did not complete sending the "
+                                         "inference response in the allotted time.", "ModelInvocationTimeExceeded"))
+        else:
+            self._chunk(stream_exception("ModelStreamError", "Your model primary stream was broken.", "StreamBroken"))
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))  # type: ignore[attr-defined]
+        self.wfile.flush()  # type: ignore[attr-defined]
+
+
+class _Handler(_StreamResponses, BaseHTTPRequestHandler):
     server_emulator: Emulator
     protocol_version = "HTTP/1.1"
     # Headers and body go out in separate writes; with Nagle on, keep-alive
@@ -527,7 +881,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _model_error(self, cfg: EndpointConfig, status: int, original: str) -> None:
         emu = self.server_emulator
         kind = "client" if status < 500 else "server"
-        group = f"/aws/sagemaker/Endpoints/{cfg.name}"
+        group = (f"/aws/sagemaker/InferenceComponents/{cfg.inference_component}" if cfg.inference_component
+                 else f"/aws/sagemaker/Endpoints/{cfg.name}")
         message = (f'Received {kind} error ({status}) from {cfg.variant} with message "{original}". '
                    f"See https://{emu.region}.console.aws.amazon.com/cloudwatch/home?region={emu.region}"
                    f"#logEventViewer:group={group} in account {ACCOUNT} for more information.")
@@ -573,18 +928,22 @@ class _Handler(BaseHTTPRequestHandler):
                 data = json.loads(raw or b"{}")
                 if self.path == "/_emulator/endpoints":
                     emu.add_endpoint(EndpointConfig(**data))
+                elif self.path == "/_emulator/components":
+                    options = {k: data[k] for k in ("after_calls", "scale_out_after_s") if k in data}
+                    emu.scale(data["inference_component"], int(data["copies"]), **options)
                 elif self.path == "/_emulator/faults":
                     emu.inject(data.pop("endpoint", "*"), **data)
                 elif self.path == "/_emulator/reset":
                     emu.reset()
                 else:
                     return self._json(404, {"message": "not found"})
-            except (ValueError, TypeError) as exc:
+            except (ValueError, TypeError, KeyError) as exc:
                 return self._json(400, {"message": str(exc)})
             return self._json(200, {"ok": True})
-        match = re.fullmatch(r"/endpoints/([^/]+)/invocations", self.path.split("?")[0])
+        match = re.fullmatch(r"/endpoints/([^/]+)/invocations(-response-stream)?", self.path.split("?")[0])
         if not match:
             return self._aws_error(404, "UnknownOperationException", "Unknown operation")
+        self._streaming = match.group(2) is not None  # InvokeEndpointWithResponseStream
         self._invoke(match.group(1), raw)
 
     def _invoke(self, name: str, raw: bytes) -> None:
@@ -592,9 +951,13 @@ class _Handler(BaseHTTPRequestHandler):
         started = time.perf_counter()
         content_type = self.headers.get("Content-Type", "application/octet-stream")
         accept = self.headers.get("Accept", "application/json")
+        if getattr(self, "_streaming", False):  # InvokeEndpointWithResponseStream's Accept header
+            accept = self.headers.get("X-Amzn-SageMaker-Accept", accept)
         text = raw.decode("utf-8", "replace")
         call: dict[str, Any] = {"endpoint": name, "content_type": content_type, "accept": accept,
                                 "body": _maybe_json(text)}
+        if self.headers.get(IC_HEADER):
+            call["inference_component"] = self.headers[IC_HEADER]
         # Recorded on arrival and completed in _send, before the reply leaves: a test
         # that has its reply always sees its call, and a slow call (a client that
         # timed out) cannot land in the log of a later test after its reset.
@@ -607,12 +970,27 @@ class _Handler(BaseHTTPRequestHandler):
         if len(raw) > MAX_PAYLOAD_BYTES:
             self._aws_error(400, "ValidationError", f"Request payload size {len(raw)} exceeds {MAX_PAYLOAD_BYTES}")
             return 400
+        component = self.headers.get(IC_HEADER)
         with emu._lock:
-            cfg = emu._endpoints.get(name)
-        if cfg is None:
+            hosted = {ic: cfg for (endpoint, ic), cfg in emu._endpoints.items() if endpoint == name}
+        if not hosted:
             self._aws_error(400, "ValidationError", f"Endpoint {name} of account {ACCOUNT} not found.")
             return 400
-        fault, delay_ms, rule = emu._take_fault(name, text)
+        shared = any(ic is not None for ic in hosted)
+        if shared and not component:
+            self._aws_error(400, "ValidationError", IC_REQUIRED)
+            return 400
+        if component and not shared:
+            self._aws_error(400, "ValidationError", IC_NOT_ALLOWED)
+            return 400
+        cfg = hosted.get(component)
+        if cfg is None:  # the emulator's own wording: an IC this endpoint does not host
+            self._aws_error(400, "ValidationError", f"Inference Component {component} not found on endpoint {name}.")
+            return 400
+        if component and not emu._has_capacity(cfg):
+            self._aws_error(400, "ValidationError", NO_CAPACITY_MESSAGE)
+            return 400
+        fault, delay_ms, rule = emu._take_fault(name, text, component)
         requested = self.headers.get("x-emulator-fault") or (m.group(1) if (m := _FAULT_MARKER.search(text)) else None)
         if requested:
             kind, _, value = requested.partition("=")
@@ -640,6 +1018,8 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "contains" and rule is not None:
             self._model_error(cfg, int(rule.get("status", 500)), str(rule.get("message", "injected failure")))
             return 424
+        if getattr(self, "_streaming", False):  # InvokeEndpointWithResponseStream: _StreamResponses
+            return self._stream(cfg, raw, component)
         try:
             if cfg.family in TGI_FAMILIES:
                 body, tokens = tgi_invoke(cfg, raw)
@@ -653,6 +1033,8 @@ class _Handler(BaseHTTPRequestHandler):
         latency = cfg.first_token_ms + cfg.per_token_ms * tokens
         if latency:
             time.sleep(latency / 1000)
+        if component:
+            emu._answered(cfg)
         self._send(200, body, {"x-Amzn-Invoked-Production-Variant": cfg.variant})
         return 200
 
@@ -673,19 +1055,39 @@ def _parse_endpoint(spec: str) -> EndpointConfig:
     return EndpointConfig(parts[0], parts[1], **limits)
 
 
+def _parse_component(spec: str) -> EndpointConfig:
+    """``endpoint:component:family[:max_input_length:max_total_tokens]``."""
+    endpoint, _, rest = spec.partition(":")
+    component, _, rest = rest.partition(":")
+    if not endpoint or not component or not rest:
+        raise argparse.ArgumentTypeError("use endpoint:component:family[:max_input:max_total]")
+    cfg = _parse_endpoint(f"{endpoint}:{rest}")
+    cfg.inference_component = component
+    return cfg
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--endpoint", action="append", type=_parse_endpoint, default=[],
                         help="name:family[:max_input_length:max_total_tokens]; repeatable")
+    parser.add_argument("--component", action="append", type=_parse_component, default=[],
+                        help="endpoint:component:family[:max_input_length:max_total_tokens]: an inference "
+                             "component on a shared endpoint; repeatable")
+    parser.add_argument("--copies", type=int, default=1, help="initial copies of each inference component")
+    parser.add_argument("--scale-out-after-s", type=float, default=None,
+                        help="an inference component at 0 copies has 1 this long after a call met no capacity")
     parser.add_argument("--first-token-ms", type=float, default=0.0)
     parser.add_argument("--per-token-ms", type=float, default=0.0)
     args = parser.parse_args(argv)
-    for ep in args.endpoint:
+    for ep in (*args.endpoint, *args.component):
         ep.first_token_ms, ep.per_token_ms = args.first_token_ms, args.per_token_ms
-    emulator = Emulator(args.endpoint, host=args.host, port=args.port)
-    print(f"SageMaker runtime emulator on {emulator.url} endpoints={[e.name for e in args.endpoint]}", flush=True)
+    for ep in args.component:
+        ep.copies, ep.scale_out_after_s = args.copies, args.scale_out_after_s
+    emulator = Emulator([*args.endpoint, *args.component], host=args.host, port=args.port)
+    print(f"SageMaker runtime emulator on {emulator.url} endpoints={[e.name for e in args.endpoint]} "
+          f"components={[f'{e.name}/{e.inference_component}' for e in args.component]}", flush=True)
     try:
         emulator._server.serve_forever()
     except KeyboardInterrupt:

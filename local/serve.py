@@ -2,7 +2,9 @@
 
 Starts, all on loopback:
 - the SageMaker runtime emulator (``local.sagemaker_emulator``) with one endpoint
-  per configured model,
+  per configured model, or, for models on a shared endpoint, one endpoint with an
+  inference component per model (``--ic-copies``, ``--scale-out-after-s``; copies
+  are set at run time with ``POST /_emulator/components``),
 - a moto server (its own process, when moto is installed) with the feedback
   table and the async summarization jobs' DynamoDB table, SQS queue (with a
   dead-letter queue after the same ``MAX_RECEIVES`` receives as deployed) and S3 bucket,
@@ -56,11 +58,16 @@ DEFAULT_CONFIG = ROOT / "config" / "default.yaml"
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024  # REST API payload limit
 API_GATEWAY_MAX_BODY_MESSAGE = "Request Too Long"
 MISSING_TOKEN_MESSAGE = "Missing Authentication Token"
+# The streaming function's timeout (stacks/constructs/front_door.py STREAM_TIMEOUT).
+STREAM_FUNCTION_TIMEOUT_S = 300.0
 FEEDBACK_TABLE = "frontdoor-local-feedback"
 JOBS_TABLE = JOBS_QUEUE = JOBS_BUCKET = "summarizer-local-jobs"
 JOBS_DLQ = f"{JOBS_QUEUE}-dlq"
 WORKER_TIMEOUT_S = 300.0  # as deployed (stacks/constructs/summarize_jobs.py WORKER_TIMEOUT)
 DEAD_LETTERS_TIMEOUT_S = 60.0  # as deployed (stacks/constructs/summarize_jobs.py DEAD_LETTER_TIMEOUT)
+# How long after a call met an inference component at zero copies the emulator has one
+# running: AWS takes minutes (the alarm, an instance, the model); locally, seconds.
+DEFAULT_SCALE_OUT_AFTER_S = 10.0
 LOCAL_ENV = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
@@ -98,15 +105,32 @@ def models_from_config(path: str | Path = DEFAULT_CONFIG) -> list[dict[str, Any]
     return frontdoor_models(cfg, names)
 
 
+def feedback_env_from_config(path: str | Path = DEFAULT_CONFIG) -> dict[str, str]:
+    """The front door's feedback-loop environment (`api.feedback`), as the Api stack sets it."""
+    from stacks.config import load_config
+    from stacks.lambda_env import feedback_env
+
+    return feedback_env(load_config(str(path)).api)
+
+
 def emulator_endpoints(models: list[dict[str, Any]], first_token_ms: float = 0.0,
-                       per_token_ms: float = 0.0) -> list[EndpointConfig]:
+                       per_token_ms: float = 0.0, *, ic_copies: int = 1,
+                       scale_out_after_s: float | None = None) -> list[EndpointConfig]:
+    """The emulator's models for MODELS_JSON: an endpoint per model with its own, and,
+    for models with an ``inference_component``, their shared endpoint with one IC each
+    (``ic_copies`` copies; ``scale_out_after_s``: a copy runs that long after a call met
+    none, as the NoCapacityInvocationFailures alarm and step scaling policy do it)."""
     endpoints = []
     for m in models:
         limits = {}
         if m.get("max_input_length") and m.get("max_total_tokens"):
             limits = {"max_input_length": m["max_input_length"], "max_total_tokens": m["max_total_tokens"]}
+        component = {}
+        if m.get("inference_component"):
+            component = {"inference_component": m["inference_component"], "copies": ic_copies,
+                         "scale_out_after_s": scale_out_after_s}
         endpoints.append(EndpointConfig(m["endpoint_name"], m["family"], first_token_ms=first_token_ms,
-                                        per_token_ms=per_token_ms, **limits))
+                                        per_token_ms=per_token_ms, **limits, **component))
     return endpoints
 
 
@@ -169,14 +193,21 @@ class Routes:
     way API Gateway matches them: segment by segment on the path as sent, so an
     encoded slash (`%2F`) stays inside its segment."""
 
-    def __init__(self, operations: list[tuple[str, str]]) -> None:
+    def __init__(self, operations: list[tuple[str, str]], streaming: list[tuple[str, str]] = ()) -> None:
         self._routes = [(tuple(path.strip("/").split("/")), method.upper()) for path, method in operations]
+        self._streaming = [(tuple(path.strip("/").split("/")), method.upper()) for path, method in streaming]
 
     @classmethod
     def from_contract(cls) -> Routes:
         from stacks import api_contract
 
-        return cls([(op.path, op.method) for op in api_contract.operations(api_contract.load())])
+        ops = api_contract.operations(api_contract.load())
+        return cls([(op.path, op.method) for op in ops], [(op.path, op.method) for op in ops if op.streams])
+
+    def streams(self, method: str, raw_path: str) -> bool:
+        """A method API Gateway integrates with the streaming function (``ResponseTransferMode: STREAM``)."""
+        segments = urlsplit(raw_path).path.strip("/").split("/")
+        return any(m == method.upper() and self._matches(t, segments) for t, m in self._streaming)
 
     @staticmethod
     def _matches(template: tuple[str, ...], segments: list[str]) -> bool:
@@ -322,10 +353,13 @@ class FrontDoorHTTPServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], handler: Callable[[dict, Any], dict],
                  routes: Routes | None = None, *, auth: str = "none",
-                 invoke_lock: threading.Lock | None = None) -> None:
+                 invoke_lock: threading.Lock | None = None, stream_url: str | None = None) -> None:
         """``auth="iam"`` authorizes every routed request as the deployed API does with
         ``api.auth: iam`` (``iam_identity``); ``"none"`` lets every request through
-        without an identity. Servers in front of one handler share its ``invoke_lock``."""
+        without an identity. Servers in front of one handler share its ``invoke_lock``.
+        ``stream_url``: the streaming function's web server (``frontdoor.streaming``), which
+        the streaming methods reach as the Lambda Web Adapter forwards them; without it they
+        go to ``handler`` too (one buffered body)."""
         if auth not in ("none", "iam"):
             raise ValueError(f"auth must be 'none' or 'iam', got {auth!r}")
         super().__init__(address, _ProxyHandler)
@@ -333,6 +367,7 @@ class FrontDoorHTTPServer(ThreadingHTTPServer):
         self.invoke_lock = invoke_lock or threading.Lock()
         self.routes = routes if routes is not None else Routes.from_contract()
         self.auth = auth
+        self.stream_url = stream_url
 
     @property
     def url(self) -> str:
@@ -387,6 +422,8 @@ class _ProxyHandler(BaseHTTPRequestHandler):
                 return
         event = to_event(self.command, self.path, list(self.headers.items()), body, self.client_address[0],
                          identity=identity)
+        if self.server.stream_url and self.server.routes.streams(self.command, self.path):
+            return self._stream(event, body)
         with self.server.invoke_lock:
             response = self.server.lambda_handler(event, LocalContext())
         headers: list[tuple[str, str]] = []
@@ -397,6 +434,46 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         payload = response.get("body") or ""
         data = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode()
         self._write(int(response["statusCode"]), headers, data)
+
+    def _stream(self, event: dict[str, Any], body: bytes) -> None:
+        """A streaming method, as deployed: API Gateway invokes the streaming function with
+        InvokeWithResponseStream and the Lambda Web Adapter forwards the request to its web
+        server, the request context in ``x-amzn-request-context`` and the invocation's in
+        ``x-amzn-lambda-context``; the answer is relayed as it arrives (chunk by chunk),
+        neither waited for nor buffered (``ResponseTransferMode: STREAM``)."""
+        import http.client
+
+        target = urlsplit(self.server.stream_url)
+        context = {"request_id": event["requestContext"]["requestId"],
+                   "deadline": int((time.time() + STREAM_FUNCTION_TIMEOUT_S) * 1000),
+                   "invoked_function_arn": f"arn:aws:lambda:us-east-1:{ACCOUNT_ID}:function:frontdoor-stream-local"}
+        headers = {k: v for k, v in self.headers.items()
+                   if k.lower() not in ("connection", "keep-alive", "transfer-encoding", "content-length", "host")}
+        headers.update({"x-amzn-request-context": json.dumps(event["requestContext"]),
+                        "x-amzn-lambda-context": json.dumps(context), "Content-Length": str(len(body))})
+        connection = http.client.HTTPConnection(target.hostname, target.port, timeout=STREAM_FUNCTION_TIMEOUT_S)
+        try:
+            connection.request(self.command, self.path, body=body, headers=headers)
+            upstream = connection.getresponse()
+            chunked = (upstream.getheader("Transfer-Encoding") or "").lower() == "chunked"
+            if not chunked:
+                self._write(upstream.status, [(k, v) for k, v in upstream.getheaders()
+                                              if k.lower() not in ("connection", "keep-alive")], upstream.read())
+                return
+            self.send_response(upstream.status)
+            for key, value in upstream.getheaders():
+                if key.lower() not in ("connection", "keep-alive", "transfer-encoding", "content-length"):
+                    self.send_header(key, value)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            while data := upstream.read1(65536):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the caller went away; closing upstream stops the stream
+        finally:
+            connection.close()
 
     def _write(self, status: int, headers: list[tuple[str, str]], data: bytes) -> None:
         self.send_response(status)
@@ -430,6 +507,8 @@ class LocalStack:
     dead_letters: LocalWorker | None = None
     saved_env: dict[str, str | None] = field(default_factory=dict)
     fronts: list[FrontDoorHTTPServer] = field(default_factory=list)
+    stream_server: Any = None
+    """The streaming function's web server (``frontdoor.streaming.StreamServer``)."""
 
     @property
     def url(self) -> str:
@@ -439,7 +518,7 @@ class LocalStack:
         """Another API Gateway in front of the same handler, e.g. one that authorizes as
         the deployed API does (``auth="iam"``); stopped with the stack."""
         server = FrontDoorHTTPServer((host, port), self.server.lambda_handler, self.server.routes, auth=auth,
-                                     invoke_lock=self.server.invoke_lock)
+                                     invoke_lock=self.server.invoke_lock, stream_url=self.server.stream_url)
         threading.Thread(target=server.serve_forever, name=f"frontdoor-local-{auth}", daemon=True).start()
         self.fronts.append(server)
         return server
@@ -457,7 +536,7 @@ class LocalStack:
         for poller in (self.worker, self.dead_letters):
             if poller is not None:
                 poller.stop()
-        for server in (*self.fronts, self.server):
+        for server in (*self.fronts, self.server, *((self.stream_server,) if self.stream_server else ())):
             server.shutdown()
             server.server_close()
         self.emulator.stop()
@@ -643,7 +722,9 @@ def start_stack(models: list[dict[str, Any]], *, host: str = "127.0.0.1", port: 
                 first_token_ms: float = 0.0, per_token_ms: float = 0.0, feedback: bool = True,
                 jobs: bool = True, sync_budget_s: float | None = None,
                 extra_templates: list[dict[str, Any]] | None = None,
-                extra_env: dict[str, str] | None = None, auth: str = "none") -> LocalStack:
+                extra_env: dict[str, str] | None = None, auth: str = "none", ic_copies: int = 1,
+                scale_out_after_s: float | None = DEFAULT_SCALE_OUT_AFTER_S,
+                capacity_retry_s: int | None = None) -> LocalStack:
     """Start emulator, moto (optional), the front door, the jobs worker and the jobs DLQ's consumer;
     returns handles to stop them.
 
@@ -654,12 +735,19 @@ def start_stack(models: list[dict[str, Any]], *, host: str = "127.0.0.1", port: 
     inline (SUMMARIZE_SYNC_BUDGET_S), so medium documents become jobs.
     ``auth="iam"`` makes the server authorize requests as the deployed API does
     (SigV4 with the local user's credentials, ``LOCAL_IAM_USERS``).
+    Models on a shared endpoint start with ``ic_copies`` copies and scale out
+    ``scale_out_after_s`` after a call met none; a job waiting for them runs again
+    every ``capacity_retry_s`` (SUMMARIZE_CAPACITY_RETRY_S; default: as deployed, 60 s).
     """
-    emulator = Emulator(emulator_endpoints(models, first_token_ms, per_token_ms), host=host).start()
+    endpoints = emulator_endpoints(models, first_token_ms, per_token_ms, ic_copies=ic_copies,
+                                   scale_out_after_s=scale_out_after_s)
+    emulator = Emulator(endpoints, host=host).start()
     env = {**LOCAL_ENV, "MODELS_JSON": json.dumps(models),
            "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": emulator.url, **(extra_env or {})}
     if sync_budget_s is not None:
         env["SUMMARIZE_SYNC_BUDGET_S"] = str(sync_budget_s)
+    if capacity_retry_s is not None:
+        env["SUMMARIZE_CAPACITY_RETRY_S"] = str(capacity_retry_s)
     if extra_templates is not None:
         env["EXTRA_TEMPLATES_JSON"] = json.dumps(extra_templates)
     moto = moto_url = None
@@ -709,10 +797,16 @@ def start_stack(models: list[dict[str, Any]], *, host: str = "127.0.0.1", port: 
         dead_letters = LocalWorker(sqs, sqs.get_queue_url(QueueName=JOBS_DLQ)["QueueUrl"],
                                    summarizer_dead_letters.lambda_handler, timeout_s=DEAD_LETTERS_TIMEOUT_S,
                                    batch_size=10, name="summarizer-dead-letters-local").start()
-    server = FrontDoorHTTPServer((host, port), lambda_handler, auth=auth)
+    # The streaming function: its web server on a loopback port of its own, its SageMaker
+    # client built now (while the emulator's endpoint variable is set).
+    from frontdoor.streaming import StreamApp
+    from frontdoor.streaming import serve as serve_streams
+
+    stream_server = serve_streams(host, 0, StreamApp(runtime).warm())
+    server = FrontDoorHTTPServer((host, port), lambda_handler, auth=auth, stream_url=stream_server.url)
     threading.Thread(target=server.serve_forever, name="frontdoor-local", daemon=True).start()
     return LocalStack(emulator=emulator, server=server, moto=moto, worker=worker, dead_letters=dead_letters,
-                      saved_env=saved)
+                      saved_env=saved, stream_server=stream_server)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -725,16 +819,29 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sync-budget-s", type=float, default=None,
                         help="estimated model seconds /v1/summarize answers inline before it makes a job (default 25)")
     parser.add_argument("--no-jobs", action="store_true", help="no async summarization jobs (no moto queue/bucket)")
+    parser.add_argument("--ic-copies", type=int, default=1,
+                        help="initial copies of each model on a shared endpoint (0: scaled to zero; "
+                             "POST /_emulator/components changes them at run time)")
+    parser.add_argument("--scale-out-after-s", type=float, default=DEFAULT_SCALE_OUT_AFTER_S,
+                        help="an inference component at 0 copies has 1 this long after a call met none "
+                             "(default %(default)s; AWS: ~5 minutes)")
+    parser.add_argument("--capacity-retry-s", type=int, default=5,
+                        help="a job waiting for a model to scale out runs again this often "
+                             "(SUMMARIZE_CAPACITY_RETRY_S; default %(default)s, deployed: 60)")
     parser.add_argument("--auth", choices=("none", "iam"), default="none",
                         help="'iam': require SigV4 (service execute-api) from the local user, access key 'local', "
                              "secret 'local', as the deployed API requires it (default: none)")
     args = parser.parse_args(argv)
     if args.models_json:
         models = json.loads(Path(args.models_json).read_text())
+        extra_env: dict[str, str] = {}
     else:
         models = models_from_config(args.config)
+        extra_env = feedback_env_from_config(args.config)
     stack = start_stack(models, port=args.port, first_token_ms=args.first_token_ms, per_token_ms=args.per_token_ms,
-                        jobs=not args.no_jobs, sync_budget_s=args.sync_budget_s, auth=args.auth)
+                        jobs=not args.no_jobs, sync_budget_s=args.sync_budget_s, auth=args.auth, extra_env=extra_env,
+                        ic_copies=args.ic_copies, scale_out_after_s=args.scale_out_after_s,
+                        capacity_retry_s=args.capacity_retry_s)
     print(f"front door on {stack.url}  (emulator {stack.emulator.url}); models: "
           f"{', '.join(m['name'] for m in models)}", flush=True)
     # `kill` as well as Ctrl-C stops the stack, moto's process included.

@@ -44,6 +44,7 @@ from importlib import resources
 from pathlib import Path
 
 JSON = "application/json"
+EVENT_STREAM = "text/event-stream"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 # Served but left out of the document (include_in_schema=False): the document itself.
 UNDOCUMENTED_ROUTES = (("/v1/openapi.json", "GET"),)
@@ -85,6 +86,9 @@ class Operation:
     """Documented response codes (`default` and ranges like `4XX` left out), sorted."""
     request_model: dict | None
     """The request body's schema in draft 4 (for `application/json`), or None without a body."""
+    streams: bool = False
+    """Its success answer is `text/event-stream`: API Gateway streams it from the streaming
+    function (`ResponseTransferMode: STREAM`)."""
 
 
 def document_path() -> Path:
@@ -119,6 +123,7 @@ def operations(document: dict) -> list[Operation]:
                 method=method.upper(),
                 statuses=tuple(sorted(s for s in op.get("responses", {}) if _STATUS.match(s))),
                 request_model=_request_model(op.get("requestBody"), components, where),
+                streams=streams(op),
             ))
     documented = {(o.path, o.method) for o in found}
     for path, method in UNDOCUMENTED_ROUTES:
@@ -126,6 +131,12 @@ def operations(document: dict) -> list[Operation]:
             raise ContractError(f"{method} {path} is in the document now: remove it from UNDOCUMENTED_ROUTES")
         found.append(Operation(path=path, method=method, statuses=(), request_model=None))
     return found
+
+
+def streams(operation: dict) -> bool:
+    """Whether an operation answers server-sent events (its 2xx content is `text/event-stream`)."""
+    return any(EVENT_STREAM in (response.get("content") or {})
+               for status, response in operation.get("responses", {}).items() if status.startswith("2"))
 
 
 def _request_model(body: dict | None, components: dict, where: str) -> dict | None:

@@ -5,17 +5,20 @@ from __future__ import annotations
 import json
 
 from aws_cdk import Stack
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks.config import AppConfig
 from stacks.constructs.encryption import DataKey
 from stacks.constructs.endpoint_sleep import grant_wake
-from stacks.constructs.front_door import FrontDoor, FrontDoorProps
+from stacks.constructs.front_door import STREAMING_FAMILIES, FrontDoor, FrontDoorProps
 from stacks.constructs.jumpstart_endpoint import JumpStartEndpoint
 from stacks.constructs.secure_bucket import AccessLogBucket
+from stacks.constructs.shared_endpoint import SharedEndpoint
 from stacks.jumpstart import ResolvedEndpoint
 from stacks.lambda_env import frontdoor_models
 from stacks.log_retention import log_retention
+from stacks.shared_endpoints import ResolvedSharedEndpoint
 
 
 
@@ -30,12 +33,18 @@ class ApiStack(Stack):
         config: AppConfig,
         resolved: list[ResolvedEndpoint],
         endpoints: dict[str, JumpStartEndpoint],
+        shared: list[ResolvedSharedEndpoint] = (),
+        shared_endpoints: list[SharedEndpoint] = (),
         **kwargs,
     ) -> None:
         super().__init__(scope, id_, **kwargs)
         key = DataKey(self, "DataKey", description=f"{config.project_name} API data").key
         access_logs = AccessLogBucket(self, "AccessLogs").bucket
-        models = frontdoor_models(config, {n: e.endpoint_name for n, e in endpoints.items()}, resolved)
+        # Model name -> endpoint name for models with their own endpoint, and shared endpoint
+        # name -> endpoint name for the models on it (lambda_env.frontdoor_models).
+        endpoint_names = {n: e.endpoint_name for n, e in endpoints.items()}
+        endpoint_names.update({e.resolved.name: e.endpoint_name for e in shared_endpoints})
+        models = frontdoor_models(config, endpoint_names, resolved, list(shared))
         self.front_door = FrontDoor(
             self,
             "FrontDoor",
@@ -45,13 +54,43 @@ class ApiStack(Stack):
                 key=key,
                 access_logs=access_logs,
                 log_retention=log_retention(config.log_retention_days),
+                scale_to_zero=any(c.min_copies == 0 for s in shared for c in s.components),
             ),
         )
-        for endpoint in endpoints.values():
+        for endpoint in [*endpoints.values(), *shared_endpoints]:
             endpoint.grant_invoke(self.front_door.handler.role)
             endpoint.grant_invoke(self.front_door.jobs.worker.role)
         # Only the front door wakes sleeping models (a summarization job fails fast instead).
         grant_wake(self.front_door.handler.role, [
             (endpoints[m["name"]].endpoint_arn, m["endpoint_config_parameter"], endpoints[m["name"]].volume_key_arn)
             for m in models if m.get("wakeable")
+        ])
+        self._grant_streaming(models, endpoints, list(shared_endpoints))
+
+    def _grant_streaming(self, models: list[dict], endpoints: dict[str, JumpStartEndpoint],
+                         shared_endpoints: list[SharedEndpoint]) -> None:
+        """The streaming function may stream from exactly the models that can stream (text
+        models of a TGI family): their endpoints, and for models on a shared endpoint the
+        endpoint and their inference components (InvokeEndpoint* authorizes both: Service
+        Authorization Reference, Amazon SageMaker AI). Actions: the Service Authorization
+        Reference's `sagemaker:InvokeEndpointWithResponseStream`, and `sagemaker:InvokeEndpoint`,
+        which the API Reference says the operation needs ("InvokeEndpointWithResponseStream":
+        "your IAM permissions must allow the sagemaker:InvokeEndpoint action"). It wakes
+        sleeping models as the front door does (the same 503 model_asleep answer)."""
+        role = self.front_door.streaming.role
+        streamable = {m["name"] for m in models if m["kind"] == "text" and m["family"] in STREAMING_FAMILIES}
+        arns = [endpoints[name].endpoint_arn for name in sorted(streamable & set(endpoints))]
+        for shared in shared_endpoints:
+            components = [c.component_arn for name, c in sorted(shared.components.items()) if name in streamable]
+            if components:
+                arns += [shared.endpoint_arn, *components]
+        if arns:
+            role.add_to_policy(iam.PolicyStatement(
+                sid="StreamFromModels",
+                actions=["sagemaker:InvokeEndpointWithResponseStream", "sagemaker:InvokeEndpoint"],
+                resources=arns,
+            ))
+        grant_wake(role, [
+            (endpoints[m["name"]].endpoint_arn, m["endpoint_config_parameter"], endpoints[m["name"]].volume_key_arn)
+            for m in models if m.get("wakeable") and m["name"] in streamable
         ])

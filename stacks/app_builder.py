@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aws_cdk as cdk
 
@@ -15,6 +15,7 @@ from stacks.monitoring_stack import MonitoringStack
 from stacks.lambda_env import validate_extra_templates
 from stacks.nag import attach_packs
 from stacks.network_stack import NetworkStack
+from stacks.shared_endpoints import ResolvedSharedEndpoint, check_models, resolve_shared_endpoints
 from stacks.studio_stack import StudioStack
 
 
@@ -31,6 +32,7 @@ class Deployment:
     studio: StudioStack | None = None
     api: ApiStack | None = None
     monitoring: MonitoringStack | None = None
+    shared: list[ResolvedSharedEndpoint] = field(default_factory=list)
 
     @property
     def stacks(self) -> list[cdk.Stack]:
@@ -48,6 +50,8 @@ def build_app(
     """Validate the config (raising ConfigError) and add the deployment's stacks to `app`."""
     config = load_config(config_path)
     resolved = resolve_endpoints(config, cache=resolution_cache)
+    shared = resolve_shared_endpoints(config, cache=resolution_cache)
+    check_models(resolved, shared)
     validate_extra_templates(config.api.extra_templates)
     env = cdk.Environment(account=config.account, region=config.region)
 
@@ -68,6 +72,7 @@ def build_app(
         "Endpoints",
         **placed("endpoints", "JumpStart model endpoints"),
         resolved=resolved,
+        shared=shared,
         network=network.network.model_network() if network else None,
     )
     studio = None
@@ -77,7 +82,7 @@ def build_app(
             "Studio",
             **placed("studio", "SageMaker Studio domain"),
             network=network.network,
-            endpoints=list(endpoints.endpoints.values()),
+            endpoints=[*endpoints.endpoints.values(), *endpoints.shared.values()],
         )
     api = None
     if config.api.enabled:
@@ -87,18 +92,21 @@ def build_app(
             **placed("api", "API front door"),
             resolved=resolved,
             endpoints=endpoints.endpoints,
+            shared=shared,
+            shared_endpoints=list(endpoints.shared.values()),
         )
     monitoring = MonitoringStack(
         app,
         "Monitoring",
         **placed("monitoring", "dashboard and front door alarms"),
         endpoints=list(endpoints.endpoints.values()),
+        shared_endpoints=list(endpoints.shared.values()),
         alarm_topic=endpoints.alarm_topic,
         front_door=api.front_door if api else None,
     )
     deployment = Deployment(
         config=config, resolved=resolved, endpoints=endpoints, network=network, studio=studio, api=api,
-        monitoring=monitoring,
+        monitoring=monitoring, shared=shared,
     )
     for key, value in {"project": config.project_name, **config.tags}.items():
         cdk.Tags.of(app).add(key, value)

@@ -29,6 +29,8 @@ class InstanceFacts(_Frozen):
     gpus: int = Field(gt=0)
     gpu: str
     gpu_memory_gib: float = Field(gt=0, description="per GPU")
+    vcpus: int = Field(gt=0)
+    memory_gib: float = Field(gt=0, description="host memory; what inference components reserve comes from it")
     local_nvme: bool = Field(description="instance store volumes: endpoint configs must omit KmsKeyId")
     usd_per_hour: float = Field(gt=0)
 

@@ -142,14 +142,18 @@ class SleepConfig(_Strict):
 
 
 class EndpointConfig(_Strict):
-    """One JumpStart model hosted on one real-time endpoint."""
+    """One model hosted on one real-time endpoint: a JumpStart model (`model_id`) or an
+    AWS Marketplace model package (`model_package`, config/catalog/marketplace.yaml)."""
 
-    model_id: str
+    model_id: str | None = Field(None, description="a JumpStart model id; or model_package")
+    model_package: str | None = Field(
+        None, pattern=NAME_RE, max_length=63, description="an AWS Marketplace model package, e.g. ai21-j2-ultra"
+    )
     name: str | None = Field(
         None, pattern=NAME_RE, max_length=40, description="name clients use; default from the catalog"
     )
     model_version: str | None = Field(None, description="default: the pinned version")
-    instance_type: str | None = Field(None, description="default: JumpStart's default for the model")
+    instance_type: str | None = Field(None, description="default: the cheapest supported instance whose GPU memory fits (pinned prices)")
     instance_count: int = Field(1, gt=0, description="initial instance count")
     autoscaling: AutoscalingConfig | None = None
     accept_eula: bool = False
@@ -172,6 +176,18 @@ class EndpointConfig(_Strict):
             )
         return sleep
 
+    @model_validator(mode="before")
+    @classmethod
+    def _one_model_source(cls, data: object) -> object:
+        if isinstance(data, dict) and (data.get("model_id") is None) == (data.get("model_package") is None):
+            from stacks.marketplace_catalog import packages  # read on this error path only
+
+            raise ValueError(
+                "set exactly one of model_id (a JumpStart model) and model_package (an AWS Marketplace model "
+                f"package; listed: {', '.join(packages().listed())})"
+            )
+        return data
+
     @model_validator(mode="after")
     def _count_within_autoscaling(self) -> "EndpointConfig":
         a = self.autoscaling
@@ -181,6 +197,111 @@ class EndpointConfig(_Strict):
                 f"[{a.min_capacity}, {a.max_capacity}]"
             )
         return self
+
+
+class CopyScalingConfig(_Strict):
+    """Target tracking on an inference component's copy count (SageMakerInferenceComponentInvocationsPerCopy)."""
+
+    target_invocations_per_copy: int = Field(4, gt=0, description="invocations per copy per minute to track")
+    scale_in_cooldown_seconds: int = Field(600, ge=0)
+    scale_out_cooldown_seconds: int = Field(300, ge=0)
+
+
+class ComponentAlarmThresholds(_Strict):
+    model_latency_p90_ms: int = Field(20_000, gt=0, description="ModelLatency p90 over 5 min, per model")
+
+
+class SharedEndpointAlarmThresholds(_Strict):
+    disk_utilization_percent: int = Field(
+        90, gt=0, le=100, description="instance disk (DiskUtilization, Maximum over 3 x 5 min)"
+    )
+
+
+# Why data capture is refused for models on a shared endpoint (issue 11): SageMaker
+# configures capture on the endpoint config (CreateEndpointConfig DataCaptureConfig),
+# which every model of a shared endpoint shares; CreateInferenceComponent has no capture
+# setting, and the data capture guide documents it for model-based endpoints only.
+IC_DATA_CAPTURE_REFUSAL = (
+    "data capture is not available for a model on a shared endpoint: SageMaker configures capture on "
+    "the endpoint config, which all of its inference components share, and CreateInferenceComponent has "
+    "no capture setting; set enabled: false, or host the model under `endpoints` to capture its traffic"
+)
+
+
+class SharedModelConfig(_Strict):
+    """One JumpStart model on a shared endpoint: an inference component whose copies each
+    take `accelerators` GPUs of the endpoint's instances."""
+
+    model_id: str
+    name: str | None = Field(
+        None, pattern=NAME_RE, max_length=40, description="name clients use; default from the catalog"
+    )
+    model_version: str | None = Field(None, description="default: the pinned version")
+    accelerators: int = Field(gt=0, description="GPUs per copy (NumberOfAcceleratorDevicesRequired, SM_NUM_GPUS)")
+    memory_mib: int | None = Field(
+        None, ge=128,
+        description="host memory reserved per copy (MinMemoryRequiredInMb); default: JumpStart's hosting "
+        "resource requirements where the pinned spec has them, else the bf16 weights rounded up to a GiB",
+    )
+    min_copies: int = Field(0, ge=0, description="copies kept when idle; 0 scales the model to zero")
+    max_copies: int = Field(1, gt=0)
+    scaling: CopyScalingConfig = CopyScalingConfig()
+    accept_eula: bool = False
+    environment: dict[str, str] = Field(default_factory=dict, description="container env overrides")
+    data_capture: DataCaptureConfig = Field(
+        DataCaptureConfig(enabled=False), description="must stay disabled (see IC_DATA_CAPTURE_REFUSAL)"
+    )
+    alarms: ComponentAlarmThresholds = ComponentAlarmThresholds()
+    startup_health_check_timeout_seconds: int | None = Field(None, ge=60, le=3600)
+    default: bool = Field(False, description="the model used when a request names none")
+
+    @field_validator("data_capture")
+    @classmethod
+    def _no_capture(cls, capture: DataCaptureConfig) -> DataCaptureConfig:
+        if capture.enabled:
+            raise ValueError(IC_DATA_CAPTURE_REFUSAL)
+        return capture
+
+    @model_validator(mode="after")
+    def _copies(self) -> "SharedModelConfig":
+        if self.min_copies > self.max_copies:
+            raise ValueError(f"min_copies ({self.min_copies}) must be <= max_copies ({self.max_copies})")
+        return self
+
+
+class SharedEndpointConfig(_Strict):
+    """One real-time endpoint whose instances host several models as inference components,
+    with managed instance scaling (down to zero instances when min_instances is 0)."""
+
+    name: str = Field(pattern=NAME_RE, max_length=24, description="identifies the endpoint in this config")
+    instance_type: str = Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+    min_instances: int = Field(0, ge=0, description="ManagedInstanceScaling MinInstanceCount; 0: scale to zero")
+    max_instances: int = Field(1, gt=0, description="ManagedInstanceScaling MaxInstanceCount")
+    alarms: SharedEndpointAlarmThresholds = SharedEndpointAlarmThresholds()
+    models: list[SharedModelConfig] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _instances(self) -> "SharedEndpointConfig":
+        if self.min_instances > self.max_instances:
+            raise ValueError(
+                f"min_instances ({self.min_instances}) must be <= max_instances ({self.max_instances})"
+            )
+        return self
+
+
+class FeedbackConfig(_Strict):
+    """What the front door keeps for the human-feedback loop (docs/feedback-loop.md).
+
+    Prompts and outputs are user data: nothing is kept unless `store_generations` is on;
+    then every text generation's prompt and outputs go to the KMS-encrypted feedback table
+    and expire (DynamoDB TTL) `retention_days` after they were made, with their feedback."""
+
+    store_generations: bool = Field(
+        False, description="keep each text generation's prompt and outputs for feedback to join (user data)"
+    )
+    retention_days: int = Field(
+        90, ge=1, le=3650, description="days stored generations and their feedback are kept (DynamoDB TTL)"
+    )
 
 
 class ApiConfig(_Strict):
@@ -208,6 +329,7 @@ class ApiConfig(_Strict):
     extra_templates: list[dict] = Field(
         default_factory=list, description="operator prompt templates, same schema as the built-ins"
     )
+    feedback: FeedbackConfig = Field(default_factory=FeedbackConfig)
 
 
 SUBNET_ID_RE = r"^subnet-[0-9a-f]{8,17}$"
@@ -328,12 +450,32 @@ class AppConfig(_Strict):
     # 365 by default: AWS Control Tower's proactive control CT.CLOUDWATCH.PR.2 asks for at
     # least a year, and a governed account refuses shorter retention at deploy time.
     log_retention_days: Literal[7, 14, 30, 60, 90, 180, 365, 731, 1827, 3653] = 365
-    endpoints: list[EndpointConfig] = Field(min_length=1)
+    endpoints: list[EndpointConfig] = Field(
+        default_factory=list, description="one real-time endpoint per model (may be empty with shared_endpoints)"
+    )
+    shared_endpoints: list[SharedEndpointConfig] = Field(
+        default_factory=list, validate_default=True,
+        description="endpoints shared by several models (inference components)",
+    )
     api: ApiConfig = ApiConfig()
     network: NetworkConfig = NetworkConfig()
     studio: StudioConfig = StudioConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
     tags: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("shared_endpoints")
+    @classmethod
+    def _some_model(cls, shared: list[SharedEndpointConfig], info: ValidationInfo) -> list[SharedEndpointConfig]:
+        if "endpoints" in info.data and not info.data["endpoints"] and not shared:
+            raise ValueError(
+                "no model configured: add one under `endpoints` (its own endpoint) or under "
+                "`shared_endpoints[].models` (a shared endpoint)"
+            )
+        names = [s.name for s in shared]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"shared endpoint names must be unique, repeated: {', '.join(dupes)}")
+        return shared
 
     @field_validator("network")
     @classmethod

@@ -11,9 +11,13 @@ from stacks.config import AppConfig
 from stacks.constructs.encryption import DataKey
 from stacks.constructs.endpoint_sleep import EndpointSleep, IdleSleeper, IdleWatch
 from stacks.constructs.jumpstart_endpoint import JumpStartEndpoint, ModelNetwork
+from stacks.constructs.marketplace_endpoint import MarketplaceEndpoint
 from stacks.constructs.secure_bucket import AccessLogBucket, SecureBucket
+from stacks.constructs.shared_endpoint import SharedEndpoint
 from stacks.jumpstart import ResolvedEndpoint
+from stacks.marketplace import ResolvedPackage
 from stacks.nag import acknowledge
+from stacks.shared_endpoints import ResolvedSharedEndpoint
 
 
 class EndpointsStack(Stack):
@@ -27,6 +31,7 @@ class EndpointsStack(Stack):
         *,
         config: AppConfig,
         resolved: list[ResolvedEndpoint],
+        shared: list[ResolvedSharedEndpoint] = (),
         network: ModelNetwork | None = None,
         **kwargs,
     ) -> None:
@@ -79,7 +84,8 @@ class EndpointsStack(Stack):
                 "Serverless-SNSRedrivePolicy",
             )
         self.endpoints: dict[str, JumpStartEndpoint] = {
-            r.name: JumpStartEndpoint(
+            # A Marketplace model package differs from a JumpStart model only in its model and role.
+            r.name: (MarketplaceEndpoint if isinstance(r, ResolvedPackage) else JumpStartEndpoint)(
                 self,
                 r.construct_id,
                 resolved=r,
@@ -89,6 +95,13 @@ class EndpointsStack(Stack):
                 network=network,
             )
             for r in resolved
+        }
+        # Models sharing an endpoint (inference components) scale to zero natively: no sleep.
+        self.shared: dict[str, SharedEndpoint] = {
+            s.name: SharedEndpoint(
+                self, s.construct_id, resolved=s, data_key=self.data_key, alarm_topic=self.alarm_topic, network=network
+            )
+            for s in shared
         }
         self._build_sleep(config, resolved)
 

@@ -178,6 +178,10 @@ def resolve_endpoint(
 ) -> ResolvedEndpoint:
     """Validate one configured endpoint against the pinned facts and resolve it."""
     ep = config.endpoints[index]
+    if ep.model_package is not None:  # an AWS Marketplace model package, not a JumpStart model
+        from stacks.marketplace import resolve_package
+
+        return resolve_package(config, index)
     path = f"endpoints[{index}]"
     manifest = _manifest(metadata_dir)
     model_facts = catalog.models().models

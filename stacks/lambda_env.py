@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 
-from stacks.config import AppConfig, ConfigError
+from stacks.config import ApiConfig, AppConfig, ConfigError
 from stacks.jumpstart import ResolvedEndpoint, resolve_endpoints
+from stacks.shared_endpoints import ResolvedSharedEndpoint, check_models, resolve_shared_endpoints
 
 
 def wake_parameter_name(project_name: str, model_name: str) -> str:
@@ -26,10 +27,17 @@ def _wake_fields(config: AppConfig, r: ResolvedEndpoint) -> dict:
 
 
 def frontdoor_models(
-    config: AppConfig, endpoint_names: dict[str, str], resolved: list[ResolvedEndpoint] | None = None
+    config: AppConfig,
+    endpoint_names: dict[str, str],
+    resolved: list[ResolvedEndpoint] | None = None,
+    shared: list[ResolvedSharedEndpoint] | None = None,
 ) -> list[dict]:
-    """MODELS_JSON entries; `endpoint_names` maps model name -> endpoint name (or a token)."""
+    """MODELS_JSON entries; `endpoint_names` maps model name -> endpoint name (or a token)
+    for models with their own endpoint, and shared endpoint name (config `shared_endpoints[].name`)
+    -> endpoint name for the models on a shared endpoint."""
     resolved = resolved if resolved is not None else resolve_endpoints(config)
+    shared = shared if shared is not None else resolve_shared_endpoints(config)
+    check_models(resolved, shared)
     return [
         {
             "name": r.name,
@@ -45,6 +53,25 @@ def frontdoor_models(
             **_wake_fields(config, r),
         }
         for r in resolved
+    ] + [
+        # A model on a shared endpoint: called with the endpoint's name plus its inference
+        # component's (InvokeEndpoint InferenceComponentName); it scales to zero copies
+        # natively instead of sleeping. instance_* describe the shared endpoint at most.
+        {
+            "name": c.name,
+            "model_id": c.model_id,
+            "endpoint_name": endpoint_names[s.name],
+            "family": c.family,
+            "kind": c.kind,
+            "max_input_length": c.max_input_length if c.kind == "text" else None,
+            "max_total_tokens": c.max_total_tokens if c.kind == "text" else None,
+            "instance_type": s.instance_type,
+            "instance_count": s.max_instances,
+            "default": c.is_default,
+            "inference_component": c.component_name,
+        }
+        for s in shared
+        for c in s.components
     ]
 
 
@@ -79,3 +106,11 @@ def validate_extra_templates(templates: list[dict]) -> str | None:
     except templating.ConfigError as exc:  # whatever error type the validator raises
         raise ConfigError("api.extra_templates", str(exc).removeprefix("EXTRA_TEMPLATES_JSON ")) from None
     return encoded
+
+
+def feedback_env(api: ApiConfig) -> dict[str, str]:
+    """What the front door needs to store generations for the feedback loop
+    (`api.feedback`); nothing when storing is off (the default: it is user data)."""
+    if not api.feedback.store_generations:
+        return {}
+    return {"FEEDBACK_STORE_GENERATIONS": "true", "FEEDBACK_RETENTION_DAYS": str(api.feedback.retention_days)}

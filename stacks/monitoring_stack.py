@@ -17,6 +17,7 @@ from stacks.config import AppConfig
 from stacks.constructs.front_door import FrontDoor
 from stacks.constructs.jumpstart_endpoint import JumpStartEndpoint
 from stacks.constructs.observability import FrontDoorAlarms, OperationsDashboard
+from stacks.constructs.shared_endpoint import SharedEndpoint
 
 
 class MonitoringStack(Stack):
@@ -36,6 +37,7 @@ class MonitoringStack(Stack):
         config: AppConfig,
         endpoints: list[JumpStartEndpoint],
         alarm_topic: sns.ITopic,
+        shared_endpoints: list[SharedEndpoint] = (),
         front_door: FrontDoor | None = None,
         **kwargs,
     ) -> None:
@@ -45,12 +47,13 @@ class MonitoringStack(Stack):
             if front_door is not None
             else []
         )
-        endpoint_alarms = [alarm for e in endpoints for alarm in e.alarms]
+        endpoint_alarms = [alarm for e in [*endpoints, *shared_endpoints] for alarm in e.alarms]
         self.dashboard = OperationsDashboard(
             self,
             "Operations",
             endpoints=endpoints,
             front_door=front_door,
             alarms=[*endpoint_alarms, *self.alarms],
+            shared_endpoints=shared_endpoints,
         )
         CfnOutput(self, "DashboardUrl", value=self.dashboard.url, description=f"{config.project_name} dashboard")

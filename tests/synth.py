@@ -28,6 +28,8 @@ CONFIGS = {
     "studio-vpc": "config/examples/studio-vpc.yaml",
     "studio-imported-vpc": "config/examples/studio-imported-vpc.yaml",
     "sleepy": "config/examples/sleepy.yaml",
+    "shared-endpoint": "config/examples/shared-endpoint.yaml",
+    "ai21-marketplace": "config/examples/ai21-marketplace.yaml",
 }
 
 

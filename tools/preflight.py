@@ -4,7 +4,7 @@
 
 Prints a table (check, subject, PASS/WARN/FAIL/SKIP, detail; the fix under each non-PASS
 row) and a summary line. Exit 0: no FAIL; 1: a FAIL; 2: cannot run (no credentials, no
-network, bad config). Only List/Describe/Get/Head calls; tested with botocore's Stubber.
+network, bad config). Only List/Describe/Get/Head/Search calls; tested with botocore's Stubber.
 """
 
 from __future__ import annotations
@@ -21,9 +21,13 @@ from botocore.exceptions import (ClientError, CredentialRetrievalError, Endpoint
 
 from stacks.config import REPO, ConfigError, load_config, stack_name
 from stacks.jumpstart import ResolvedEndpoint, resolve_endpoints
+from stacks.shared_endpoints import resolve_shared_endpoints
+from stacks.marketplace import ResolvedPackage
 from tools.report.assembly import Assembly
 
-CLIENTS = ("service-quotas", "lambda", "cloudformation", "s3", "logs", "ec2")
+CLIENTS = ("service-quotas", "lambda", "cloudformation", "s3", "logs", "ec2", "sagemaker", "marketplace-agreement")
+# Clients not in the deployment's region: the AWS Marketplace Agreement API answers in us-east-1.
+CLIENT_REGIONS = {"marketplace-agreement": "us-east-1"}
 STACK_SUFFIXES = ("network", "endpoints", "studio", "api", "monitoring")
 TOOLKIT_STACK = "CDKToolkit"  # `cdk bootstrap`'s default --toolkit-stack-name
 # The minimum aws-cdk-lib's CheckBootstrapVersion rule demands today; the real one is
@@ -165,7 +169,7 @@ def check_artifacts(s3, endpoints: list[ResolvedEndpoint], region: str) -> list[
     """The S3 artifacts each Model points at exist. Sources: S3 API ListObjectsV2/HeadObject;
     JumpStart's jumpstart-cache-prod-<region> (gated: jumpstart-private-cache-prod-<region>)."""
     rows = []
-    for ep in endpoints:
+    for ep in (e for e in endpoints if not isinstance(e, ResolvedPackage)):  # a package's are the seller's
         where = f"s3://{ep.artifact_bucket}/{ep.artifact_key}"
         error = _artifact_error(s3, ep)
         if error is None:
@@ -178,6 +182,85 @@ def check_artifacts(s3, endpoints: list[ResolvedEndpoint], region: str) -> list[
             rows.append(Result("model artifacts", ep.name, "FAIL", f"{where}: {error}",
                                "python tools/jumpstart_metadata.py refresh (stale pinned metadata), check the "
                                f"region ({region}), and allow s3:ListBucket/s3:GetObject on the bucket"))
+    return rows
+
+
+# What CreateModel answers (and CloudFormation reports for the AWS::SageMaker::Model) when the
+# deploying account has no subscription to the package's listing: ValidationException,
+# verbatim in aws/amazon-sagemaker-examples issues #1552 and #2286.
+NOT_SUBSCRIBED = "Caller is not subscribed to the marketplace offering."
+
+
+def _subscription_filters(product_id: str) -> list[dict]:
+    """SearchAgreements as the buyer: PartyType Acceptor + AgreementType + ResourceIdentifier + Status
+    is one of the combinations the API supports for acceptors (botocore marketplace-agreement model)."""
+    return [{"name": "PartyType", "values": ["Acceptor"]},
+            {"name": "AgreementType", "values": ["PurchaseAgreement"]},
+            {"name": "ResourceIdentifier", "values": [product_id]},
+            {"name": "Status", "values": ["ACTIVE"]}]
+
+
+def check_marketplace_packages(sm, agreements, packages: list[ResolvedPackage], region: str) -> list[Result]:
+    """Each configured AWS Marketplace model package exists in the region, runs on the configured
+    instance type, and this account has an ACTIVE agreement (subscription) for its product.
+
+    Sources: SageMaker API DescribeModelPackage (InferenceSpecification:
+    SupportedRealtimeInferenceInstanceTypes, Containers[].ProductId "the AWS Marketplace product ID
+    of the model package"); AWS Marketplace Agreement API SearchAgreements (buyer side: PartyType
+    Acceptor, AgreementType PurchaseAgreement, ResourceIdentifier = product id, Status ACTIVE).
+    """
+    rows = []
+    for ep in packages:
+        listing = ep.package.listing
+        try:
+            described = sm.describe_model_package(ModelPackageName=ep.model_package_arn)
+        except ClientError as exc:
+            if _code(exc) in BAD_CREDENTIALS:
+                raise
+            if "AccessDenied" in _code(exc):
+                rows.append(Result("marketplace package", ep.name, "WARN", f"could not check: {_code(exc)}",
+                                   "allow sagemaker:DescribeModelPackage on the package ARN"))
+            else:
+                rows.append(Result(
+                    "marketplace package", ep.name, "FAIL",
+                    f"{ep.model_package_arn}: {_code(exc)}: {exc.response['Error'].get('Message', '')}",
+                    f"the seller may have withdrawn this version in {region}, or the account cannot see it: "
+                    f"check {listing} and AI21's current ARN (AI21Labs/SageMaker versions/*/latest.json), then "
+                    "config/catalog/marketplace.yaml"))
+            continue
+        spec = described.get("InferenceSpecification") or {}
+        supported = spec.get("SupportedRealtimeInferenceInstanceTypes") or []
+        if supported and ep.instance_type not in supported:
+            rows.append(Result("marketplace package", ep.name, "FAIL",
+                               f"{ep.instance_type} is not among the package's instance types ({', '.join(supported)})",
+                               "set endpoints[].instance_type to one of them (and update config/catalog/marketplace.yaml)"))
+        else:
+            rows.append(Result("marketplace package", ep.name, "PASS",
+                               f"{described['ModelPackageName']} in {region} ({described['ModelPackageStatus']})"))
+        product = next((c["ProductId"] for c in spec.get("Containers", []) if c.get("ProductId")), None)
+        fix = (f"subscribe the deploying account at {listing} (Continue to Subscribe, accept the offer), wait until "
+               "the subscription is active, then run preflight again")
+        if product is None:
+            rows.append(Result("marketplace subscription", ep.name, "WARN",
+                               "the package names no AWS Marketplace product id: cannot look up the agreement", fix))
+            continue
+        try:
+            found = agreements.search_agreements(catalog="AWSMarketplace", filters=_subscription_filters(product),
+                                                 maxResults=1).get("agreementViewSummaries", [])
+        except ClientError as exc:
+            if _code(exc) in BAD_CREDENTIALS:
+                raise
+            rows.append(Result("marketplace subscription", ep.name, "WARN", f"could not check: {_code(exc)}",
+                               "allow aws-marketplace:SearchAgreements (read-only), or check Manage subscriptions "
+                               "in the AWS Marketplace console"))
+            continue
+        if found:
+            rows.append(Result("marketplace subscription", ep.name, "PASS",
+                               f"{product}: agreement {found[0].get('agreementId', '?')} ACTIVE"))
+        else:
+            rows.append(Result("marketplace subscription", ep.name, "FAIL",
+                               f"no ACTIVE agreement for {product}: the deploy would fail at the model with "
+                               f"\"{NOT_SUBSCRIBED}\"", fix))
     return rows
 
 
@@ -272,6 +355,10 @@ def read_assembly(assembly: Path, names: list[str]) -> dict:
 def run_checks(clients: dict, config, region: str, assembly: Path = REPO / "cdk.out") -> list[Result]:
     """Every check, in the order an operator fixes things (account first, then names)."""
     resolved = resolve_endpoints(config)
+    packages = [r for r in resolved if isinstance(r, ResolvedPackage)]
+    # Shared endpoints count with their max_instances; their models' artifacts are checked too.
+    shared = resolve_shared_endpoints(config)
+    components = [c for s in shared for c in s.components]
     names = [stack_name(config, s) for s in STACK_SUFFIXES]
     facts = read_assembly(assembly, names)
     # The assembly also counts the worker/sleep/Studio functions; the config value is the
@@ -289,11 +376,14 @@ def run_checks(clients: dict, config, region: str, assembly: Path = REPO / "cdk.
     # Without an assembly, assume the fixed name older versions used.
     waf_fixed = facts["log_groups"] is None or f"aws-waf-logs-{api}" in facts["log_groups"]
     return [
-        *_guarded("endpoint instance quota", check_endpoint_quotas, clients["service-quotas"], resolved, region),
+        *_guarded("endpoint instance quota", check_endpoint_quotas, clients["service-quotas"], [*resolved, *shared],
+                  region),
         *_guarded("lambda concurrency", check_lambda_concurrency, clients["lambda"], reserved, api_live),
         *_guarded("cdk bootstrap", check_bootstrap, clients["cloudformation"],
                   facts["min_bootstrap"] or DEFAULT_MIN_BOOTSTRAP),
-        *_guarded("model artifacts", check_artifacts, clients["s3"], resolved, region),
+        *_guarded("model artifacts", check_artifacts, clients["s3"], [*resolved, *components], region),
+        *(_guarded("marketplace package", check_marketplace_packages, clients["sagemaker"],
+                   clients["marketplace-agreement"], packages, region) if packages else []),
         *leftover_rows,
         *_guarded("leftover log group", check_waf_log_group, clients["logs"], config, api_live, waf_fixed),
         *_guarded("vpc and subnets", check_network, clients["ec2"], config.network),
@@ -316,7 +406,7 @@ def run(session: boto3.Session | None, config, region: str | None = None,
         session = session or boto3.Session()  # an unknown AWS_PROFILE fails here already
         if session.get_credentials() is None:
             raise NoCredentialsError()
-        clients = {name: session.client(name, region_name=region) for name in CLIENTS}
+        clients = {name: session.client(name, region_name=CLIENT_REGIONS.get(name, region)) for name in CLIENTS}
         return run_checks(clients, config, region, assembly)
     except NO_CREDENTIALS:
         raise _needs_credentials(region) from None

@@ -119,7 +119,7 @@ def render_catalog(header: str, data: dict) -> str:
     """The catalog in its hand-written layout: one aligned flow mapping per instance."""
     rows = data["instances"]
     key_w = max(len(name) for name in rows) + 1  # the name plus its colon
-    fields = ("gpus", "gpu", "gpu_memory_gib", "local_nvme", "usd_per_hour")
+    fields = ("gpus", "gpu", "gpu_memory_gib", "vcpus", "memory_gib", "local_nvme", "usd_per_hour")
 
     def value(field: str, v) -> str:
         if isinstance(v, bool):

@@ -18,13 +18,13 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 
 from frontdoor.errors import error_body, status_of
-from frontdoor.routes import catalog, feedback, generation, images, meta, summarize
-from inference.errors import InferenceError, ModelAsleep, ModelUnavailable
+from frontdoor.routes import catalog, feedback, generation, images, meta, streaming, summarize
+from inference.errors import InferenceError, ModelAsleep, ModelScalingUp, ModelUnavailable
 from inference.observability import logger
 from summarizer.errors import ChunkFailed, InvalidInput
 
 app = APIGatewayRestResolver(enable_validation=True)
-for module in (catalog, generation, images, feedback, meta, summarize):
+for module in (catalog, generation, streaming, images, feedback, meta, summarize):
     app.include_router(module.router)
 
 
@@ -45,8 +45,9 @@ def _domain_error(exc: InferenceError) -> Response:
 @app.exception_handler(ChunkFailed)
 def _summary_failed(exc: ChunkFailed) -> Response:
     """A summary that cannot finish says which chunk it could not do; a model that
-    is asleep or gone is answered as on every other route (503 + Retry-After)."""
-    if isinstance(exc.cause, (ModelAsleep, ModelUnavailable)):
+    is asleep, gone or scaling up from zero copies is answered as on every other
+    route (503 + Retry-After)."""
+    if isinstance(exc.cause, (ModelAsleep, ModelUnavailable, ModelScalingUp)):
         return _domain_error(exc.cause)
     logger.warning("summary failed", extra={"error": "model_error", "reason": str(exc)})
     return _error(502, "model_error", str(exc), [{"stage": exc.stage, "chunk": exc.index, "attempts": exc.attempts}])

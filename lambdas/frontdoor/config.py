@@ -15,6 +15,7 @@ from frontdoor.adapters.feedback_store import DynamoFeedbackStore
 from frontdoor.services.generation import ImageService, TextService
 from frontdoor.services.templating import TemplateRegistry
 from inference.catalog import Catalog
+from inference.errors import ConfigError
 from inference.control import EndpointWaker
 from inference.environment import models_catalog
 from inference.observability import logger
@@ -22,6 +23,9 @@ from inference.runtime import SageMakerRuntime
 
 if TYPE_CHECKING:
     from summarizer.settings import Services
+
+DEFAULT_RETENTION_DAYS = 90
+MAX_RETENTION_DAYS = 3650
 
 
 @dataclass(frozen=True)
@@ -32,10 +36,26 @@ class Environment:
 
     extra_templates_json: str | None = None
     feedback_table_name: str | None = None
+    # Keep each text generation's prompt and outputs for feedback to join (user data;
+    # config api.feedback.store_generations, off by default) for this many days.
+    store_generations: bool = False
+    retention_days: int = DEFAULT_RETENTION_DAYS
 
     @classmethod
     def from_env(cls, environ: dict[str, str]) -> Environment:
-        return cls(environ.get("EXTRA_TEMPLATES_JSON") or None, environ.get("FEEDBACK_TABLE_NAME") or None)
+        store = (environ.get("FEEDBACK_STORE_GENERATIONS") or "false").strip().lower()
+        if store not in ("true", "false"):
+            raise ConfigError(f"FEEDBACK_STORE_GENERATIONS must be 'true' or 'false', got {store!r}")
+        raw_days = environ.get("FEEDBACK_RETENTION_DAYS") or str(DEFAULT_RETENTION_DAYS)
+        try:
+            days = int(raw_days)
+        except ValueError:
+            raise ConfigError(f"FEEDBACK_RETENTION_DAYS must be an integer, got {raw_days!r}") from None
+        if not 1 <= days <= MAX_RETENTION_DAYS:
+            raise ConfigError(f"FEEDBACK_RETENTION_DAYS must be within 1..{MAX_RETENTION_DAYS}, got {days}")
+        # Without a table (a local run without moto) nothing is stored, whatever the flag.
+        return cls(environ.get("EXTRA_TEMPLATES_JSON") or None, environ.get("FEEDBACK_TABLE_NAME") or None,
+                   store == "true", days)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from inference.errors import (
     ModelFailed,
     ModelInputRejected,
     ModelNotReady,
+    ModelScalingUp,
     ModelTimeout,
     ModelUnavailable,
     NotFound,
@@ -42,6 +43,8 @@ STATUS: dict[type[InferenceError], int] = {
     Throttled: 429,
     ModelFailed: 502,
     ModelNotReady: 503,
+    # An inference component scaling out from zero copies: minutes, with Retry-After.
+    ModelScalingUp: 503,
     ModelUnavailable: 503,
     ModelTimeout: 504,
     InvocationFailed: 500,

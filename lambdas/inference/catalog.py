@@ -1,6 +1,7 @@
 """The configured models (MODELS_JSON, see docs/contracts.md) and how clients pick one.
 
-Clients name a model, never an endpoint: the endpoint name stays server-side.
+Clients name a model, never an endpoint: the endpoint name stays server-side, and so
+does the inference component of a model on a shared endpoint.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ FAMILY_KINDS: dict[str, str] = {
 
 
 # Server-side only: clients name models, never endpoints.
-_PRIVATE = frozenset({"endpoint_name", "wakeable", "endpoint_config_parameter"})
+_PRIVATE = frozenset({"endpoint_name", "inference_component", "wakeable", "endpoint_config_parameter"})
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,9 @@ class ModelSpec:
     # Sleep-enabled models: the endpoint may be deleted and is recreated on demand.
     wakeable: bool = False
     endpoint_config_parameter: str | None = None
+    # Models on a shared endpoint: the inference component (IC) that hosts the model's
+    # copies; ``endpoint_name`` is then the shared endpoint's, and every call names both.
+    inference_component: str | None = None
 
     def public(self) -> dict[str, Any]:
         """What GET /v1/models shows: everything but where the model runs and how it wakes."""
@@ -80,16 +84,46 @@ def _parse_entry(entry: Any, index: int) -> ModelSpec:
         default=bool(entry.get("default", False)),
         wakeable=entry.get("wakeable", False) is True,
         endpoint_config_parameter=entry.get("endpoint_config_parameter"),
+        inference_component=entry.get("inference_component"),
     )
+    if spec.inference_component is not None and not (
+            isinstance(spec.inference_component, str) and spec.inference_component):
+        raise ConfigError(f"{where}.inference_component must be a non-empty string (the inference component's "
+                          f"name) or absent, got {entry['inference_component']!r}")
     if not isinstance(entry.get("wakeable", False), bool):
         raise ConfigError(f"{where}.wakeable must be true or false, got {entry['wakeable']!r}")
     if spec.wakeable and not (isinstance(spec.endpoint_config_parameter, str) and spec.endpoint_config_parameter):
         raise ConfigError(f"{where}.endpoint_config_parameter must be a non-empty string when wakeable is true")
+    if spec.wakeable and spec.inference_component:
+        raise ConfigError(f"{where}.wakeable must be false for a model with an inference_component: a shared "
+                          "endpoint is never deleted to sleep, its copies scale to zero instead")
     if kind == "text" and (spec.max_input_length is None or spec.max_total_tokens is None):
         raise ConfigError(f"{where}: text models need max_input_length and max_total_tokens")
     if kind == "text" and spec.max_input_length >= spec.max_total_tokens:  # type: ignore[operator]
         raise ConfigError(f"{where}: max_input_length must be below max_total_tokens")
     return spec
+
+
+def _check_shared_endpoints(models: list[ModelSpec]) -> None:
+    """An endpoint hosts inference components or it does not (SageMaker refuses the
+    InferenceComponentName header on the one and requires it on the other), and an
+    inference component hosts one model."""
+    by_endpoint: dict[str, list[ModelSpec]] = {}
+    for m in models:
+        by_endpoint.setdefault(m.endpoint_name, []).append(m)
+    for endpoint, hosted in by_endpoint.items():
+        with_ic = [m.name for m in hosted if m.inference_component]
+        if with_ic and len(with_ic) != len(hosted):
+            without = [m.name for m in hosted if not m.inference_component]
+            raise ConfigError(f"MODELS_JSON: models {with_ic} run as inference components on endpoint {endpoint!r}, "
+                              f"so every model on it needs an inference_component; {without} have none")
+    components: dict[str, str] = {}
+    for m in models:
+        if m.inference_component:
+            if m.inference_component in components:
+                raise ConfigError(f"MODELS_JSON: inference_component {m.inference_component!r} is given to both "
+                                  f"{components[m.inference_component]!r} and {m.name!r}; each model needs its own")
+            components[m.inference_component] = m.name
 
 
 class Catalog:
@@ -100,6 +134,7 @@ class Catalog:
         self._by_name = {m.name: m for m in models}
         if len(self._by_name) != len(models):
             raise ConfigError("MODELS_JSON: model names must be unique")
+        _check_shared_endpoints(models)
         for kind in ("text", "image"):
             defaults = [m.name for m in models if m.kind == kind and m.default]
             if len(defaults) > 1:

@@ -93,6 +93,17 @@ class ModelAsleep(ModelNotReady):
     retryable = False
 
 
+class ModelScalingUp(ModelNotReady):
+    """The model runs as an inference component on a shared endpoint and has no copy
+    running (scaled to zero while idle). The call that met no capacity is what starts
+    the scale-out (SageMaker's NoCapacityInvocationFailures metric drives the step
+    scaling policy), and a first copy takes minutes (an instance, then the model):
+    retrying within one request will not help, a later request will."""
+
+    code = "model_scaling_up"
+    retryable = False
+
+
 class ModelUnavailable(InferenceError):
     """The model's endpoint does not exist and the model does not sleep: an operator
     must redeploy it. Not a ModelNotReady: retrying within seconds will not help."""

@@ -119,3 +119,65 @@ def strip_stops(text: str, stops: list[str] | tuple[str, ...]) -> tuple[str, boo
             if pos != -1 and pos < cut:
                 cut = pos
     return text[:cut], cut != len(text)
+
+
+class StopFilter:
+    """``strip_stops`` for text that arrives piece by piece (a token stream).
+
+    ``push`` returns the text that is safe to show now: everything before the earliest
+    place a stop string starts or may still start. A stop that has completed is the cut
+    only when no other stop could still complete *before* it (``["a#a", "#"]`` on "a#": the
+    "#" at 1 waits, "a#a" may come at 0); text that could be the start of a stop (the
+    longest suffix that is a proper prefix of one) is held back. ``finish`` decides what
+    is left once the stream has ended. What is released in total is always
+    ``strip_stops(all pushed text, stops)[0]``: a stop can start only in held-back text,
+    never in text already released (it would have been a prefix then).
+    """
+
+    def __init__(self, stops: list[str] | tuple[str, ...]) -> None:
+        self.stops = tuple(s for s in stops if s)
+        self.text = ""  # everything pushed
+        self.sent = 0  # characters of ``text`` released
+        self.cut: int | None = None  # where the earliest stop starts, once certain
+
+    @property
+    def stopped(self) -> bool:
+        return self.cut is not None
+
+    def push(self, piece: str) -> str:
+        if self.cut is not None or not piece:
+            return ""
+        self.text += piece
+        return self._advance(final=False)
+
+    def finish(self) -> str:
+        """What the end of the stream makes certain: the earliest completed stop is the cut,
+        or, with none, the held-back tail is released."""
+        if self.cut is not None:
+            return ""
+        return self._advance(final=True)
+
+    def _advance(self, final: bool) -> str:
+        found = [pos for pos in (self.text.find(stop, self.sent) for stop in self.stops) if pos != -1]
+        earliest = min(found) if found else None
+        pending = None if final else self._pending()  # where a stop may still be starting
+        if earliest is not None and (pending is None or earliest <= pending):
+            self.cut = earliest
+            return self._release(earliest)
+        return self._release(len(self.text) if pending is None else pending)
+
+    def _pending(self) -> int | None:
+        """Start of the longest unreleased suffix that is a proper prefix of some stop."""
+        unreleased = len(self.text) - self.sent
+        longest = 0
+        for stop in self.stops:
+            for size in range(min(len(stop) - 1, unreleased), longest, -1):
+                if self.text.endswith(stop[:size]):
+                    longest = size
+                    break
+        return len(self.text) - longest if longest else None
+
+    def _release(self, upto: int) -> str:
+        out = self.text[self.sent:upto]
+        self.sent = max(self.sent, upto)
+        return out

@@ -35,6 +35,8 @@ TERMINAL = (SUCCEEDED, FAILED)
 # dead-letter a job. summarizer.worker spends them; summarizer.dead_letters
 # fails the jobs whose message got through anyway.
 MAX_RECEIVES = 5
+# SQS's limit for a message's DelaySeconds.
+MAX_DELAY_S = 900
 
 
 def new_job_id() -> str:
@@ -195,8 +197,12 @@ class JobStore:
         self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(job_id)")
         return Job.from_item(item)
 
-    def enqueue(self, job_id: str) -> None:
-        self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps({"job_id": job_id}))
+    def enqueue(self, job_id: str, delay_s: int = 0) -> None:
+        """Queue the job's message; ``delay_s`` (0..``MAX_DELAY_S``) hides it that long."""
+        if not 0 <= delay_s <= MAX_DELAY_S:
+            raise ValueError(f"delay_s must be within 0..{MAX_DELAY_S}, got {delay_s}")
+        extra = {"DelaySeconds": int(delay_s)} if delay_s else {}
+        self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps({"job_id": job_id}), **extra)
 
     def get(self, job_id: str) -> Job | None:
         item = self.table.get_item(Key={"job_id": job_id}, ConsistentRead=True).get("Item")
@@ -256,6 +262,20 @@ class JobStore:
             job_id, owner,
             "#s = :queued, token_scale = :k, continuations = if_not_exists(continuations, :zero) + :one",
             {":queued": QUEUED, ":k": _dynamo(token_scale), ":zero": 0, ":one": 1, ":minus": -1},
+            tail="REMOVE lease_until ADD attempts :minus",
+        )
+
+    def wait_for_capacity(self, job_id: str, owner: str, token_scale: float, wait_s: int) -> bool:
+        """Hand the job back to wait ``wait_s`` for its model to scale out from zero copies.
+
+        Neither a crash nor a continuation (the job did not run out of time): the attempt
+        is given back and ``continuations`` is left alone; ``capacity_wait_s`` adds up
+        the waits, so the worker can bound them.
+        """
+        return self._owned_update(
+            job_id, owner,
+            "#s = :queued, token_scale = :k, capacity_wait_s = if_not_exists(capacity_wait_s, :zero) + :wait",
+            {":queued": QUEUED, ":k": _dynamo(token_scale), ":zero": 0, ":wait": int(wait_s), ":minus": -1},
             tail="REMOVE lease_until ADD attempts :minus",
         )
 

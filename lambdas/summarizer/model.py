@@ -17,8 +17,9 @@ from summarizer.mapreduce import Generate
 _NOT_OPTIONS = ("max_new_tokens", "stop", "return_full_text")
 
 
-def make_generate(endpoint_name: str, family: str, runtime: Any) -> Generate:
-    """Bind one endpoint: ``runtime`` is an ``inference.runtime.SageMakerRuntime``."""
+def make_generate(endpoint_name: str, family: str, runtime: Any, inference_component: str | None = None) -> Generate:
+    """Bind one model: its endpoint and, on a shared endpoint, its inference component;
+    ``runtime`` is an ``inference.runtime.SageMakerRuntime``."""
     codec = TEXT_CODECS.get(family)
     if codec is None:
         raise InvalidInput(f"model family {family!r} has no text codec")
@@ -26,6 +27,6 @@ def make_generate(endpoint_name: str, family: str, runtime: Any) -> Generate:
     def generate(prompt: str, params: dict) -> Generation:
         options = {k: v for k, v in params.items() if k not in _NOT_OPTIONS}
         request = codec.build(prompt, TextParams(params["max_new_tokens"], 0, options, tuple(params.get("stop", ()))))
-        return codec.parse(runtime.invoke(endpoint_name, request))
+        return codec.parse(runtime.invoke(endpoint_name, request, inference_component))
 
     return generate

@@ -16,9 +16,27 @@ from inference.catalog import Catalog, ModelSpec
 from inference.environment import models_catalog
 from inference.errors import ConfigError
 from inference.runtime import LONG_READ_TIMEOUT_S, SageMakerRuntime
-from summarizer.jobs import JobStore
+from summarizer.jobs import MAX_DELAY_S, JobStore
 from summarizer.mapreduce import Generate, ModelLimits, SummarizeConfig
 from summarizer.model import make_generate
+
+# An async job whose model is scaling out from zero copies (an inference component
+# scaled to zero) runs again every CAPACITY_RETRY_S (its message's DelaySeconds, at
+# most 900) for at most CAPACITY_WAIT_S in all: a first copy takes ~5 minutes
+# (inference.runtime.SCALE_OUT_MINUTES), more when the instance type is short.
+CAPACITY_RETRY_S = 60
+CAPACITY_WAIT_S = 30 * 60
+
+
+def _int_env(environ, name: str, default: int, low: int, high: int) -> int:
+    raw = environ.get(name) or str(default)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be within {low}..{high}, got {value}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -30,6 +48,9 @@ class Settings:
     # Estimated seconds of model work POST /v1/summarize may do before answering
     # 202 (API Gateway gives up at 29 s); lower it to send medium documents async.
     sync_budget_s: float = 25.0
+    # Async jobs whose model scales out from zero copies (worker.Worker).
+    capacity_retry_s: int = CAPACITY_RETRY_S
+    capacity_wait_s: int = CAPACITY_WAIT_S
 
     @classmethod
     def from_env(cls, environ=os.environ) -> Settings:
@@ -49,6 +70,8 @@ class Settings:
             raise ConfigError(f"SUMMARIZE_SYNC_BUDGET_S must be within (0, 25], got {budget}")
         return cls(
             sync_budget_s=budget,
+            capacity_retry_s=_int_env(environ, "SUMMARIZE_CAPACITY_RETRY_S", CAPACITY_RETRY_S, 1, MAX_DELAY_S),
+            capacity_wait_s=_int_env(environ, "SUMMARIZE_CAPACITY_WAIT_S", CAPACITY_WAIT_S, 1, 24 * 3600),
             jobs_table=environ.get("JOBS_TABLE_NAME") or None,
             jobs_queue_url=environ.get("JOBS_QUEUE_URL") or None,
             jobs_bucket=environ.get("JOBS_BUCKET_NAME") or None,
@@ -103,7 +126,7 @@ class Services:
         return ModelLimits(spec.max_input_length or 1024, spec.max_total_tokens or 2048)
 
     def generate_for(self, spec: ModelSpec) -> Generate:
-        return make_generate(spec.endpoint_name, spec.family, self.runtime)
+        return make_generate(spec.endpoint_name, spec.family, self.runtime, spec.inference_component)
 
 
 @lru_cache(maxsize=1)

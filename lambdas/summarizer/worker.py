@@ -5,6 +5,10 @@ lease; a duplicate message for a leased job is returned to the queue, one for
 a finished job is dropped, and one for a job whose worker died takes over and
 resumes from per-call checkpoints. Deliver one message per invocation
 (batch size 1): each job can use the whole function timeout.
+
+A model on a shared endpoint whose copies scaled to zero answers ``ModelScalingUp``
+(its scale-out takes minutes): the job is handed back and its message re-sent with
+a delay, again and again up to a total wait, keeping the chunks already done.
 """
 
 from __future__ import annotations
@@ -17,11 +21,12 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from inference.catalog import Catalog, ModelSpec
-from inference.errors import InferenceError, ModelAsleep, ModelUnavailable
+from inference.errors import InferenceError, ModelAsleep, ModelScalingUp, ModelUnavailable
 from inference.observability import logger, metrics, traced
 from summarizer.errors import ChunkFailed, DeadlineExceeded, SummarizerError
-from summarizer.jobs import MAX_RECEIVES, TERMINAL, JobStore, parse_job_message
+from summarizer.jobs import MAX_DELAY_S, MAX_RECEIVES, TERMINAL, JobStore, parse_job_message
 from summarizer.mapreduce import Generate, ModelLimits, SummarizeConfig, Summarizer
+from summarizer.settings import CAPACITY_RETRY_S, CAPACITY_WAIT_S
 from inference.tokens import TokenEstimator
 
 
@@ -58,13 +63,20 @@ class Worker:
             job is failed as too large.
         stop_margin_s: stop starting model calls this long before the
             invocation's end, so in-flight calls finish and checkpoint.
+        capacity_retry_s: delay before the next run of a job whose model is
+            scaling out from zero copies (SQS DelaySeconds, at most 900).
+        max_capacity_wait_s: total of those delays after which the job fails
+            (``model_scaling_timeout``).
     """
 
     def __init__(self, store: JobStore, catalog: Catalog, generate_for: Callable[[ModelSpec], Generate],
                  limits_for: Callable[[ModelSpec], ModelLimits], config: SummarizeConfig, *,
                  max_attempts: int = MAX_ATTEMPTS, max_receives: int = MAX_RECEIVES,
                  max_continuations: int = 40, stop_margin_s: float = 75.0,
-                 progress_interval_s: float = 2.0, max_input_bytes: int = 20 * 1024 * 1024):
+                 progress_interval_s: float = 2.0, max_input_bytes: int = 20 * 1024 * 1024,
+                 capacity_retry_s: int = CAPACITY_RETRY_S, max_capacity_wait_s: int = CAPACITY_WAIT_S):
+        if not 1 <= capacity_retry_s <= MAX_DELAY_S:
+            raise ValueError(f"capacity_retry_s must be within 1..{MAX_DELAY_S}, got {capacity_retry_s}")
         self.store = store
         self.catalog = catalog
         self.generate_for = generate_for
@@ -76,6 +88,8 @@ class Worker:
         self.stop_margin_s = stop_margin_s
         self.progress_interval_s = progress_interval_s
         self.max_input_bytes = max_input_bytes
+        self.capacity_retry_s = capacity_retry_s
+        self.max_capacity_wait_s = max_capacity_wait_s
 
     def handle(self, job_id: str, remaining_s: float, owner: str, receive_count: int = 1) -> str:
         """Process one message; returns what happened (for logs and tests).
@@ -134,6 +148,8 @@ class Worker:
             self.store.enqueue(job_id)
             return "continued"
         except ChunkFailed as exc:
+            if isinstance(exc.cause, ModelScalingUp):
+                return self._wait_for_capacity(job, owner, spec.name, estimator.scale)
             logger.warning("job failed", extra={"job_id": job_id, "error": str(exc)})
             if isinstance(exc.cause, (ModelAsleep, ModelUnavailable)):
                 # Not this chunk's fault: every call would fail the same way.
@@ -151,10 +167,30 @@ class Worker:
         logger.info("job succeeded", extra={"job_id": job_id, "stats": stats})
         return "succeeded"
 
+    def _wait_for_capacity(self, job, owner: str, model: str, token_scale: float) -> str:
+        """The model has no copy running (its inference component scaled to zero) and
+        is scaling out: run the job again in ``capacity_retry_s``, from its checkpoints,
+        unless it has waited ``max_capacity_wait_s`` already."""
+        waited = int(job.item.get("capacity_wait_s", 0))
+        if waited + self.capacity_retry_s > self.max_capacity_wait_s:
+            logger.warning("job failed waiting for capacity", extra={"job_id": job.job_id, "waited_s": waited})
+            self.store.fail(job.job_id, {
+                "code": "model_scaling_timeout",
+                "message": f"model {model} had no copy running for {waited // 60} minutes (its scale-out from zero "
+                           "did not finish); submit the job again later"}, owner)
+            return "failed"
+        if not self.store.wait_for_capacity(job.job_id, owner, token_scale, self.capacity_retry_s):
+            return "lost-lease"
+        self.store.enqueue(job.job_id, delay_s=self.capacity_retry_s)
+        logger.info("job waiting for model capacity", extra={
+            "job_id": job.job_id, "model": model, "retry_in_s": self.capacity_retry_s, "waited_s": waited})
+        return "waiting"
+
 
 _processor = BatchProcessor(event_type=EventType.SQS)
 # Outcomes worth a graph: how many jobs end each way, and how many need another run.
-_OUTCOME_METRICS = {"succeeded": "JobsSucceeded", "failed": "JobsFailed", "continued": "JobsContinued"}
+_OUTCOME_METRICS = {"succeeded": "JobsSucceeded", "failed": "JobsFailed", "continued": "JobsContinued",
+                    "waiting": "JobsWaitingForCapacity"}
 _worker: Worker | None = None
 
 
@@ -167,8 +203,10 @@ def _default_worker() -> Worker:
         services = default_services()
         if services.store is None:
             raise RuntimeError("JOBS_TABLE_NAME, JOBS_QUEUE_URL and JOBS_BUCKET_NAME must be set for the worker")
+        s = services.settings
         _worker = Worker(services.store, services.catalog, services.generate_for, services.limits,
-                         services.config, max_input_bytes=MAX_S3_INPUT_BYTES)
+                         services.config, max_input_bytes=MAX_S3_INPUT_BYTES,
+                         capacity_retry_s=s.capacity_retry_s, max_capacity_wait_s=s.capacity_wait_s)
     return _worker
 
 

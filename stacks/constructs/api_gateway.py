@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from aws_cdk import RemovalPolicy, Stack, Token
+from aws_cdk import Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -31,9 +31,12 @@ VALIDATION_BODY = '{"error":"validation_error","message":"$context.error.validat
 
 def build_rest_api(scope: Construct, *, function: lambda_.IFunction, cfg: ApiConfig, key: kms.IKey,
                    log_retention: logs.RetentionDays,
-                   operations: list[api_contract.Operation] | None = None) -> apigw.RestApi:
+                   operations: list[api_contract.Operation] | None = None,
+                   streaming_function: lambda_.IFunction | None = None) -> apigw.RestApi:
     """`Api` (with its `AccessLogs` group and, for Cognito, `UserPool`/`Authorizer`),
-    children of `scope`, proxying every operation of the contract to `function`.
+    children of `scope`, proxying every operation of the contract to `function`, and every
+    operation that answers server-sent events (`Operation.streams`) to `streaming_function`
+    with response streaming (`_stream_integration`).
 
     Each operation with a request body gets a model (its draft-4 schema) and the body
     validator; each method lists the statuses the document gives it plus those the
@@ -86,6 +89,12 @@ def build_rest_api(scope: Construct, *, function: lambda_.IFunction, cfg: ApiCon
     )
     auth = method_auth(scope, api, cfg)
     integration = _proxy_integration(function, api)
+    streaming = [op for op in operations if op.streams]
+    if streaming and streaming_function is None:
+        raise ValueError(f"the contract streams {[f'{o.method} {o.path}' for o in streaming]}: "
+                         "build_rest_api needs a streaming_function")
+    stream_integration = _stream_integration(streaming_function, api, {o.method for o in streaming}) \
+        if streaming else None
     for op in operations:
         path = op.path.strip("/")
         options: dict = dict(auth)
@@ -99,7 +108,8 @@ def build_rest_api(scope: Construct, *, function: lambda_.IFunction, cfg: ApiCon
         statuses = set(op.statuses) | gateway_statuses(validates_body=op.request_model is not None, auth=cfg.auth)
         # With a proxy integration these only document: the function's status passes through.
         options["method_responses"] = [apigw.MethodResponse(status_code=s) for s in sorted(statuses)]
-        api.root.resource_for_path(path).add_method(op.method, integration, **options)
+        api.root.resource_for_path(path).add_method(
+            op.method, stream_integration if op.streams else integration, **options)
     acknowledge(
         api,
         "API Gateway's account-level CloudWatch role uses the AWS managed policy "
@@ -172,6 +182,56 @@ def _proxy_integration(function: lambda_.IFunction, api: apigw.RestApi) -> apigw
         integration_http_method="POST",
         uri=f"arn:{stack.partition}:apigateway:{stack.region}:lambda:path/2015-03-31/functions/"
             f"{function.function_arn}/invocations",
+    )
+
+
+# API Gateway Developer Guide, "Stream the integration response for your proxy integrations in
+# API Gateway": response streaming is for proxy integrations only (AWS_PROXY, HTTP_PROXY),
+# `responseTransferMode: STREAM`, up to 15 minutes per stream, an idle timeout of 5 minutes
+# (Regional endpoints; 30 s edge-optimized), and the integration timeout may be set up to 15
+# minutes; "Set up a Lambda proxy integration with payload response streaming": API Gateway
+# calls InvokeWithResponseStream, whose integration URI is
+# `arn:aws:apigateway:<region>:lambda:path/2021-11-15/functions/<function ARN>/response-streaming-invocations`.
+# Method request settings (IAM or Cognito auth, request validators) and the stage's settings
+# (throttling, access logs, X-Ray, the WAF web ACL) apply to these methods as to every other:
+# they act on the request, before the integration; response mapping (VTL templates) does not
+# exist for proxy integrations anyway.
+# aws-cdk-lib 2.275.0 has `IntegrationOptions.response_transfer_mode` (rendered as the method's
+# `Integration.ResponseTransferMode`; no escape hatch needed), and cfn-lint 1.58's schema of
+# AWS::ApiGateway::Method knows the property (enum BUFFERED | STREAM) in every region.
+STREAM_INTEGRATION_TIMEOUT = Duration.minutes(5)
+
+
+def _stream_integration(function: lambda_.IFunction, api: apigw.RestApi, methods: set[str]) -> apigw.Integration:
+    """A Lambda proxy integration that streams (`ResponseTransferMode: STREAM`), with one
+    invoke permission for the streaming methods of the deployed stage.
+
+    `lambda:InvokeFunction` is the permission InvokeWithResponseStream needs (Lambda API
+    Reference, "InvokeWithResponseStream": "This operation requires permission for the
+    lambda:InvokeFunction action"); SourceArn and SourceAccount scope it as the front door's.
+    """
+    stack = Stack.of(api)
+    if Token.is_unresolved(stack.account):
+        acknowledge_control(
+            function, "CT.LAMBDA.PR.2",
+            "The permission is scoped by SourceArn (this API's deployed stage) and SourceAccount, "
+            "but an environment-agnostic config has no literal account for the control to read; "
+            "set `account` in the config and the control passes.",
+        )
+    function.add_permission(
+        "ApiInvokeStream",
+        principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
+        source_arn=api.arn_for_execute_api(method=methods.pop() if len(methods) == 1 else "*", path="/*",
+                                           stage=API_STAGE),
+        source_account=stack.account,
+    )
+    return apigw.Integration(
+        type=apigw.IntegrationType.AWS_PROXY,
+        integration_http_method="POST",
+        uri=f"arn:{stack.partition}:apigateway:{stack.region}:lambda:path/2021-11-15/functions/"
+            f"{function.function_arn}/response-streaming-invocations",
+        options=apigw.IntegrationOptions(response_transfer_mode=apigw.ResponseTransferMode.STREAM,
+                                         timeout=STREAM_INTEGRATION_TIMEOUT),
     )
 
 

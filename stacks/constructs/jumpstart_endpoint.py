@@ -96,11 +96,13 @@ class JumpStartEndpoint(Construct):
     def grant_principal(self) -> iam.IPrincipal:
         return self.role.grant_principal
 
-    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+    def grant_invoke(self, grantee: iam.IGrantable, *, streaming: bool = False) -> iam.Grant:
         """Allow `grantee` to invoke this endpoint only."""
         return iam.Grant.add_to_principal(
             grantee=grantee,
-            actions=["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"],
+            # Streaming only where a caller streams (Studio notebooks; the streaming front door
+            # has its own grant): the buffered front door and the jobs worker never do.
+            actions=["sagemaker:InvokeEndpoint", *(["sagemaker:InvokeEndpointWithResponseStream"] if streaming else [])],
             resource_arns=[self.endpoint_arn],
         )
 

@@ -14,6 +14,7 @@ from constructs import Construct
 
 from stacks.constructs.front_door import FrontDoor
 from stacks.constructs.jumpstart_endpoint import SAGEMAKER_LOG_GROUPS, VARIANT, JumpStartEndpoint
+from stacks.constructs.shared_endpoint import SharedEndpoint
 
 PERIOD = Duration.minutes(5)
 WIDTH = 24  # dashboard grid columns
@@ -55,6 +56,12 @@ class FrontDoorAlarms(Construct):
         fn = front_door.function
         stage = front_door.api.deployment_stage
         jobs = front_door.jobs
+        # Expected 503s: model_asleep (sleeping models) and, with models on shared endpoints
+        # that scale to zero, model_scaling_up.
+        expected = {"asleep": front_door.asleep_responses.with_(period=PERIOD)}
+        if front_door.scaling_up_responses is not None:
+            expected["scaling"] = front_door.scaling_up_responses.with_(period=PERIOD)
+        codes = " and ".join(["model_asleep", "model_scaling_up"][: len(expected)])
         specs = [
             _AlarmSpec("FrontDoorErrors", fn.metric_errors(period=PERIOD, statistic="Sum"), LAMBDA_ERRORS, 1,
                        "front door Lambda: unhandled errors or timeouts"),
@@ -62,15 +69,15 @@ class FrontDoorAlarms(Construct):
                        LAMBDA_THROTTLES, 1, "front door Lambda: throttled at its reserved concurrency"),
             # 503 model_asleep is the expected answer while a sleeping model wakes: not a fault.
             _AlarmSpec("Api5XX", cloudwatch.MathExpression(
-                expression="FILL(errors, 0) - FILL(asleep, 0)",
+                expression=" - ".join(f"FILL({name}, 0)" for name in ["errors", *expected]),
                 using_metrics={
                     "errors": stage.metric_server_error(period=PERIOD, statistic="Sum"),
-                    "asleep": front_door.asleep_responses.with_(period=PERIOD),
+                    **expected,
                 },
-                label="5XX other than model_asleep",
+                label=f"5XX other than {codes}",
                 period=PERIOD,
             ), API_5XX, API_5XX_PERIODS,
-                f"API: {API_5XX}+ 5XX responses other than 503 model_asleep in each of {API_5XX_PERIODS} x 5 min"),
+                f"API: {API_5XX}+ 5XX responses other than 503 {codes} in each of {API_5XX_PERIODS} x 5 min"),
             # The dead-letter handler drains the DLQ at once (marking each job FAILED), so
             # count arrivals (its receives), not the queue depth.
             _AlarmSpec("JobsDeadLetters",
@@ -117,6 +124,7 @@ class OperationsDashboard(Construct):
         endpoints: list[JumpStartEndpoint],
         front_door: FrontDoor | None,
         alarms: list[cloudwatch.IAlarm],
+        shared_endpoints: list[SharedEndpoint] = (),
     ) -> None:
         super().__init__(scope, id_)
         self.dashboard = cloudwatch.Dashboard(
@@ -127,6 +135,9 @@ class OperationsDashboard(Construct):
             title, graphs = self._endpoint_rows(endpoint)
             self.dashboard.add_widgets(title)
             self.dashboard.add_widgets(*graphs)
+        for shared in shared_endpoints:
+            for row in self._shared_rows(shared):
+                self.dashboard.add_widgets(*row)
         if front_door is not None:
             self.dashboard.add_widgets(_title("Front door", "API Gateway stage, Lambda functions, async jobs"))
             self.dashboard.add_widgets(*self._api_row(front_door))
@@ -204,6 +215,63 @@ class OperationsDashboard(Construct):
                 "percent",
             ),
         ]
+
+    @staticmethod
+    def _shared_rows(e: SharedEndpoint) -> list[list[cloudwatch.IWidget]]:
+        """A shared endpoint: its instances (GPU, CPU, disk; summed over the instance's GPUs
+        or cores as for a classic endpoint), then one row per model from the inference
+        component metrics: traffic and errors, latency, and calls that found no copy
+        (NoCapacityInvocationFailures: each starts a scale-out from zero)."""
+        r = e.resolved
+        gpus = r.instance.gpus
+
+        def instance_metric(name: str, statistic: str = "Average") -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace=SAGEMAKER_LOG_GROUPS, metric_name=name,
+                dimensions_map={"EndpointName": e.endpoint_name, "VariantName": VARIANT},
+                statistic=statistic, period=PERIOD, label=name,
+            )
+
+        def graph(title: str, left: list, unit: str, right: list | None = None, left_max: float | None = None,
+                  width: int = WIDTH // 3) -> cloudwatch.GraphWidget:
+            return cloudwatch.GraphWidget(
+                title=title, left=left, right=right or [],
+                left_y_axis=cloudwatch.YAxisProps(label=unit, min=0, max=left_max, show_units=False),
+                width=width, height=HEIGHT,
+            )
+
+        models = ", ".join(
+            f"{c.name} ({c.accelerators} GPU x {c.min_copies}-{c.max_copies} copies)" for c in r.components
+        )
+        rows: list[list[cloudwatch.IWidget]] = [
+            [_title(f"{r.name} (shared)", f"{r.instance_type} ({gpus} x {r.instance.gpu}, "
+                    f"{r.min_instances}-{r.max_instances} instances): {models}")],
+            [
+                graph(f"{r.name}: GPU ({gpus} GPU{'s' if gpus > 1 else ''}, 100% each)",
+                      [instance_metric("GPUUtilization"), instance_metric("GPUMemoryUtilization")],
+                      "percent", left_max=100 * gpus),
+                graph(f"{r.name}: CPU (100% per core)", [instance_metric("CPUUtilization")], "percent"),
+                graph(f"{r.name}: disk", [instance_metric("DiskUtilization", "Maximum")], "percent", left_max=100),
+            ],
+        ]
+        for name, component in e.components.items():
+            def metric(metric_name: str, statistic: str, label: str | None = None) -> cloudwatch.Metric:
+                return cloudwatch.Metric(
+                    namespace="AWS/SageMaker", metric_name=metric_name,
+                    dimensions_map={"InferenceComponentName": component.component_name},
+                    statistic=statistic, period=PERIOD, label=label or metric_name,
+                )
+
+            rows.append([
+                graph(f"{name}: invocations and errors", [metric("Invocations", "Sum")], "count",
+                      right=[metric("Invocation4XXErrors", "Sum"), metric("Invocation5XXErrors", "Sum")]),
+                # ModelLatency is reported in microseconds.
+                graph(f"{name}: latency", [metric("ModelLatency", "p50", "ModelLatency p50"),
+                                           metric("ModelLatency", "p90", "ModelLatency p90")], "microseconds"),
+                graph(f"{name}: calls that found no copy (each starts a scale-out)",
+                      [metric("NoCapacityInvocationFailures", "Sum")], "count"),
+            ])
+        return rows
 
     @staticmethod
     def _api_row(fd: FrontDoor) -> list[cloudwatch.IWidget]:

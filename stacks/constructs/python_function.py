@@ -60,6 +60,7 @@ class PythonFunction(Construct):
         log_removal: what happens to the log group when the function goes (default: retained).
         logging_format: Lambda's log format (JSON turns a plain handler's `logging` lines into
             JSON; Powertools' Logger writes JSON either way).
+        layers: further layers, after Powertools' (e.g. the Lambda Web Adapter's).
     """
 
     def __init__(self, scope: Construct, id_: str, *, handler: str, description: str,
@@ -69,7 +70,8 @@ class PythonFunction(Construct):
                  wildcard_reason: str = _XRAY_REASON, why_no_reservation: str = _NO_RESERVATION,
                  code: str | None = None,
                  log_removal: RemovalPolicy = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
-                 logging_format: lambda_.LoggingFormat | None = None) -> None:
+                 logging_format: lambda_.LoggingFormat | None = None,
+                 layers: list[lambda_.ILayerVersion] | None = None) -> None:
         super().__init__(scope, id_)
         stack = Stack.of(self)
         self.role = ManagedPolicyRole(
@@ -78,7 +80,7 @@ class PythonFunction(Construct):
         self.log_group = logs.LogGroup(
             self, "Logs", retention=log_retention, encryption_key=key, removal_policy=log_removal,
         )
-        layers, env = [], dict(environment or {})
+        extra_layers, layers, env = list(layers or []), [], dict(environment or {})
         if powertools:
             layers.append(lambda_.LayerVersion.from_layer_version_arn(
                 self,
@@ -92,6 +94,7 @@ class PythonFunction(Construct):
                 "LOG_LEVEL": "INFO",
                 **env,
             }
+        layers += extra_layers
         self.function = lambda_.Function(
             self,
             "Function",

@@ -86,7 +86,7 @@ class StudioDomain(Construct):
     def grant_endpoints(self, endpoints: list[JumpStartEndpoint]) -> None:
         """Let Studio users describe and invoke exactly these endpoints."""
         for endpoint in endpoints:
-            endpoint.grant_invoke(self.role)
+            endpoint.grant_invoke(self.role, streaming=True)
         if endpoints:
             self.role.add_to_policy(
                 iam.PolicyStatement(

@@ -43,6 +43,13 @@ def retained_table(scope: Construct, id_: str, key: kms.IKey, partition: str, so
     return table
 
 
+# The feedback table's TTL attribute: epoch seconds after which DynamoDB deletes the item.
+FEEDBACK_TTL_ATTRIBUTE = "expires_at"
+
+
 def feedback_table(scope: Construct, key: kms.IKey) -> dynamodb.Table:
-    """`FeedbackTable`: ratings and rankings of answers, keyed pk (request) / sk (entry)."""
-    return retained_table(scope, "FeedbackTable", key, "pk", sort="sk")
+    """`FeedbackTable`: ratings and rankings of answers, and (with `api.feedback.store_generations`)
+    the prompts and outputs they rate, keyed pk (request) / sk (entry). Items written with
+    `expires_at` (stored generations and their feedback: `api.feedback.retention_days`) are
+    deleted by DynamoDB's TTL, usually within a few days of that time; items without it stay."""
+    return retained_table(scope, "FeedbackTable", key, "pk", sort="sk", ttl=FEEDBACK_TTL_ATTRIBUTE)

@@ -14,7 +14,12 @@ import fnmatch
 
 from tests.deploy.conftest import ACCOUNT, Deployment, Res, assert_none
 
-LAMBDA_URI = ":lambda:path/2015-03-31/functions/"
+# A Lambda proxy integration's URI: Invoke (buffered), or InvokeWithResponseStream for a
+# method with `ResponseTransferMode: STREAM` (API Gateway Developer Guide, "Set up a Lambda
+# proxy integration with payload response streaming in API Gateway": ".../2021-11-15/functions/
+# <function ARN>/response-streaming-invocations"). Both are authorized by lambda:InvokeFunction
+# (Lambda API Reference, "InvokeWithResponseStream").
+LAMBDA_URIS = (":lambda:path/2015-03-31/functions/", ":lambda:path/2021-11-15/functions/")
 
 
 def _path(dep: Deployment, method: Res) -> str:
@@ -69,7 +74,8 @@ def test_every_lambda_integrated_method_may_invoke_its_function(deployment):
     for method in dep.resources("AWS::ApiGateway::Method"):
         integration = method.props.get("Integration") or {}
         uri = integration.get("Uri")
-        if integration.get("Type") not in ("AWS", "AWS_PROXY") or LAMBDA_URI not in (dep.render(method.stack, uri) or ""):
+        rendered = dep.render(method.stack, uri) or ""
+        if integration.get("Type") not in ("AWS", "AWS_PROXY") or not any(u in rendered for u in LAMBDA_URIS):
             continue
         [function] = [f for f in functions if dep.references(method.stack, uri, f)]
         api = dep.ref(method.stack, method.props["RestApiId"])
@@ -81,4 +87,8 @@ def test_every_lambda_integrated_method_may_invoke_its_function(deployment):
             if not any(_permits(dep, p, function, source) for p in permissions):
                 problems.append(f"{dep.name}: {method} ({source}) may not invoke {function}")
     assert checked or not dep.config.api.enabled, f"{dep.name}: no Lambda-integrated method found to check"
+    streaming = [m for m in dep.resources("AWS::ApiGateway::Method")
+                 if (m.props.get("Integration") or {}).get("ResponseTransferMode") == "STREAM"]
+    assert all(LAMBDA_URIS[1] in (dep.render(m.stack, m.props["Integration"]["Uri"]) or "") for m in streaming), (
+        f"{dep.name}: a streaming Lambda integration must call InvokeWithResponseStream")
     assert_none(problems, "API Gateway needs a Lambda permission covering every method it integrates")

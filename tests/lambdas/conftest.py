@@ -35,6 +35,13 @@ MODELS: list[dict[str, Any]] = [
     {"name": "sd-2-1-base", "model_id": "model-txt2img-stabilityai-stable-diffusion-v2-1-base",
      "endpoint_name": "ep-sd", "family": "stable-diffusion", "kind": "image", "max_input_length": None,
      "max_total_tokens": None, "instance_type": "ml.p3.2xlarge", "instance_count": 1, "default": True},
+    # Two models sharing one endpoint as inference components (issue 11).
+    {"name": "falcon-shared", "model_id": "huggingface-llm-falcon-7b-instruct-bf16", "endpoint_name": "ep-shared",
+     "inference_component": "ic-falcon-shared", "family": "falcon", "kind": "text", "max_input_length": 1024,
+     "max_total_tokens": 2048, "instance_type": "ml.g5.12xlarge", "instance_count": 1, "default": False},
+    {"name": "mistral-shared", "model_id": "huggingface-llm-mistral-7b-instruct", "endpoint_name": "ep-shared",
+     "inference_component": "ic-mistral-shared", "family": "mistral", "kind": "text", "max_input_length": 4095,
+     "max_total_tokens": 4096, "instance_type": "ml.g5.12xlarge", "instance_count": 1, "default": False},
     # An endpoint the emulator does not know: exercises the unexpected-error path.
     {"name": "ghost", "model_id": "huggingface-llm-falcon-7b-bf16", "endpoint_name": "ep-ghost", "family": "falcon",
      "kind": "text", "max_input_length": 1024, "max_total_tokens": 2048, "instance_type": "ml.g5.2xlarge",
@@ -42,6 +49,10 @@ MODELS: list[dict[str, Any]] = [
 ]
 
 SYNC_BUDGET_S = 15
+# api.feedback: {store_generations: true, retention_days: 30}, as the Api stack passes it.
+FEEDBACK_ENV = {"FEEDBACK_STORE_GENERATIONS": "true", "FEEDBACK_RETENTION_DAYS": "30"}
+# A job waiting for an inference component to scale out runs again every second (60 s deployed).
+CAPACITY_RETRY_S = 1
 
 OPERATOR_TEMPLATES = [{
     "name": "haiku",
@@ -94,7 +105,10 @@ def stack():
     from local.serve import start_stack
 
     # A 15 s sync budget (25 s deployed): one-call texts stay inline, a 10-page document becomes a job.
-    local = start_stack(MODELS, port=0, extra_templates=OPERATOR_TEMPLATES, sync_budget_s=SYNC_BUDGET_S)
+    # Generations are stored for feedback (api.feedback.store_generations), as in a deployment
+    # collecting preference data: the feedback loop is tested end to end over this stack.
+    local = start_stack(MODELS, port=0, extra_templates=OPERATOR_TEMPLATES, sync_budget_s=SYNC_BUDGET_S,
+                        capacity_retry_s=CAPACITY_RETRY_S, extra_env=FEEDBACK_ENV)
     local.emulator.remove_endpoint("ep-ghost")
     local.restore_env()
     yield local

@@ -71,14 +71,14 @@ def test_lambda_may_invoke_only_this_deployments_endpoint(api):
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             if "sagemaker:InvokeEndpoint" in actions:
                 invoke.append(statement["Resource"])
-    assert len(invoke) == 2  # front door and worker
+    assert len(invoke) == 3  # front door, worker and the streaming function
     for resource in invoke:
         assert resource != "*" and "Fn::GetStackOutput" in json.dumps(resource) or "ImportValue" in json.dumps(resource)
 
 
 def test_models_json_names_models_not_endpoints_to_clients(api):
     [front] = [f for f in api.find_resources("AWS::Lambda::Function").values()
-               if f["Properties"]["Handler"].startswith("frontdoor")]
+               if f["Properties"]["Handler"] == "frontdoor.handler.lambda_handler"]
     env = front["Properties"]["Environment"]["Variables"]
     rendered = json.dumps(env["MODELS_JSON"])
     assert '\\"name\\":\\"falcon-7b-instruct\\"' in rendered and '\\"max_input_length\\":1024' in rendered
@@ -147,9 +147,62 @@ def test_one_invoke_permission_scoped_to_the_deployed_stage_and_account(api):
     """AWS Control Tower CT.LAMBDA.PR.2: Lambda resource policies scoped by SourceArn and
     SourceAccount; one statement for the whole API instead of two per method (stage and
     the console's test-invoke-stage)."""
-    [permission] = api.find_resources("AWS::Lambda::Permission").values()
-    props = permission["Properties"]
-    assert props["Principal"] == "apigateway.amazonaws.com" and props["Action"] == "lambda:InvokeFunction"
-    assert props["SourceAccount"] == {"Ref": "AWS::AccountId"}
-    assert props["SourceArn"]["Fn::Join"][1][-1] == "/api/*/*"  # the deployed stage only
+    permissions = {p["Properties"]["FunctionName"]["Fn::GetAtt"][0]: p["Properties"]
+                   for p in api.find_resources("AWS::Lambda::Permission").values()}
+    # One for the front door, one for the streaming function (the two integrated functions).
+    assert len(permissions) == 2
+    for function, props in permissions.items():
+        assert props["Principal"] == "apigateway.amazonaws.com" and props["Action"] == "lambda:InvokeFunction"
+        assert props["SourceAccount"] == {"Ref": "AWS::AccountId"}
+        stream = "Streaming" in function
+        # The deployed stage only; the streaming function's methods are all POSTs.
+        assert props["SourceArn"]["Fn::Join"][1][-1] == ("/api/POST/*" if stream else "/api/*/*")
     assert "test-invoke-stage" not in json.dumps(api.to_json())
+
+
+def _feedback_table(t: Template) -> dict:
+    [table] = [r["Properties"] for r in t.find_resources("AWS::DynamoDB::Table").values()
+               if [k["AttributeName"] for k in r["Properties"]["KeySchema"]] == ["pk", "sk"]]
+    return table
+
+
+def _front_door(t: Template) -> dict:
+    [front] = [f["Properties"] for f in t.find_resources("AWS::Lambda::Function").values()
+               if f["Properties"]["Handler"] == "frontdoor.handler.lambda_handler"]
+    return front
+
+
+def test_feedback_table_expires_items_by_ttl_and_stores_no_generations_by_default(api):
+    table = _feedback_table(api)
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert table["SSESpecification"]["SSEType"] == "KMS"  # user data is encrypted with the stack's key
+    env = _front_door(api)["Environment"]["Variables"]
+    assert "FEEDBACK_STORE_GENERATIONS" not in env and "FEEDBACK_RETENTION_DAYS" not in env
+
+
+def test_stored_generations_reach_the_front_door_with_their_retention(tmp_path):
+    """api.feedback.store_generations: the function is told (and may read back a generation to
+    check feedback against it); the table already expires items by `expires_at`."""
+    import tempfile
+
+    import aws_cdk as cdk
+    import yaml
+
+    from stacks.app_builder import build_app
+    from tests.synth import REPO, cli_context
+
+    config = yaml.safe_load((REPO / CONFIGS["default"]).read_text())
+    config["api"] = {"feedback": {"store_generations": True, "retention_days": 30}}
+    path = tmp_path / "feedback.yaml"
+    path.write_text(yaml.safe_dump(config))
+    app = cdk.App(context=cli_context(), outdir=tempfile.mkdtemp())
+    deployment = build_app(app, str(path))
+    assembly = app.synth()  # all nag packs pass, or this raises
+    t = Template.from_json(assembly.get_stack_by_name(deployment.api.stack_name).template)
+    env = _front_door(t)["Environment"]["Variables"]
+    assert (env["FEEDBACK_STORE_GENERATIONS"], env["FEEDBACK_RETENTION_DAYS"]) == ("true", "30")
+    policies = [*t.find_resources("AWS::IAM::Policy").values(), *t.find_resources("AWS::IAM::ManagedPolicy").values()]
+    statements = [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]
+                  if s.get("Sid") == "StoreFeedback"]
+    assert [sorted(s["Action"]) for s in statements] == [["dynamodb:GetItem", "dynamodb:PutItem"]]
+    assert _feedback_table(t)["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}

@@ -187,5 +187,5 @@ def test_switching_configs_keeps_stateful_logical_ids(config):
 def test_stateful_set_includes_retained_log_groups():
     ids = stateful(synth(CONFIGS["default"]).templates()["Api"])
     log_groups = [lid for lid, t in ids.items() if t == "AWS::Logs::LogGroup"]
-    # front door, worker, dead-letter handler, access logs, WAF logs
-    assert len(log_groups) == 5, log_groups
+    # front door, streaming function, worker, dead-letter handler, access logs, WAF logs
+    assert len(log_groups) == 6, log_groups

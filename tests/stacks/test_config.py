@@ -121,7 +121,7 @@ def test_memory_fit_is_checked_even_for_a_supported_instance(monkeypatch):
         ),
         (
             {"instanceType": "ml.g5.2xlarge"},
-            "endpoints[0].instanceType: unknown field; allowed: model_id, name, model_version, "
+            "endpoints[0].instanceType: unknown field; allowed: model_id, model_package, name, model_version, "
             "instance_type, instance_count, autoscaling, accept_eula, environment, data_capture, alarms, "
             "startup_health_check_timeout_seconds, default, sleep",
         ),
@@ -201,3 +201,30 @@ def test_synth_refuses_a_broken_operator_template(tmp_path):
     path.write_text(yaml.safe_dump(data))
     with pytest.raises(ConfigError, match=r"^api.extra_templates: "):
         build_app(cdk.App(), str(path), nag=False)
+
+
+@pytest.mark.parametrize(("feedback", "expected"), [
+    ({"retention_days": 0}, "api.feedback.retention_days: Input should be greater than or equal to 1"),
+    ({"retention_days": 3651}, "api.feedback.retention_days: Input should be less than or equal to 3650"),
+    ({"store_generations": "yes"}, "api.feedback.store_generations: Input should be a valid boolean"),
+    ({"keep": True}, "api.feedback.keep: unknown field; allowed: store_generations, retention_days"),
+])
+def test_feedback_storage_refusals_name_the_field(feedback, expected):
+    data = copy.deepcopy(BASE)
+    data["api"] = {"feedback": feedback}
+    with pytest.raises(ConfigError) as err:
+        parse_config(data)
+    assert str(err.value).startswith(expected)
+
+
+def test_generations_are_not_stored_unless_the_config_says_so():
+    """Prompts and outputs are user data: off by default, 90 days once on."""
+    from stacks.lambda_env import feedback_env
+
+    default = parse_config(copy.deepcopy(BASE)).api
+    assert (default.feedback.store_generations, default.feedback.retention_days) == (False, 90)
+    assert feedback_env(default) == {}
+    data = copy.deepcopy(BASE)
+    data["api"] = {"feedback": {"store_generations": True}}
+    assert feedback_env(parse_config(data).api) == {"FEEDBACK_STORE_GENERATIONS": "true",
+                                                    "FEEDBACK_RETENTION_DAYS": "90"}

@@ -238,8 +238,14 @@ def test_api_5xx_alarm_does_not_count_model_asleep_answers(default):
     assert (asleep["Namespace"], asleep["MetricName"]) == ("FmPlatform/fm-platform-api", "ModelAsleepResponses")
     s = synth(CONFIGS["default"])
     api = s.template(s.deployment.api)
-    [metric_filter] = [r["Properties"] for r in api["Resources"].values() if r["Type"] == "AWS::Logs::MetricFilter"]
-    assert metric_filter["FilterPattern"] == '{ ($.message = "request failed") && ($.error = "model_asleep") }'
-    [transformation] = metric_filter["MetricTransformations"]
-    assert transformation["MetricNamespace"] == asleep["Namespace"]
-    assert transformation["MetricName"] == asleep["MetricName"]
+    # One filter on the front door's log group, one on the streaming function's (issue 12): the
+    # streaming routes answer model_asleep before a stream's first token, logged alike.
+    filters = [r["Properties"] for r in api["Resources"].values() if r["Type"] == "AWS::Logs::MetricFilter"]
+    assert sorted(json.dumps(f["LogGroupName"]) for f in filters) == sorted(
+        json.dumps({"Ref": lid}) for lid in api["Resources"] if lid.startswith(("FrontDoorHandlerLogs",
+                                                                              "FrontDoorStreamingLogs")))
+    for metric_filter in filters:
+        assert metric_filter["FilterPattern"] == '{ ($.message = "request failed") && ($.error = "model_asleep") }'
+        [transformation] = metric_filter["MetricTransformations"]
+        assert transformation["MetricNamespace"] == asleep["Namespace"]
+        assert transformation["MetricName"] == asleep["MetricName"]

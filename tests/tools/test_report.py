@@ -129,8 +129,9 @@ def test_picture_is_derived_from_the_templates(default):
     g = derive(Assembly(default.outdir))
     kinds = {n.kind for n in g.nodes.values()}
     assert kinds == {"clients", "waf", "api", "function", "queue", "table", "bucket", "endpoint"}
-    titles = {g.nodes[e.src].title: g.nodes[e.dst].title for e in g.edges if e.label == "proxy"}
-    assert titles == {"API Gateway (REST)": "Lambda FrontDoor Handler"}
+    titles = {(g.nodes[e.src].title, g.nodes[e.dst].title) for e in g.edges if e.label == "proxy"}
+    # The buffered front door, and the streaming function of the /stream routes (issue 12).
+    assert titles == {("API Gateway (REST)", "Lambda FrontDoor Handler"), ("API Gateway (REST)", "Lambda Streaming")}
     endpoint = next(n for n in g.nodes.values() if n.kind == "endpoint")
     assert "ml.g5.2xlarge x 1..2" in endpoint.lines
     edges = {(g.nodes[e.src].kind, g.nodes[e.dst].kind, e.label) for e in g.edges}

@@ -25,9 +25,9 @@ def write_report(report: dict, out: Path, picture: str | None = "architecture.pn
     return [md, js]
 
 
-def short_summary(assembly: Path | str, config_path: str | None = None, resolved=None) -> list[str]:
-    """A few lines for the `make synth` summary; `resolved` saves a second resolution."""
-    report = build(assembly, config_path, resolved=resolved)
+def short_summary(assembly: Path | str, config_path: str | None = None, resolved=None, shared=None) -> list[str]:
+    """A few lines for the `make synth` summary; `resolved` (and `shared`) save a second resolution."""
+    report = build(assembly, config_path, resolved=resolved, shared=shared)
     surfaces = report["public_surfaces"]
     described = "; ".join(
         f"{s['kind']} ({len(s.get('methods', []))} methods, auth {'/'.join(s['auth'])}"

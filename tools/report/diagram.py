@@ -185,6 +185,9 @@ def derive(asm: Assembly, endpoint_labels: dict[str, tuple[str, list[str]]] | No
         for v in variants:
             count = v.get("InitialInstanceCount", 1)
             low, high = scaling.get(ep.ref, (count, count))
+            managed = v.get("ManagedInstanceScaling")  # a shared endpoint (inference components)
+            if managed:
+                low, high = managed.get("MinInstanceCount", count), managed.get("MaxInstanceCount", count)
             lines.append(
                 f"{v.get('InstanceType', 'serverless')} x {low if low == high else f'{low}..{high}'}"
             )
@@ -521,6 +524,11 @@ def draw(
     if report:
         for e in report.get("endpoints", []):
             model = f"{e['model_id']}@{e['model_version']}" if e.get("model_id") else ""
+            if e.get("components"):  # a shared endpoint: its models, one inference component each
+                labels[e["path"]] = (f"Shared endpoint {e['name']}",
+                                     [", ".join(f"{c['name']} x {c['copies']['min']}..{c['copies']['max']}"
+                                                for c in e["components"])])
+                continue
             labels[e["path"]] = (f"Endpoint {e['name']}", [model] if model else [])
     g = derive(asm, labels)
     if report:

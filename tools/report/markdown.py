@@ -27,7 +27,9 @@ def cost_table(report: dict) -> list[str]:
         "|---|---|---|---|---:|---:|---:|---:|",
     ]
     for e in report["endpoints"]:
-        model = f"{e['model_id']}@{e['model_version']}" if e["model_id"] else "?"
+        model = f"{e['model_id']}@{e['model_version']}" if e["model_id"] else (
+            ", ".join(f"{c['model_id']}@{c['model_version']}" for c in e["components"]) if e.get("components") else "?"
+        )
         if "cost" in e:
             lo, hi = e["cost"]["min"], e["cost"]["max"]
             money = [
@@ -60,6 +62,49 @@ def cost_table(report: dict) -> list[str]:
     return lines + ["", note]
 
 
+def shared_endpoints(report: dict) -> list[str]:
+    """Each shared endpoint: its models' inference components (GPU fit per copy, copies, cost
+    share by GPUs at min and max) and the comparison with a classic endpoint per model."""
+    rows = [e for e in report["endpoints"] if e.get("shared") and e.get("components")]
+    if not rows:
+        return []
+    out = ["## Shared endpoints (inference components)", ""]
+    for e in rows:
+        g = e["gpu"]
+        out += [
+            f"**{e['name']}**: {e['instance_type']} ({g['gpus']} x {g['gpu']}), {_count(e['count'])} instances "
+            "(managed instance scaling); each model's share is the GPUs its copies take of the instances "
+            "running at that scale.",
+            "",
+            "| model | inference component | GPUs per copy | copies | weights | GPU memory per copy | fits | "
+            "$/hour share (min) | $/hour share (max) | classic endpoint |",
+            "|---|---|---:|---|---:|---:|---|---:|---:|---|",
+        ]
+        for c in e["components"]:
+            fit = c["gpu"]
+            classic = c["classic"]
+            out.append(
+                f"| {c['name']} | `{c['inference_component']}` | {c['accelerators']} | {_count(c['copies'])} | "
+                f"{fit['weights_gib']:.1f} GiB | {fit['copy_gib']:g} GiB | {'yes' if fit['fits'] else '**NO**'} | "
+                f"{_money(c['share_usd_per_hour']['min'])} | {_money(c['share_usd_per_hour']['max'])} | "
+                + (f"{classic['instance_type']} {_money(classic['usd_per_hour'])}/h |" if classic["instance_type"] else "none fits |")
+            )
+        cmp = e.get("classic_comparison")
+        if cmp:
+            line = (
+                f"Classic endpoints for the same models (one always-on instance each): {_money(cmp['usd_per_hour'])}/h, "
+                f"{_money(cmp['usd_per_month'], 0)}/month. This endpoint saves {_money(cmp['saving_at_min_usd_per_month'], 0)}"
+                "/month at min scale and "
+                + (f"{_money(cmp['saving_at_max_usd_per_month'], 0)}/month at max" if cmp["saving_at_max_usd_per_month"] >= 0
+                   else f"costs {_money(-cmp['saving_at_max_usd_per_month'], 0)}/month more at max")
+            )
+            if cmp.get("break_even_fraction_at_max") is not None:
+                line += f"; it is cheaper while at max scale less than {cmp['break_even_fraction_at_max']:.0%} of the hours"
+            out += ["", line + "."]
+        out.append("")
+    return out
+
+
 def render(report: dict, picture: str | None = "architecture.png") -> str:
     d = report["deployment"]
     out = [
@@ -74,12 +119,16 @@ def render(report: dict, picture: str | None = "architecture.png") -> str:
     if picture:
         out += ["## Architecture", "", f"![architecture]({picture})", ""]
 
-    out += ["## Endpoints and cost", ""] + cost_table(report) + ["", "GPU-memory fit:", ""]
-    out += [
-        "| endpoint | GPUs | weights | GPU memory | needed (rule) | headroom | fits |",
-        "|---|---|---:|---:|---:|---:|---|",
-    ]
-    for e in report["endpoints"]:
+    out += ["## Endpoints and cost", ""] + cost_table(report) + [""]
+    classic = [e for e in report["endpoints"] if not e.get("shared")]  # shared ones: per copy, below
+    if classic:
+        out += [
+            "GPU-memory fit:",
+            "",
+            "| endpoint | GPUs | weights | GPU memory | needed (rule) | headroom | fits |",
+            "|---|---|---:|---:|---:|---:|---|",
+        ]
+    for e in classic:
         g = e.get("gpu")
         if not g or "weights_gib" not in g:
             out.append(f"| {e['name']} | ? | ? | ? | ? | ? | ? |")
@@ -88,12 +137,13 @@ def render(report: dict, picture: str | None = "architecture.png") -> str:
             f"| {e['name']} | {g['gpus']} x {g['gpu']} | {g['weights_gib']:.1f} GiB | {g['total_gib']:g} GiB "
             f"| {g['needed_gib']:.1f} GiB | {g['headroom_gib']:.1f} GiB ({1 - g['weights_share']:.0%}) | {'yes' if g['fits'] else '**NO**'} |"
         )
-    if report["endpoints"] and "rule" in (report["endpoints"][0].get("gpu") or {}):
+    if classic and "rule" in (classic[0].get("gpu") or {}):
         out += [
             "",
-            f"Rule: {report['endpoints'][0]['gpu']['rule']}; headroom is what remains for the KV cache and runtime.",
+            f"Rule: {classic[0]['gpu']['rule']}; headroom is what remains for the KV cache and runtime.",
         ]
     out.append("")
+    out += shared_endpoints(report)
 
     surfaces = report["public_surfaces"]
     out += ["## Public surfaces", "", f"{len(surfaces)} found (only the API should be one).", ""]

@@ -16,6 +16,7 @@ from stacks import catalog
 from stacks.config import load_config
 from stacks.jumpstart import ResolvedEndpoint, resolve_endpoints
 from stacks.scanner import checkov_skips
+from stacks.shared_endpoints import ResolvedSharedEndpoint, resolve_shared_endpoints
 from tools.report.assembly import Assembly, Resource, ResourceRef
 
 OPEN_CIDRS = ("0.0.0.0/0", "::/0")
@@ -61,11 +62,18 @@ def endpoint_facts(asm: Assembly) -> list[dict]:
             count = int(variant.get("InitialInstanceCount", 1))
             low, high = scaling.get(endpoint.ref, (count, count))
             model = asm.get(asm.ref_of(config.ref.stack, variant.get("ModelName")))
+            # A shared endpoint (inference components): managed instance scaling sets the instance
+            # range, the models are the ICs on it, and the construct sits one level further up.
+            managed = variant.get("ManagedInstanceScaling")
+            if managed:
+                low, high = int(managed.get("MinInstanceCount", count)), int(managed.get("MaxInstanceCount", count))
+            parts = endpoint.path.split("/")
             found.append(
                 {
                     "ref": endpoint.ref,
                     "path": endpoint.path,
-                    "construct": endpoint.path.split("/")[-2] if "/" in endpoint.path else endpoint.path,
+                    "construct": parts[-3 if managed else -2] if len(parts) > 2 else endpoint.path,
+                    "shared": bool(managed),
                     "variant": variant.get("VariantName"),
                     "instance_type": variant.get("InstanceType"),
                     "initial_count": count,
@@ -75,8 +83,16 @@ def endpoint_facts(asm: Assembly) -> list[dict]:
                     "image": (
                         (model.properties.get("PrimaryContainer") or {}).get("Image") if model else None
                     ),
-                    "in_vpc": bool(model and model.properties.get("VpcConfig")),
-                    "network_isolation": bool(model and model.properties.get("EnableNetworkIsolation")),
+                    "in_vpc": bool(model and model.properties.get("VpcConfig") or config.properties.get("VpcConfig")),
+                    "network_isolation": bool(
+                        model and model.properties.get("EnableNetworkIsolation")
+                        or config.properties.get("EnableNetworkIsolation")
+                    ),
+                    "components": sorted(
+                        asm.render(ic.ref.stack, ic.properties.get("InferenceComponentName"))
+                        for ic in asm.resources("AWS::SageMaker::InferenceComponent")
+                        if asm.ref_of(ic.ref.stack, ic.properties.get("EndpointName")) == endpoint.ref
+                    ),
                 }
             )
     return found
@@ -85,12 +101,84 @@ def endpoint_facts(asm: Assembly) -> list[dict]:
 _money = catalog.usd
 
 
-def endpoints_section(asm: Assembly, resolved: list[ResolvedEndpoint]) -> tuple[list[dict], list[str]]:
+def _cost(per_hour: float, low: int, high: int) -> dict:
+    return {
+        "usd_per_instance_hour": per_hour,
+        "min": {"usd_per_hour": round(per_hour * low, 4), "usd_per_month": round(per_hour * low * catalog.HOURS_PER_MONTH, 2)},
+        "max": {"usd_per_hour": round(per_hour * high, 4), "usd_per_month": round(per_hour * high * catalog.HOURS_PER_MONTH, 2)},
+    }
+
+
+def shared_endpoint_row(ep: dict, s: ResolvedSharedEndpoint | None, warnings: list[str]) -> dict:
+    """A shared endpoint: the instance range from its managed instance scaling, each model's
+    inference component (GPU fit per copy, copies, cost share by GPUs at min and max), and
+    the same models on classic endpoints for comparison."""
+    row: dict[str, Any] = {
+        "name": s.name if s else ep["construct"],
+        "stack": ep["ref"].stack,
+        "path": ep["path"],
+        "shared": True,
+        "model_id": None,
+        "model_version": None,
+        "instance_type": ep["instance_type"],
+        "count": {"initial": ep["initial_count"], "min": ep["min_count"], "max": ep["max_count"]},
+        "in_vpc": ep["in_vpc"],
+        "network_isolation": ep["network_isolation"],
+    }
+    if s is None:
+        warnings.append(f"shared endpoint {ep['path']} matches none of the config: was the assembly synthesized from another config?")
+        return row
+    expected = sorted(c.component_name for c in s.components)
+    if ep["components"] != expected or (ep["min_count"], ep["max_count"]) != (s.min_instances, s.max_instances):
+        warnings.append(f"shared endpoint {s.name}: the assembly differs from the config; synthesize again")
+    i, headroom = s.instance, catalog.models().memory_headroom
+    row["gpu"] = {"gpus": i.gpus, "gpu": i.gpu, "total_gib": i.total_gpu_memory_gib}
+    row["cost"] = _cost(i.usd_per_hour, ep["min_count"], ep["max_count"])
+    row["components"] = [
+        {
+            "name": c.name,
+            "model_id": c.model_id,
+            "model_version": c.model_version,
+            "inference_component": c.component_name,
+            "accelerators": c.accelerators,
+            "memory_mib": c.memory_mib,
+            "copies": {"min": c.min_copies, "max": c.max_copies},
+            "gpu": {
+                "weights_gib": round(c.weights_gib, 2),
+                "needed_gib": round(c.weights_gib * headroom, 2),
+                "copy_gib": c.accelerators * i.gpu_memory_gib,
+                "fits": c.weights_gib * headroom <= c.accelerators * i.gpu_memory_gib,
+                "jumpstart_instance": c.reference_instance_type,
+            },
+            "share_usd_per_hour": {scale: round(s.share_usd_per_hour(c, scale), 4) for scale in ("min", "max")},
+            "classic": {"instance_type": c.classic_instance_type, "usd_per_hour": c.classic_usd_per_hour},
+        }
+        for c in s.components
+    ]
+    classic = s.classic_usd_per_hour
+    if classic is not None:
+        row["classic_comparison"] = {
+            "usd_per_hour": round(classic, 4),
+            "usd_per_month": round(classic * catalog.HOURS_PER_MONTH, 2),
+            "saving_at_min_usd_per_month": round((classic - s.usd_per_hour_min) * catalog.HOURS_PER_MONTH, 2),
+            "saving_at_max_usd_per_month": round((classic - s.usd_per_hour_max) * catalog.HOURS_PER_MONTH, 2),
+            "break_even_fraction_at_max": round(s.break_even_fraction, 4) if s.break_even_fraction is not None else None,
+        }
+    return row
+
+
+def endpoints_section(
+    asm: Assembly, resolved: list[ResolvedEndpoint], shared: list[ResolvedSharedEndpoint] | None = None
+) -> tuple[list[dict], list[str]]:
     facts = catalog.instances()
     models = catalog.models()
     by_construct = {r.construct_id: r for r in resolved}
+    shared_by_construct = {s.construct_id: s for s in shared or []}
     rows, warnings = [], []
     for ep in endpoint_facts(asm):
+        if ep["shared"]:
+            rows.append(shared_endpoint_row(ep, shared_by_construct.get(ep["construct"]), warnings))
+            continue
         r = by_construct.get(ep["construct"])
         instance = facts.instances.get(ep["instance_type"])
         row: dict[str, Any] = {
@@ -120,7 +208,7 @@ def endpoints_section(asm: Assembly, resolved: list[ResolvedEndpoint]) -> tuple[
                 "gpu": instance.gpu,
                 "total_gib": instance.total_gpu_memory_gib,
             }
-            if r is not None:
+            if r is not None and r.weights_gib is not None:  # None: a Marketplace package, weights unpublished
                 need = r.weights_gib * models.memory_headroom
                 row["gpu"].update(
                     {
@@ -475,14 +563,19 @@ def scanner_skips_section(asm: Assembly) -> list[dict]:
 
 
 def build(
-    assembly_dir: Path | str, config_path: str | None = None, resolved: list[ResolvedEndpoint] | None = None
+    assembly_dir: Path | str,
+    config_path: str | None = None,
+    resolved: list[ResolvedEndpoint] | None = None,
+    shared: list[ResolvedSharedEndpoint] | None = None,
 ) -> dict:
     """The report for one config and the assembly synthesized from it."""
     asm = Assembly(assembly_dir)
     config = load_config(config_path)
     if resolved is None:
         resolved = resolve_endpoints(config)
-    endpoints, warnings = endpoints_section(asm, resolved)
+    if shared is None:
+        shared = resolve_shared_endpoints(config)
+    endpoints, warnings = endpoints_section(asm, resolved, shared)
     surfaces = public_surfaces(asm)
     for s in surfaces:
         if s["kind"] != "API Gateway REST API" and s["public"]:

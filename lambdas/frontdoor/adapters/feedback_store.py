@@ -1,4 +1,5 @@
-"""DynamoDB store for feedback (table from FEEDBACK_TABLE_NAME, keys pk/sk)."""
+"""DynamoDB store for feedback and stored generations (table from FEEDBACK_TABLE_NAME,
+keys pk/sk; item shapes in frontdoor.services.feedback)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,39 @@ _THROTTLE_CODES = frozenset({"ProvisionedThroughputExceededException", "Throttli
 
 
 def _attr(value: Any) -> dict[str, Any]:
+    """A Python value as a DynamoDB attribute value (low-level client spelling)."""
+    if value is None:
+        return {"NULL": True}
     if isinstance(value, bool):
         return {"BOOL": value}
-    if isinstance(value, int):
-        return {"N": str(value)}
+    if isinstance(value, (int, float)):
+        return {"N": repr(value) if isinstance(value, float) else str(value)}
     if isinstance(value, list):
         return {"L": [_attr(v) for v in value]}
+    if isinstance(value, dict):
+        return {"M": {str(k): _attr(v) for k, v in value.items()}}
     return {"S": str(value)}
+
+
+def from_attr(attr: dict[str, Any]) -> Any:
+    """The inverse of ``_attr``: numbers come back as int when integral, else float."""
+    (kind, value), = attr.items()
+    if kind == "N":
+        number = float(value)
+        return int(number) if number.is_integer() and "." not in value and "e" not in value.lower() else number
+    if kind == "L":
+        return [from_attr(v) for v in value]
+    if kind == "M":
+        return {k: from_attr(v) for k, v in value.items()}
+    if kind == "NULL":
+        return None
+    if kind in ("S", "BOOL"):
+        return value
+    raise ValueError(f"unsupported DynamoDB attribute type {kind}")
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: from_attr(v) for k, v in item.items()}
 
 
 class DynamoFeedbackStore:
@@ -34,6 +61,7 @@ class DynamoFeedbackStore:
         return self._client
 
     def put(self, record: dict[str, Any]) -> None:
+        """Store one feedback or generation item (``services.feedback``)."""
         from botocore.exceptions import ClientError
 
         try:
@@ -47,3 +75,25 @@ class DynamoFeedbackStore:
             if exc.response.get("Error", {}).get("Code") in _THROTTLE_CODES:
                 raise Throttled("feedback storage is busy", retry_after=1) from exc
             raise
+
+    def get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        """One item as plain Python values, or None (also once its TTL has passed: DynamoDB
+        deletes expired items within days, so an expired one is treated as gone)."""
+        import time
+
+        from botocore.exceptions import ClientError
+
+        try:
+            item = self.client.get_item(TableName=self.table_name, Key={"pk": {"S": pk}, "sk": {"S": sk}},
+                                        ConsistentRead=True).get("Item")
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _THROTTLE_CODES:
+                raise Throttled("feedback storage is busy", retry_after=1) from exc
+            raise
+        if item is None:
+            return None
+        record = from_item(item)
+        expires = record.get("expires_at")
+        if isinstance(expires, (int, float)) and expires <= time.time():
+            return None
+        return record

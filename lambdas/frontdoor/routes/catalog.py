@@ -21,5 +21,9 @@ def list_models() -> ModelsResponse:
 @router.get("/v1/templates", tags=["catalog"], summary="List the prompt templates",
             responses=responses({200: (TemplatesResponse, "The templates")}))
 def list_templates() -> TemplatesResponse:
-    """Every template with its variables, defaults and generation parameters."""
-    return TemplatesResponse(templates=[TemplateInfo(**t.public()) for t in runtime().templates.all()])
+    """Every template with its variables, defaults and generation parameters, and the
+    named presets of ``POST /v1/images``."""
+    from frontdoor.routes.images import preset_infos
+
+    return TemplatesResponse(templates=[TemplateInfo(**t.public()) for t in runtime().templates.all()],
+                             image_presets=preset_infos())

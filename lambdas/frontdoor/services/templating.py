@@ -68,6 +68,11 @@ class PromptTemplate:
             "source": self.source,
         }
 
+    def body(self, values: dict[str, str]) -> str:
+        """The template with ``values`` (resolved: every declared variable) substituted,
+        before the model family's prompt format."""
+        return string.Template(self.template).substitute(values)
+
     def labels_for(self, values: dict[str, str]) -> list[str] | None:
         """Labels a ``label`` template normalises to, or None for free text."""
         if self.output.get("type") != "label":
@@ -205,7 +210,7 @@ def render(tpl: PromptTemplate, given: dict[str, str], fmt: PromptFormat) -> tup
     for name, value in values.items():
         if name in given:  # defaults are operator text, already trusted
             fmt.check(value, f"variables.{name}")
-    body = string.Template(tpl.template).substitute(values)
+    body = tpl.body(values)
     if len(body) > MAX_PROMPT_CHARS:
         raise BadRequest(f"rendered prompt is {len(body)} characters; the limit is {MAX_PROMPT_CHARS}")
     return fmt.wrap(body, system=tpl.system, style=tpl.style), values

@@ -37,8 +37,11 @@ def test_models_lists_configuration_without_endpoint_names(api):
 def test_templates_lists_builtins_and_operator_templates(api):
     reply = api.get("/v1/templates")
     by_name = {t["name"]: t for t in reply.body["templates"]}
-    assert reply.status == 200 and len(by_name) == 12
+    assert reply.status == 200 and len(by_name) == 13
     assert by_name["haiku"]["source"] == "EXTRA_TEMPLATES_JSON"
+    assert {"common-sense", "short-story", "blog-sections", "summarize"} <= set(by_name)
+    # The image presets of POST /v1/images are listed beside the templates.
+    assert {p["name"] for p in reply.body["image_presets"]} == {"lecture", "astronaut-on-a-horse"}
     assert by_name["code"]["variables"][0] == {"name": "task", "description": "What the program computes",
                                                "default": "factorial", "required": False, "max_chars": 500}
     assert by_name["sentiment"]["parameters"]["stop"] == ["###", "\n"]
@@ -438,8 +441,10 @@ def _feedback_items(stack, request_id):
     host, port = stack.moto.get_host_and_port()
     ddb = boto3.client("dynamodb", endpoint_url=f"http://{host}:{port}", region_name="us-east-1",
                        aws_access_key_id="local", aws_secret_access_key="local")
-    return ddb.query(TableName=FEEDBACK_TABLE, KeyConditionExpression="pk = :pk",
-                     ExpressionAttributeValues={":pk": {"S": f"REQUEST#{request_id}"}})["Items"]
+    # The partition also holds the stored generation (sk GENERATION): feedback rows only.
+    return ddb.query(TableName=FEEDBACK_TABLE, KeyConditionExpression="pk = :pk AND begins_with(sk, :fb)",
+                     ExpressionAttributeValues={":pk": {"S": f"REQUEST#{request_id}"},
+                                                ":fb": {"S": "FEEDBACK#"}})["Items"]
 
 
 def test_feedback_rating_is_stored(api, stack):

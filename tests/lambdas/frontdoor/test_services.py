@@ -154,9 +154,11 @@ class EchoInvoker:
     def __init__(self, reply: bytes) -> None:
         self.reply = reply
         self.sent: list[tuple[str, WireRequest]] = []
+        self.components: list[str | None] = []
 
-    def invoke(self, endpoint_name: str, request: WireRequest) -> bytes:
+    def invoke(self, endpoint_name: str, request: WireRequest, inference_component: str | None = None) -> bytes:
         self.sent.append((endpoint_name, request))
+        self.components.append(inference_component)
         return self.reply
 
 

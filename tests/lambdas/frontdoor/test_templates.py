@@ -18,6 +18,50 @@ SENTIMENT_SHOTS = ('Tweet: "I hate it when my phone battery dies."\nSentiment: N
                    'Tweet: "My day has been :+1:"\nSentiment: Positive\n###\n'
                    'Tweet: "This is the link to the article"\nSentiment: Neutral\n###\n')
 
+# The Falcon notebook's summarization input (aws/amazon-sagemaker-examples,
+# introduction_to_amazon_algorithms/jumpstart-foundation-models/text-generation-falcon.ipynb,
+# "# Summarization" cell): its three paragraphs, the notebook's line wraps inside a paragraph
+# joined, its own typo ("trainsthe") kept.
+NOTEBOOK_ARTICLE = (
+    "Starting today, the state-of-the-art Falcon 40B foundation model from Technology Innovation Institute (TII) "
+    "is available on Amazon SageMaker JumpStart, SageMaker's machine learning (ML) hub that offers pre-trained "
+    "models, built-in algorithms, and pre-built solution templates to help you quickly get started with ML. You "
+    "can deploy and use this Falcon LLM with a few clicks in SageMaker Studio or programmatically through the "
+    "SageMaker Python SDK.\n"
+    "Falcon 40B is a 40-billion-parameter large language model (LLM) available under the Apache 2.0 license that "
+    "ranked #1 in Hugging Face Open LLM leaderboard, which tracks, ranks, and evaluates LLMs across multiple "
+    "benchmarks to identify top performing models. Since its release in May 2023, Falcon 40B has demonstrated "
+    "exceptional performance without specialized fine-tuning. To make it easier for customers to access this "
+    "state-of-the-art model, AWS has made Falcon 40B available to customers via Amazon SageMaker JumpStart. Now "
+    "customers can quickly and easily deploy their own Falcon 40B model and customize it to fit their specific "
+    "needs for applications such as translation, question answering, and summarizing information.\n"
+    "Falcon 40B are generally available today through Amazon SageMaker JumpStart in US East (Ohio), US East "
+    "(N. Virginia), US West (Oregon), Asia Pacific (Tokyo), Asia Pacific (Seoul), Asia Pacific (Mumbai), Europe "
+    "(London), Europe (Frankfurt), Europe (Ireland), and Canada (Central), with availability in additional AWS "
+    "Regions coming soon. To learn how to use this new feature, please see SageMaker JumpStart documentation, the "
+    "Introduction to SageMaker JumpStart \u2013 Text Generation with Falcon LLMs example notebook, and the blog "
+    "Technology Innovation Institute trainsthe state-of-the-art Falcon LLM 40B foundation model on Amazon "
+    "SageMaker."
+)
+# AI21's playground few-shot for blog sections, as its Studio demo sends it
+# (AI21Labs/studio-demos, the blog-post generator's outline prompt): trailing spaces,
+# "##" separators and the final "Blog Sections:" capital included.
+BLOG_SHOTS = (
+    "Write sections to a great blog post for the following title.\nBlog title: How to start a personal blog \n"
+    "Blog sections:\n1. Pick a personal blog template\n2. Develop your brand\n3. Choose a hosting plan and "
+    "domain name\n4. Create a content calendar \n5. Optimize your content for SEO\n6. Build an email list\n"
+    "7. Get the word out\n\n##\n\n"
+    "Write sections to a great blog post for the following title.\nBlog title: A real-world example on Improving "
+    "JavaScript performance\nBlog sections:\n1. Why I needed to Improve my JavaScript performance\n2. Three "
+    "common ways to find performance issues in Javascript\n3. How I found the JavaScript performance issue using "
+    "console.time\n4. How does lodash cloneDeep work?\n5. What is the alternative to lodash cloneDeep?\n"
+    "6. Conclusion\n\n##\n\n"
+    "Write sections to a great blog post for the following title.\nBlog title: Is a Happy Life Different from a "
+    "Meaningful One?\nBlog sections:\n1. Five differences between a happy life and a meaningful one\n2. What is "
+    "happiness, anyway?\n3. Is the happiness without pleasure?\n4. Can you have it all?\n\n##\n\n"
+    "Write sections to a great blog post for the following title.\n"
+)
+
 # (template, variables) -> exact prompt sent to a Falcon endpoint.
 EXPECTED = {
     ("free-text", (("text", "Tell me about Amazon SageMaker."),)): "Tell me about Amazon SageMaker.",
@@ -35,11 +79,13 @@ EXPECTED = {
     ("classify", (("text", "The match ended 2-1."), ("categories", "sports, politics"))): (
         "Classify the text into one of these categories: sports, politics.\nText: The match ended 2-1.\nCategory:"),
     ("blog-sections", (("topic", "Serverless inference"),)): (
-        "Blog topic: Why you should exercise every morning\nSections: 1. A morning energy boost 2. Better sleep "
-        "at night 3. Consistency beats intensity\n###\nBlog topic: How to start cooking at home\nSections: 1. "
-        "Stock a basic pantry 2. Master five simple recipes 3. Learn basic knife skills\n###\n"
-        "Blog topic: Serverless inference\nSections:"),
-    ("short-story", ()): "Write a short story about a robot who learns to paint.",
+        BLOG_SHOTS + "Blog title: Serverless inference\nBlog Sections:\n"),
+    # The seed's defaults: each template run without variables sends the seed's own prompt.
+    ("blog-sections", ()): BLOG_SHOTS + "Blog title: 5 Strategies to overcome writer's block\nBlog Sections:\n",
+    ("summarize", ()): NOTEBOOK_ARTICLE + "\n\nSummarize the article above:",
+    ("short-story", ()): "Write a short story about a dog running down the street.",
+    ("common-sense", ()): (
+        "I have two shoes. I put one shoe in a box and the other under my bed. How many shoes are in the box?"),
 }
 
 
@@ -47,7 +93,7 @@ def test_every_builtin_template_has_an_exact_prompt_test():
     # Given the registry, when listing built-ins, then each one is pinned in EXPECTED.
     builtins = {t.name for t in REGISTRY.all() if t.source == "builtin"}
     assert builtins == {name for name, _ in EXPECTED}
-    assert len(builtins) == 11
+    assert len(builtins) == 12
 
 
 @pytest.mark.parametrize(("key", "expected"), list(EXPECTED.items()), ids=[f"{k[0]}-{len(k[1])}" for k in EXPECTED])

@@ -131,3 +131,49 @@ def test_a_job_for_a_missing_endpoint_fails_without_naming_it(api, worker, short
     job = poll(api, reply.body["job_id"])
     assert job["status"] == "FAILED" and job["error"]["code"] == "model_unavailable", job
     assert "ep-ghost" not in str(job) and ACCOUNT not in str(job)
+
+
+# ------------------------------------------------------------------ a model scaled to zero copies (issue 11)
+def refused_for_capacity(emulator) -> int:
+    return sum(1 for c in emulator.calls() if c.get("inference_component") and c.get("status") == 400)
+
+
+def test_a_job_for_a_model_at_zero_copies_waits_for_the_scale_out_and_succeeds(api, worker, emulator, short_document):
+    # The model runs as an inference component on a shared endpoint; its copies are at
+    # zero, and the first refused call starts the (emulated) scale-out.
+    emulator.scale("ic-falcon-shared", 0, scale_out_after_s=1.0)
+    reply = api.post("/v1/summarize", {"model": "falcon-shared", "text": short_document})
+    assert reply.status == 202, reply.body
+    job = poll(api, reply.body["job_id"])
+    assert job["status"] == "SUCCEEDED", job
+    assert job["model"] == "falcon-shared" and job["progress"]["chunks_done"] == job["progress"]["chunks_total"] > 1
+    assert refused_for_capacity(emulator) >= 1
+    bodies = mapped_text(emulator)
+    for sentence in re.split(r"(?<=[.!?])\s+|\n\n", short_document):
+        assert normalize(sentence) in bodies, sentence
+
+
+def plain_document(sentences: int = 900) -> str:
+    """Short words only, no digits or symbols but a period: the emulator counts fewer tokens than
+    the estimator, so no chunk is refused as too long and the chunk plan never changes
+    (a recalibration re-plans the chunks, and a re-planned chunk is a new prompt)."""
+    import random
+
+    words = ("ferry storm river bridge market garden signal forest report budget repair quay tide crane "
+             "dock pier canal lock barge").split()  # <= 6 letters: one emulator token each
+    rng = random.Random(11)
+    return " ".join(" ".join(rng.choice(words) for _ in range(9)).capitalize() + "." for _ in range(sentences))
+
+
+def test_a_job_whose_model_scales_to_zero_mid_job_resumes_from_its_checkpoints(api, worker, emulator):
+    emulator.scale("ic-falcon-shared", 0, after_calls=3, scale_out_after_s=1.0)
+    reply = api.post("/v1/summarize", {"model": "falcon-shared", "text": plain_document()})
+    assert reply.status == 202, reply.body
+    job = poll(api, reply.body["job_id"])
+    assert job["status"] == "SUCCEEDED", job
+    assert refused_for_capacity(emulator) >= 1
+    stats = job["result"]["stats"]
+    # The chunks answered before the scale-in were not asked again after it.
+    assert stats["recalibrations"] == 0 and stats["checkpoint_hits"] >= 3, stats
+    answered = [json.dumps(c["body"]) for c in emulator.calls() if c.get("status") == 200]
+    assert len(answered) == len(set(answered)), "a chunk was summarized twice"

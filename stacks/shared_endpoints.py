@@ -1,0 +1,521 @@
+"""Shared endpoints (issue 11): several JumpStart models on one real-time endpoint as
+inference components (ICs), with managed instance scaling down to zero instances.
+
+Resolution and the synth-time refusals, offline like `stacks.jumpstart` (whose pinned
+metadata, SDK resolution and weights rule this module reuses). Every refusal is a
+`ConfigError` naming the field and the fix. What is checked, per model and per endpoint:
+
+- the model, its version and EULA as for a classic endpoint;
+- the accelerators are whole GPUs of the instance and no more than it has;
+- one copy fits the GPU memory of its accelerators (the weights rule of
+  `stacks.jumpstart._fits`: bf16 weights x headroom <= GPU memory);
+- JumpStart supports the model on that hardware (below: `reference_instance`);
+- one copy fits one instance (GPUs and host memory), max_copies can be placed at all;
+- the models' copies at their minimums fit on min_instances, and min_instances above 0
+  is refused when every model scales to zero copies (instances billed, nothing on them);
+- one copy of every model fits on max_instances (each IC starts with one copy on
+  deploy, so CloudFormation proves the model loads before the stack completes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from stacks import catalog
+from stacks.config import AppConfig, ConfigError, SharedEndpointConfig, SharedModelConfig
+from stacks.jumpstart import (
+    METADATA_DIR,
+    ResolutionCache,
+    ResolvedEndpoint,
+    _fits,
+    _manifest,
+    _regions_with_image,
+    _sdk_resolve,
+    _spec,
+    startup_timeouts,
+    supported_models,
+)
+
+# Inference component names: 1-63 characters, [a-zA-Z0-9]([\-a-zA-Z0-9]*[a-zA-Z0-9])?
+# (SageMaker API reference, CreateInferenceComponent, InferenceComponentName).
+IC_NAME_MAX = 63
+_HASH_CHARS = 10
+MIB_PER_GIB = 1024
+
+
+@dataclass(frozen=True)
+class ResolvedComponent:
+    """One model of a shared endpoint, validated: what its inference component needs."""
+
+    name: str
+    model_id: str
+    model_version: str
+    family: str
+    kind: str
+    region: str
+    image_uri: str
+    artifact_bucket: str
+    artifact_key: str
+    artifact_is_prefix: bool
+    gated: bool
+    environment: dict[str, str]
+    weights_gib: float
+    accelerators: int
+    memory_mib: int
+    min_copies: int
+    max_copies: int
+    model_data_download_timeout_seconds: int
+    startup_health_check_timeout_seconds: int
+    is_default: bool
+    component_name: str
+    # The JumpStart-listed instance type whose GPUs one copy's accelerators match (the
+    # shared instance type itself when JumpStart lists it); env and image resolve for it.
+    reference_instance_type: str
+    # What the model would cost on its own classic endpoint: JumpStart's cheapest supported
+    # instance whose GPU memory fits, one instance always on (a classic endpoint's minimum).
+    classic_instance_type: str | None
+    classic_usd_per_hour: float | None
+    settings: SharedModelConfig = field(repr=False)
+
+    @property
+    def construct_id(self) -> str:
+        return "".join(part.capitalize() for part in self.name.split("-"))
+
+    @property
+    def initial_copies(self) -> int:
+        """CopyCount on create: at least one, so the deploy proves the model loads; target
+        tracking scales an idle model back to min_copies (0) afterwards."""
+        return max(1, self.min_copies)
+
+    @property
+    def sm_num_gpus(self) -> int:
+        return int(self.environment["SM_NUM_GPUS"])
+
+    @property
+    def max_input_length(self) -> int | None:
+        value = self.environment.get("MAX_INPUT_LENGTH")
+        return int(value) if value else None
+
+    @property
+    def max_total_tokens(self) -> int | None:
+        value = self.environment.get("MAX_TOTAL_TOKENS")
+        return int(value) if value else None
+
+    @property
+    def image_repository(self) -> tuple[str, str]:
+        host, _, rest = self.image_uri.partition("/")
+        return host.split(".")[0], rest.split(":")[0].split("@")[0]
+
+    @property
+    def artifact_s3_uri(self) -> str:
+        return f"s3://{self.artifact_bucket}/{self.artifact_key}"
+
+
+@dataclass(frozen=True)
+class ResolvedSharedEndpoint:
+    """A validated shared endpoint: instance type, instance range and its models."""
+
+    name: str
+    region: str
+    instance_type: str
+    instance: catalog.InstanceFacts
+    min_instances: int
+    max_instances: int
+    initial_instances: int
+    components: tuple[ResolvedComponent, ...]
+    settings: SharedEndpointConfig = field(repr=False)
+
+    @property
+    def construct_id(self) -> str:
+        """`text` -> `SharedText`: the SharedEndpoint construct's id in the Endpoints stack."""
+        return "Shared" + "".join(part.capitalize() for part in self.name.split("-"))
+
+    @property
+    def scales_to_zero(self) -> bool:
+        return self.min_instances == 0
+
+    @property
+    def max_capacity(self) -> int:
+        """Most instances it can reach (as `ResolvedEndpoint.max_capacity`: quota checks)."""
+        return self.max_instances
+
+    @property
+    def usd_per_hour_min(self) -> float:
+        return self.instance.usd_per_hour * self.min_instances
+
+    @property
+    def usd_per_hour_max(self) -> float:
+        return self.instance.usd_per_hour * self.max_instances
+
+    def gpus_at(self, copies: str) -> dict[str, int]:
+        """Model name -> GPUs its copies take at `min` or `max` copies."""
+        return {c.name: c.accelerators * (c.min_copies if copies == "min" else c.max_copies) for c in self.components}
+
+    def share_usd_per_hour(self, component: ResolvedComponent, copies: str) -> float:
+        """The model's share of the endpoint's hourly cost at min or max scale, by the GPUs
+        its copies take of the instances running then (instances at min or max)."""
+        instances = self.min_instances if copies == "min" else self.max_instances
+        total_gpus = self.instance.gpus * instances
+        if not total_gpus:
+            return 0.0
+        return self.instance.usd_per_hour * instances * self.gpus_at(copies)[component.name] / total_gpus
+
+    @property
+    def classic_usd_per_hour(self) -> float | None:
+        """The same models on classic endpoints (one always-on instance each), or None when
+        a model has no classic fit with pinned facts."""
+        prices = [c.classic_usd_per_hour for c in self.components]
+        return None if any(p is None for p in prices) else sum(prices)
+
+    @property
+    def break_even_fraction(self) -> float | None:
+        """The share of hours the shared endpoint may run at max scale before it costs more
+        than the classic endpoints (only meaningful when it scales to zero)."""
+        classic = self.classic_usd_per_hour
+        if classic is None or not self.usd_per_hour_max or self.usd_per_hour_min:
+            return None
+        return min(1.0, classic / self.usd_per_hour_max)
+
+
+def component_name(project_name: str, endpoint_name: str, instance_type: str, model_name: str) -> str:
+    """The inference component's name: readable (`<project>-<model>`) plus a hash of
+    everything its identity depends on, <= 63 characters.
+
+    A fixed name, not a generated one: the scalable target's resource id
+    (`inference-component/<name>`), the NoCapacityInvocationFailures alarm's dimension and
+    the front door's InferenceComponentName all need it, and CloudFormation returns no
+    name attribute for AWS::SageMaker::InferenceComponent. The hash includes the shared
+    endpoint's name and instance type, which are in the logical IDs of the endpoint and of
+    its ICs (`stacks.constructs.jumpstart_endpoint.endpoint_id`): when either changes,
+    CloudFormation creates new ICs under new names before it deletes the old ones, so a
+    replacement never collides with the name it replaces.
+    """
+    digest = hashlib.sha256("|".join((project_name, endpoint_name, instance_type, model_name)).encode())
+    readable = f"{project_name}-{model_name}"[: IC_NAME_MAX - _HASH_CHARS - 1].rstrip("-")
+    return f"{readable}-{digest.hexdigest()[:_HASH_CHARS]}"
+
+
+def _family(instance_type: str) -> str:
+    """`ml.g5.12xlarge` -> `g5`."""
+    return instance_type.split(".")[1]
+
+
+def reference_instance(
+    supported: Iterable[str], instance_type: str, accelerators: int, known: dict[str, catalog.InstanceFacts]
+) -> str | None:
+    """The JumpStart-supported instance type one copy corresponds to, or None.
+
+    JumpStart lists whole instance types for a model. A copy of an inference component
+    runs on `accelerators` GPUs of the shared instance: the shared instance type itself
+    counts when JumpStart lists it; otherwise a listed type of the same family (same GPU
+    model and GPU memory) with exactly `accelerators` GPUs does, because the copy then runs
+    on the hardware JumpStart supports the model on, with that instance's SM_NUM_GPUS
+    (Falcon-7B is listed on 1-GPU ml.g5 types only, so one GPU of an ml.g5.12xlarge is
+    that; two GPUs are not: Falcon-7B's 71 attention heads do not shard).
+    """
+    supported = list(supported)
+    if instance_type in supported:
+        return instance_type
+    target = known.get(instance_type)
+    if target is None:
+        return None
+    same = sorted(
+        (known[t].usd_per_hour, t) for t in supported
+        if t in known and _family(t) == _family(instance_type) and known[t].gpus == accelerators
+        and (known[t].gpu, known[t].gpu_memory_gib) == (target.gpu, target.gpu_memory_gib)
+    )
+    return same[0][1] if same else None
+
+
+def instances_needed(copies: list[tuple[int, int]], instance: catalog.InstanceFacts, limit: int) -> int | None:
+    """The fewest instances (<= limit) on which copies of (GPUs, host MiB) can all be placed,
+    each copy whole on one instance; None when `limit` instances are not enough.
+
+    Exact (depth-first over copies, largest first, skipping instances with the same free
+    capacity); copy counts here are small. 0 copies need 0 instances."""
+    if not copies:
+        return 0
+    gpus, memory = instance.gpus, int(instance.memory_gib * MIB_PER_GIB)
+    items = sorted(copies, reverse=True)
+    if any(g > gpus or m > memory for g, m in items):
+        return None
+    lower = max(math.ceil(sum(g for g, _ in items) / gpus), math.ceil(sum(m for _, m in items) / memory), 1)
+    for n in range(lower, limit + 1):
+        if _pack(items, [(gpus, memory)] * n):
+            return n
+    return None
+
+
+def _pack(items: list[tuple[int, int]], free: list[tuple[int, int]]) -> bool:
+    if not items:
+        return True
+    (g, m), rest = items[0], items[1:]
+    tried = set()
+    for i, (fg, fm) in enumerate(free):
+        if (fg, fm) in tried or g > fg or m > fm:
+            continue
+        tried.add((fg, fm))
+        if _pack(rest, [*free[:i], (fg - g, fm - m), *free[i + 1:]]):
+            return True
+    return False
+
+
+def _default_memory_mib(spec: dict, weights_gib: float) -> int:
+    """JumpStart's own hosting resource requirement when the pinned spec carries it (what
+    the SageMaker SDK reserves for an IC deployment); else the bf16 weights rounded up to a
+    whole GiB, which pass through host memory while the container loads them to the GPU."""
+    requirements = spec.get("hosting_resource_requirements") or {}
+    if requirements.get("min_memory_mb"):
+        return int(requirements["min_memory_mb"])
+    return int(math.ceil(weights_gib)) * MIB_PER_GIB
+
+
+def resolve_component(
+    config: AppConfig,
+    shared: SharedEndpointConfig,
+    index: int,
+    model_index: int,
+    metadata_dir: Path = METADATA_DIR,
+    cache: ResolutionCache | None = None,
+) -> ResolvedComponent:
+    """Validate one model of a shared endpoint against the pinned facts and resolve it."""
+    m = shared.models[model_index]
+    path = f"shared_endpoints[{index}].models[{model_index}]"
+    manifest = _manifest(metadata_dir)
+    model_facts = catalog.models().models
+    if m.model_id not in manifest or m.model_id not in model_facts:
+        raise ConfigError(
+            f"{path}.model_id",
+            f"unknown model {m.model_id!r}; supported: {', '.join(supported_models(metadata_dir))}",
+        )
+    entry = manifest[m.model_id]
+    version = m.model_version or entry["version"]
+    if version != entry["version"]:
+        raise ConfigError(
+            f"{path}.model_version",
+            f"version {version!r} of {m.model_id} is not pinned; pinned: {entry['version']} "
+            "(refresh config/jumpstart with tools/jumpstart_metadata.py)",
+        )
+    spec = _spec(metadata_dir, entry["spec_key"])
+    facts = model_facts[m.model_id]
+    name = m.name or facts.short_name
+    gated = bool(spec.get("gated_bucket"))
+    if gated and not m.accept_eula:
+        raise ConfigError(
+            f"{path}.accept_eula",
+            f"{m.model_id} is a gated model; read its EULA "
+            f"({spec.get('hosting_eula_key', 'see the model card')}) and set accept_eula: true",
+        )
+    known = catalog.instances().instances
+    instance = known[shared.instance_type]
+    if m.accelerators > instance.gpus:
+        raise ConfigError(
+            f"{path}.accelerators",
+            f"{name} asks for {m.accelerators} GPUs per copy but {shared.instance_type} has "
+            f"{instance.gpus} ({instance.gpu}); a copy runs on one instance: at most {instance.gpus}",
+        )
+    headroom = catalog.models().memory_headroom
+    need = facts.weights_gib * headroom
+    have = m.accelerators * instance.gpu_memory_gib
+    if need > have:
+        fitting = math.ceil(need / instance.gpu_memory_gib)
+        fix = (f"set accelerators: {fitting}" if fitting <= instance.gpus
+               else f"no copy fits the {instance.gpus} GPUs of {shared.instance_type}; choose an instance "
+                    "type with more GPU memory")
+        raise ConfigError(
+            f"{path}.accelerators",
+            f"one copy of {m.model_id} needs ~{need:.1f} GiB of GPU memory (bf16 weights "
+            f"{facts.weights_gib:.1f} GiB x {headroom} headroom) but {m.accelerators} x {instance.gpu} "
+            f"({instance.gpu_memory_gib:g} GiB each) hold {have:g} GiB; {fix}",
+        )
+    supported = list(spec["supported_inference_instance_types"])
+    reference = reference_instance(supported, shared.instance_type, m.accelerators, known)
+    if reference is None:
+        family = _family(shared.instance_type)
+        same_family = sorted({known[t].gpus for t in supported if t in known and _family(t) == family})
+        if same_family:
+            fix = (f"JumpStart supports it on {', '.join(map(str, same_family))} {instance.gpu} GPU(s) of the "
+                   f"{family} family; set accelerators to one of these")
+            field_name = f"{path}.accelerators"
+        else:
+            fix = f"JumpStart supports it on: {', '.join(supported)}; choose a shared instance type of those families"
+            field_name = f"shared_endpoints[{index}].instance_type"
+        raise ConfigError(
+            field_name,
+            f"{m.model_id} is not supported on {m.accelerators} GPU(s) of {shared.instance_type}: neither the "
+            f"instance type nor a {family} instance type with {m.accelerators} GPU(s) is in JumpStart's "
+            f"supported list; {fix}",
+        )
+    regions = _regions_with_image(spec)
+    if config.region not in regions:
+        raise ConfigError(
+            "region",
+            f"{m.model_id} has no inference image in {config.region}; regions with an image: "
+            f"{', '.join(regions) if regions else 'none in the pinned metadata'}",
+        )
+    memory_mib = m.memory_mib or _default_memory_mib(spec, facts.weights_gib)
+    host_mib = int(instance.memory_gib * MIB_PER_GIB)
+    if memory_mib > host_mib:
+        raise ConfigError(
+            f"{path}.memory_mib",
+            f"{name} reserves {memory_mib} MiB of host memory per copy but {shared.instance_type} has "
+            f"{host_mib} MiB ({instance.memory_gib:g} GiB) in all; lower memory_mib",
+        )
+    image_uri, artifact_uri, environment = _sdk_resolve(
+        metadata_dir, config.region, m.model_id, version, reference, cache
+    )
+    environment.update(m.environment)
+    if "SM_NUM_GPUS" in m.environment and m.environment["SM_NUM_GPUS"] != str(m.accelerators):
+        raise ConfigError(
+            f"{path}.environment",
+            f"SM_NUM_GPUS ({m.environment['SM_NUM_GPUS']}) must equal accelerators ({m.accelerators}): each "
+            "copy gets exactly its accelerators; drop SM_NUM_GPUS (it is set from accelerators)",
+        )
+    environment["SM_NUM_GPUS"] = str(m.accelerators)
+    bucket, _, key = artifact_uri.removeprefix("s3://").partition("/")
+    timeouts = startup_timeouts(spec, facts.weights_gib, m.startup_health_check_timeout_seconds)
+    classic = sorted((known[t].usd_per_hour, t) for t in supported if t in known and _fits(facts, known[t]))
+    return ResolvedComponent(
+        name=name,
+        model_id=m.model_id,
+        model_version=version,
+        family=facts.family,
+        kind=facts.kind,
+        region=config.region,
+        image_uri=image_uri,
+        artifact_bucket=bucket,
+        artifact_key=key,
+        artifact_is_prefix=not key.endswith(".tar.gz"),
+        gated=gated,
+        environment=environment,
+        weights_gib=facts.weights_gib,
+        accelerators=m.accelerators,
+        memory_mib=memory_mib,
+        min_copies=m.min_copies,
+        max_copies=m.max_copies,
+        model_data_download_timeout_seconds=timeouts[0],
+        startup_health_check_timeout_seconds=timeouts[1],
+        is_default=m.default,
+        component_name=component_name(config.project_name, shared.name, shared.instance_type, name),
+        reference_instance_type=reference,
+        classic_instance_type=classic[0][1] if classic else None,
+        classic_usd_per_hour=classic[0][0] if classic else None,
+        settings=m,
+    )
+
+
+def resolve_shared_endpoint(
+    config: AppConfig, index: int, metadata_dir: Path = METADATA_DIR, cache: ResolutionCache | None = None
+) -> ResolvedSharedEndpoint:
+    """Validate one shared endpoint and its models, and resolve them."""
+    shared = config.shared_endpoints[index]
+    path = f"shared_endpoints[{index}]"
+    known = catalog.instances().instances
+    if shared.instance_type not in known:
+        raise ConfigError(
+            f"{path}.instance_type",
+            f"no pinned facts for {shared.instance_type!r} (config/catalog/instances.yaml); "
+            f"known: {', '.join(sorted(known))}",
+        )
+    instance = known[shared.instance_type]
+    components = tuple(
+        resolve_component(config, shared, index, j, metadata_dir, cache) for j in range(len(shared.models))
+    )
+    names = [c.name for c in components]
+    for j, c in enumerate(components):
+        if names.index(c.name) != j:
+            raise ConfigError(
+                f"{path}.models[{j}].name",
+                f"name {c.name!r} is already used by {path}.models[{names.index(c.name)}]; set a unique name",
+            )
+    type_ = shared.instance_type
+    host = f"{instance.gpus} x {instance.gpu}, {instance.memory_gib:g} GiB host memory"
+    for j, c in enumerate(components):
+        alone = instances_needed([(c.accelerators, c.memory_mib)] * c.max_copies, instance, shared.max_instances)
+        if alone is None:
+            per = max(1, instance.gpus // c.accelerators)
+            raise ConfigError(
+                f"{path}.models[{j}].max_copies",
+                f"{c.max_copies} copies of {c.name} ({c.accelerators} GPU(s) each) do not fit on "
+                f"max_instances {shared.max_instances} x {type_} ({host}; {per} copies per instance); "
+                f"lower max_copies to {per * shared.max_instances} or raise max_instances",
+            )
+    minimum = [(c.accelerators, c.memory_mib) for c in components for _ in range(c.min_copies)]
+    needed = instances_needed(minimum, instance, max(shared.max_instances, len(minimum)))
+    if needed is None or needed > shared.min_instances:
+        gpus = sum(g for g, _ in minimum)
+        need = f"{needed} instance(s)" if needed is not None else "more instances than max_instances"
+        raise ConfigError(
+            f"{path}.min_instances",
+            f"the models' min_copies ({', '.join(f'{c.name} {c.min_copies}' for c in components)}) take {gpus} "
+            f"GPU(s) and need {need} of {type_} ({host}), but min_instances is {shared.min_instances}; "
+            f"raise min_instances to {needed if needed is not None else 'fit them'} or lower min_copies",
+        )
+    if shared.min_instances > 0 and not minimum:
+        raise ConfigError(
+            f"{path}.min_instances",
+            f"every model scales to zero copies (min_copies 0), so min_instances {shared.min_instances} keeps "
+            f"{shared.min_instances} x {type_} ({catalog.usd(instance.usd_per_hour)}/h each) billed with nothing "
+            "on them; set min_instances: 0 (scale to zero), or min_copies: 1 on the model to keep warm "
+            "(it then answers at once, for the same price)",
+        )
+    initial = [(c.accelerators, c.memory_mib) for c in components for _ in range(c.initial_copies)]
+    at_start = instances_needed(initial, instance, shared.max_instances)
+    if at_start is None:
+        raise ConfigError(
+            f"{path}.max_instances",
+            f"every model starts one copy when deployed (so the deploy proves it loads): "
+            f"{sum(g for g, _ in initial)} GPU(s) for {len(components)} model(s), more than max_instances "
+            f"{shared.max_instances} x {type_} ({host}) hold; raise max_instances or move a model to "
+            "another shared endpoint",
+        )
+    return ResolvedSharedEndpoint(
+        name=shared.name,
+        region=config.region,
+        instance_type=type_,
+        instance=instance,
+        min_instances=shared.min_instances,
+        max_instances=shared.max_instances,
+        initial_instances=max(1, shared.min_instances, at_start),
+        components=components,
+        settings=shared,
+    )
+
+
+def resolve_shared_endpoints(
+    config: AppConfig, metadata_dir: Path = METADATA_DIR, cache: ResolutionCache | None = None
+) -> list[ResolvedSharedEndpoint]:
+    return [resolve_shared_endpoint(config, i, metadata_dir, cache) for i in range(len(config.shared_endpoints))]
+
+
+def check_models(classic: list[ResolvedEndpoint], shared: list[ResolvedSharedEndpoint]) -> None:
+    """Across classic and shared endpoints: model names unique (clients name models), at
+    most one default per kind, and no shared endpoint named like a model (the Api stack
+    maps both to endpoint names in one table)."""
+    where: dict[str, str] = {}
+    entries = [(f"endpoints[{i}]", r.name, r.kind, r.is_default) for i, r in enumerate(classic)]
+    entries += [
+        (f"shared_endpoints[{i}].models[{j}]", c.name, c.kind, c.is_default)
+        for i, s in enumerate(shared) for j, c in enumerate(s.components)
+    ]
+    for path, name, _, _ in entries:
+        if name in where:
+            raise ConfigError(f"{path}.name", f"name {name!r} is already used by {where[name]}; set a unique name")
+        where[name] = path
+    for i, s in enumerate(shared):
+        if s.name in where:
+            raise ConfigError(
+                f"shared_endpoints[{i}].name",
+                f"{s.name!r} is also the name of the model at {where[s.name]}; give the shared endpoint another name",
+            )
+    for kind in ("text", "image"):
+        defaults = [path for path, _, k, is_default in entries if k == kind and is_default]
+        if len(defaults) > 1:
+            raise ConfigError(
+                f"{defaults[1]}.default",
+                f"only one {kind} model may be the default; {', '.join(defaults)} all say default: true",
+            )
