@@ -585,12 +585,12 @@ class MotoProcess:
 
 
 def _start_moto() -> tuple[Any, str] | None:
-    try:
-        import moto.server  # noqa: F401
-    except ImportError:
+    import importlib.util
+
+    if importlib.util.find_spec("moto") is None or importlib.util.find_spec("moto.server") is None:
         return None
-    moto = MotoProcess()
-    return moto, moto.url
+    process = MotoProcess()
+    return process, process.url
 
 
 def _create_feedback_table(endpoint_url: str) -> None:

@@ -23,6 +23,7 @@ from typing import Iterator
 
 from stacks import catalog
 from stacks.config import AppConfig, ConfigError, EndpointConfig
+from stacks.resolved import ContainerEnvironment, EndpointCapacity, JumpStartArtifacts, NamedModel
 
 METADATA_DIR = Path(__file__).resolve().parent.parent / "config" / "jumpstart"
 _OVERRIDES = (
@@ -32,7 +33,7 @@ _OVERRIDES = (
 
 
 @dataclass(frozen=True)
-class ResolvedEndpoint:
+class ResolvedEndpoint(NamedModel, ContainerEnvironment, JumpStartArtifacts, EndpointCapacity):
     """Everything a JumpStartEndpoint construct needs, already validated."""
 
     name: str
@@ -57,51 +58,6 @@ class ResolvedEndpoint:
     # Why this instance type (chosen by default) or what a cheaper fit would save (named in
     # the config); the synth summary prints it. Empty when the named instance is the cheapest fit.
     instance_note: str = ""
-
-    @property
-    def construct_id(self) -> str:
-        """`falcon-7b-instruct` -> `Falcon7bInstruct`: the endpoint construct's id in the
-        Endpoints stack (stable, readable logical IDs), which the review report reads back."""
-        return "".join(part.capitalize() for part in self.name.split("-"))
-
-    @property
-    def sm_num_gpus(self) -> int | None:
-        value = self.environment.get("SM_NUM_GPUS")
-        return int(value) if value else None
-
-    @property
-    def max_input_length(self) -> int | None:
-        value = self.environment.get("MAX_INPUT_LENGTH")
-        return int(value) if value else None
-
-    @property
-    def max_total_tokens(self) -> int | None:
-        value = self.environment.get("MAX_TOTAL_TOKENS")
-        return int(value) if value else None
-
-    @property
-    def image_repository(self) -> tuple[str, str]:
-        """(registry account, repository name) of the image, for a scoped ECR grant."""
-        host, _, rest = self.image_uri.partition("/")
-        return host.split(".")[0], rest.split(":")[0].split("@")[0]
-
-    @property
-    def artifact_s3_uri(self) -> str:
-        return f"s3://{self.artifact_bucket}/{self.artifact_key}"
-
-    @property
-    def min_capacity(self) -> int:
-        a = self.settings.autoscaling
-        return a.min_capacity if a else self.settings.instance_count
-
-    @property
-    def max_capacity(self) -> int:
-        a = self.settings.autoscaling
-        return a.max_capacity if a else self.settings.instance_count
-
-    @property
-    def usd_per_hour(self) -> float:
-        return self.instance.usd_per_hour * self.settings.instance_count
 
 
 @contextlib.contextmanager
@@ -170,6 +126,38 @@ def startup_timeouts(spec: dict, weights_gib: float, override: int | None = None
     return int(min(high, max(low, download))), int(min(high, max(low, health)))
 
 
+def pinned_model(
+    path: str, model_id: str, model_version: str | None, accept_eula: bool, metadata_dir: Path = METADATA_DIR
+) -> tuple[str, dict, catalog.ModelFacts, bool]:
+    """(version, spec, facts, gated) of a configured JumpStart model (at `path` in the
+    config), refused unless it is pinned (metadata and catalog facts), at the pinned
+    version, and its EULA accepted where it is gated."""
+    manifest = _manifest(metadata_dir)
+    model_facts = catalog.models().models
+    if model_id not in manifest or model_id not in model_facts:
+        raise ConfigError(
+            f"{path}.model_id",
+            f"unknown model {model_id!r}; supported: {', '.join(supported_models(metadata_dir))}",
+        )
+    entry = manifest[model_id]
+    version = model_version or entry["version"]
+    if version != entry["version"]:
+        raise ConfigError(
+            f"{path}.model_version",
+            f"version {version!r} of {model_id} is not pinned; pinned: {entry['version']} "
+            "(refresh config/jumpstart with tools/jumpstart_metadata.py)",
+        )
+    spec = _spec(metadata_dir, entry["spec_key"])
+    gated = bool(spec.get("gated_bucket"))
+    if gated and not accept_eula:
+        raise ConfigError(
+            f"{path}.accept_eula",
+            f"{model_id} is a gated model; read its EULA "
+            f"({spec.get('hosting_eula_key', 'see the model card')}) and set accept_eula: true",
+        )
+    return version, spec, model_facts[model_id], gated
+
+
 def resolve_endpoint(
     config: AppConfig,
     index: int,
@@ -183,30 +171,7 @@ def resolve_endpoint(
 
         return resolve_package(config, index)
     path = f"endpoints[{index}]"
-    manifest = _manifest(metadata_dir)
-    model_facts = catalog.models().models
-    if ep.model_id not in manifest or ep.model_id not in model_facts:
-        raise ConfigError(
-            f"{path}.model_id",
-            f"unknown model {ep.model_id!r}; supported: {', '.join(supported_models(metadata_dir))}",
-        )
-    entry = manifest[ep.model_id]
-    version = ep.model_version or entry["version"]
-    if version != entry["version"]:
-        raise ConfigError(
-            f"{path}.model_version",
-            f"version {version!r} of {ep.model_id} is not pinned; pinned: {entry['version']} "
-            "(refresh config/jumpstart with tools/jumpstart_metadata.py)",
-        )
-    spec = _spec(metadata_dir, entry["spec_key"])
-    facts = model_facts[ep.model_id]
-    gated = bool(spec.get("gated_bucket"))
-    if gated and not ep.accept_eula:
-        raise ConfigError(
-            f"{path}.accept_eula",
-            f"{ep.model_id} is a gated model; read its EULA "
-            f"({spec.get('hosting_eula_key', 'see the model card')}) and set accept_eula: true",
-        )
+    version, spec, facts, gated = pinned_model(path, ep.model_id, ep.model_version, ep.accept_eula, metadata_dir)
     supported = list(spec["supported_inference_instance_types"])
     known = catalog.instances().instances
     fitting = sorted((known[t].usd_per_hour, t) for t in supported if t in known and _fits(facts, known[t]))

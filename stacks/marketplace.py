@@ -24,9 +24,10 @@ from stacks.marketplace_catalog import (
     PackageFacts,
     packages,
 )
+from stacks.resolved import EndpointCapacity, NamedModel
 
 @dataclass(frozen=True)
-class ResolvedPackage:
+class ResolvedPackage(NamedModel, EndpointCapacity):
     """Everything a MarketplaceEndpoint construct needs, already validated. Shares the
     fields of `stacks.jumpstart.ResolvedEndpoint` that every consumer reads (name,
     family, kind, instance, capacity, token limits, timeouts, settings); has no image,
@@ -57,10 +58,6 @@ class ResolvedPackage:
     gated = False
 
     @property
-    def construct_id(self) -> str:
-        return "".join(part.capitalize() for part in self.name.split("-"))
-
-    @property
     def max_total_tokens(self) -> int:
         return self.context_tokens
 
@@ -68,20 +65,6 @@ class ResolvedPackage:
     def max_input_length(self) -> int:
         # J2 counts prompt and completion against one window; leave room for one token.
         return self.context_tokens - 1
-
-    @property
-    def min_capacity(self) -> int:
-        a = self.settings.autoscaling
-        return a.min_capacity if a else self.settings.instance_count
-
-    @property
-    def max_capacity(self) -> int:
-        a = self.settings.autoscaling
-        return a.max_capacity if a else self.settings.instance_count
-
-    @property
-    def usd_per_hour(self) -> float:
-        return self.instance.usd_per_hour * self.settings.instance_count
 
 
 def _listed_phrase(cat: MarketplaceCatalog, region: str) -> str:

@@ -32,13 +32,12 @@ from stacks.jumpstart import (
     ResolutionCache,
     ResolvedEndpoint,
     _fits,
-    _manifest,
     _regions_with_image,
     _sdk_resolve,
-    _spec,
+    pinned_model,
     startup_timeouts,
-    supported_models,
 )
+from stacks.resolved import ContainerEnvironment, JumpStartArtifacts, NamedModel
 
 # Inference component names: 1-63 characters, [a-zA-Z0-9]([\-a-zA-Z0-9]*[a-zA-Z0-9])?
 # (SageMaker API reference, CreateInferenceComponent, InferenceComponentName).
@@ -48,7 +47,7 @@ MIB_PER_GIB = 1024
 
 
 @dataclass(frozen=True)
-class ResolvedComponent:
+class ResolvedComponent(NamedModel, ContainerEnvironment, JumpStartArtifacts):
     """One model of a shared endpoint, validated: what its inference component needs."""
 
     name: str
@@ -82,10 +81,6 @@ class ResolvedComponent:
     settings: SharedModelConfig = field(repr=False)
 
     @property
-    def construct_id(self) -> str:
-        return "".join(part.capitalize() for part in self.name.split("-"))
-
-    @property
     def initial_copies(self) -> int:
         """CopyCount on create: at least one, so the deploy proves the model loads; target
         tracking scales an idle model back to min_copies (0) afterwards."""
@@ -94,25 +89,6 @@ class ResolvedComponent:
     @property
     def sm_num_gpus(self) -> int:
         return int(self.environment["SM_NUM_GPUS"])
-
-    @property
-    def max_input_length(self) -> int | None:
-        value = self.environment.get("MAX_INPUT_LENGTH")
-        return int(value) if value else None
-
-    @property
-    def max_total_tokens(self) -> int | None:
-        value = self.environment.get("MAX_TOTAL_TOKENS")
-        return int(value) if value else None
-
-    @property
-    def image_repository(self) -> tuple[str, str]:
-        host, _, rest = self.image_uri.partition("/")
-        return host.split(".")[0], rest.split(":")[0].split("@")[0]
-
-    @property
-    def artifact_s3_uri(self) -> str:
-        return f"s3://{self.artifact_bucket}/{self.artifact_key}"
 
 
 @dataclass(frozen=True)
@@ -285,31 +261,8 @@ def resolve_component(
     """Validate one model of a shared endpoint against the pinned facts and resolve it."""
     m = shared.models[model_index]
     path = f"shared_endpoints[{index}].models[{model_index}]"
-    manifest = _manifest(metadata_dir)
-    model_facts = catalog.models().models
-    if m.model_id not in manifest or m.model_id not in model_facts:
-        raise ConfigError(
-            f"{path}.model_id",
-            f"unknown model {m.model_id!r}; supported: {', '.join(supported_models(metadata_dir))}",
-        )
-    entry = manifest[m.model_id]
-    version = m.model_version or entry["version"]
-    if version != entry["version"]:
-        raise ConfigError(
-            f"{path}.model_version",
-            f"version {version!r} of {m.model_id} is not pinned; pinned: {entry['version']} "
-            "(refresh config/jumpstart with tools/jumpstart_metadata.py)",
-        )
-    spec = _spec(metadata_dir, entry["spec_key"])
-    facts = model_facts[m.model_id]
+    version, spec, facts, gated = pinned_model(path, m.model_id, m.model_version, m.accept_eula, metadata_dir)
     name = m.name or facts.short_name
-    gated = bool(spec.get("gated_bucket"))
-    if gated and not m.accept_eula:
-        raise ConfigError(
-            f"{path}.accept_eula",
-            f"{m.model_id} is a gated model; read its EULA "
-            f"({spec.get('hosting_eula_key', 'see the model card')}) and set accept_eula: true",
-        )
     known = catalog.instances().instances
     instance = known[shared.instance_type]
     if m.accelerators > instance.gpus:

@@ -163,6 +163,21 @@ def _proxy_integration(function: lambda_.IFunction, api: apigw.RestApi) -> apigw
     stage and this account (SourceArn + SourceAccount, AWS Control Tower control
     CT.LAMBDA.PR.2) covers every method; console test invocations are not allowed.
     """
+    return _lambda_integration(function, api, "ApiInvoke", "*", "2015-03-31", "invocations")
+
+
+def _lambda_integration(
+    function: lambda_.IFunction,
+    api: apigw.RestApi,
+    permission_id: str,
+    method: str,
+    api_version: str,
+    action: str,
+    options: apigw.IntegrationOptions | None = None,
+) -> apigw.Integration:
+    """An AWS_PROXY integration calling `function` through Lambda's `api_version`/`action`
+    path, and the one invoke permission `permission_id` for `method` on the deployed stage,
+    scoped by SourceArn and SourceAccount (CT.LAMBDA.PR.2)."""
     stack = Stack.of(api)
     if Token.is_unresolved(stack.account):
         acknowledge_control(
@@ -172,16 +187,17 @@ def _proxy_integration(function: lambda_.IFunction, api: apigw.RestApi) -> apigw
             "set `account` in the config and the control passes.",
         )
     function.add_permission(
-        "ApiInvoke",
+        permission_id,
         principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
-        source_arn=api.arn_for_execute_api(method="*", path="/*", stage=API_STAGE),
+        source_arn=api.arn_for_execute_api(method=method, path="/*", stage=API_STAGE),
         source_account=stack.account,
     )
     return apigw.Integration(
         type=apigw.IntegrationType.AWS_PROXY,
         integration_http_method="POST",
-        uri=f"arn:{stack.partition}:apigateway:{stack.region}:lambda:path/2015-03-31/functions/"
-            f"{function.function_arn}/invocations",
+        uri=f"arn:{stack.partition}:apigateway:{stack.region}:lambda:path/{api_version}/functions/"
+            f"{function.function_arn}/{action}",
+        options=options,
     )
 
 
@@ -210,28 +226,11 @@ def _stream_integration(function: lambda_.IFunction, api: apigw.RestApi, methods
     Reference, "InvokeWithResponseStream": "This operation requires permission for the
     lambda:InvokeFunction action"); SourceArn and SourceAccount scope it as the front door's.
     """
-    stack = Stack.of(api)
-    if Token.is_unresolved(stack.account):
-        acknowledge_control(
-            function, "CT.LAMBDA.PR.2",
-            "The permission is scoped by SourceArn (this API's deployed stage) and SourceAccount, "
-            "but an environment-agnostic config has no literal account for the control to read; "
-            "set `account` in the config and the control passes.",
-        )
-    function.add_permission(
-        "ApiInvokeStream",
-        principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
-        source_arn=api.arn_for_execute_api(method=methods.pop() if len(methods) == 1 else "*", path="/*",
-                                           stage=API_STAGE),
-        source_account=stack.account,
-    )
-    return apigw.Integration(
-        type=apigw.IntegrationType.AWS_PROXY,
-        integration_http_method="POST",
-        uri=f"arn:{stack.partition}:apigateway:{stack.region}:lambda:path/2021-11-15/functions/"
-            f"{function.function_arn}/response-streaming-invocations",
-        options=apigw.IntegrationOptions(response_transfer_mode=apigw.ResponseTransferMode.STREAM,
-                                         timeout=STREAM_INTEGRATION_TIMEOUT),
+    return _lambda_integration(
+        function, api, "ApiInvokeStream", methods.pop() if len(methods) == 1 else "*",
+        "2021-11-15", "response-streaming-invocations",
+        apigw.IntegrationOptions(response_transfer_mode=apigw.ResponseTransferMode.STREAM,
+                                 timeout=STREAM_INTEGRATION_TIMEOUT),
     )
 
 

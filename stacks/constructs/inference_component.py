@@ -3,7 +3,7 @@ autoscaling (down to zero copies and back) and its alarms."""
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
@@ -12,7 +12,13 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from stacks.constructs.jumpstart_endpoint import VARIANT, ModelNetwork
+from stacks.constructs.jumpstart_endpoint import (
+    VARIANT,
+    ModelNetwork,
+    autoscaling_target,
+    jumpstart_container,
+    model_vpc_config,
+)
 from stacks.shared_endpoints import ResolvedComponent
 
 # Application Auto Scaling's resource id and dimension of an inference component's copies
@@ -106,49 +112,18 @@ class InferenceComponentModel(Construct):
             self,
             "Model",
             execution_role_arn=role.role_arn,
-            primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
-                image=c.image_uri,
-                environment=dict(sorted(c.environment.items())),
-                model_data_source=sagemaker.CfnModel.ModelDataSourceProperty(
-                    s3_data_source=sagemaker.CfnModel.S3DataSourceProperty(
-                        s3_uri=c.artifact_s3_uri,
-                        s3_data_type="S3Prefix" if c.artifact_is_prefix else "S3Object",
-                        compression_type="None" if c.artifact_is_prefix else "Gzip",
-                        model_access_config=sagemaker.CfnModel.ModelAccessConfigProperty(accept_eula=True)
-                        if c.gated
-                        else None,
-                    )
-                ),
-            ),
+            primary_container=jumpstart_container(c),
             enable_network_isolation=True,
-            vpc_config=sagemaker.CfnModel.VpcConfigProperty(
-                subnets=network.subnet_ids, security_group_ids=network.security_group_ids
-            )
-            if network
-            else None,
+            vpc_config=model_vpc_config(network),
         )
 
     def _build_autoscaling(self, c: ResolvedComponent) -> appscaling.ScalableTarget:
-        stack = Stack.of(self)
-        # The service-linked role Application Auto Scaling uses for SageMaker endpoints and
-        # inference components (its policy allows DescribeInferenceComponent and
-        # UpdateInferenceComponentRuntimeConfig); without it CDK adds an empty role of its own.
-        linked_role = iam.Role.from_role_arn(
+        target = autoscaling_target(
             self,
-            "AutoscalingRole",
-            f"arn:{stack.partition}:iam::{stack.account}:role/aws-service-role/"
-            "sagemaker.application-autoscaling.amazonaws.com/"
-            "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
-        )
-        target = appscaling.ScalableTarget(
-            self,
-            "ScalableTarget",
-            service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
             resource_id=f"inference-component/{c.component_name}",
             scalable_dimension=SCALABLE_DIMENSION,
             min_capacity=c.min_copies,
             max_capacity=c.max_copies,
-            role=linked_role,
         )
         # The resource id is the IC's literal name, not a reference: register only once it exists.
         target.node.add_dependency(self.component)

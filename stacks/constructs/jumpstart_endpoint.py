@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import jsii
 
@@ -22,6 +23,10 @@ from stacks.constructs.roles import ManagedPolicyRole
 from stacks.nag import acknowledge, finding_id
 from stacks.scanner import skip_checkov
 
+if TYPE_CHECKING:
+    from stacks.catalog import InstanceFacts
+    from stacks.shared_endpoints import ResolvedComponent
+
 VARIANT = "AllTraffic"
 SAGEMAKER_LOG_GROUPS = "/aws/sagemaker/Endpoints"
 
@@ -37,6 +42,157 @@ class ModelNetwork:
 
     subnet_ids: list[str]
     security_group_ids: list[str]
+
+
+def execution_role(scope: Construct, description: str) -> ManagedPolicyRole:
+    """The `ExecutionRole` SageMaker runs a model's containers as (permissions in its managed policy)."""
+    return ManagedPolicyRole(
+        scope,
+        "ExecutionRole",
+        assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+        description=description,
+    )
+
+
+def grant_container_runtime(
+    role: ManagedPolicyRole, network: ModelNetwork | None, log_prefixes: tuple[str, ...] = (SAGEMAKER_LOG_GROUPS,)
+) -> list[str]:
+    """What every model container does at run time, granted to its execution role: write
+    logs under each of `log_prefixes` (WriteEndpointLogs), put metrics in AWS/SageMaker and
+    those namespaces (PutEndpointMetrics) and, in a VPC, attach to it (AttachToVpc, with its
+    checkov skips). Returns the log-group ARNs, one a prefix, for the callers' cdk-nag
+    acknowledgments (each names its own reasons)."""
+    stack = Stack.of(role)
+    log_groups = [
+        stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=f"{prefix}/*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        for prefix in log_prefixes
+    ]
+    role.add_to_policy(
+        iam.PolicyStatement(
+            sid="WriteEndpointLogs",
+            actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            resources=log_groups,
+        )
+    )
+    role.add_to_policy(
+        iam.PolicyStatement(
+            sid="PutEndpointMetrics",
+            actions=["cloudwatch:PutMetricData"],
+            resources=["*"],
+            conditions={"StringEquals": {"cloudwatch:namespace": ["AWS/SageMaker", *log_prefixes]}},
+        )
+    )
+    if network:
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="AttachToVpc",
+                actions=[
+                    "ec2:CreateNetworkInterface",
+                    "ec2:CreateNetworkInterfacePermission",
+                    "ec2:DeleteNetworkInterface",
+                    "ec2:DeleteNetworkInterfacePermission",
+                    "ec2:DescribeDhcpOptions",
+                    "ec2:DescribeNetworkInterfaces",
+                    "ec2:DescribeSecurityGroups",
+                    "ec2:DescribeSubnets",
+                    "ec2:DescribeVpcs",
+                ],
+                resources=["*"],
+            )
+        )
+        why = (
+            "SageMaker attaches the endpoint to the VPC by creating and deleting network "
+            "interfaces, and their permissions, with this role; interface ids are unknown before "
+            "deploy (AWS's own SageMaker policies grant these on *)"
+        )
+        skip_checkov(role.policy, "CKV_AWS_109", f"{why}: ec2:Create/DeleteNetworkInterfacePermission.")
+        skip_checkov(role.policy, "CKV_AWS_111", f"{why}: ec2:Create/DeleteNetworkInterface.")
+    return log_groups
+
+
+# The acknowledgment of the endpoint log-group grant of a classic endpoint's role.
+ENDPOINT_LOG_GROUPS_REASON = (
+    "SageMaker names each endpoint's log group after the generated endpoint name, which "
+    "cannot be referenced here without a cycle (endpoint -> config -> model -> role); the "
+    "grant is limited to the /aws/sagemaker/Endpoints/ prefix."
+)
+
+
+def model_vpc_config(network: ModelNetwork | None) -> sagemaker.CfnModel.VpcConfigProperty | None:
+    """A model's VpcConfig: the deployment's subnets and security groups, None without a VPC."""
+    if network is None:
+        return None
+    return sagemaker.CfnModel.VpcConfigProperty(
+        subnets=network.subnet_ids, security_group_ids=network.security_group_ids
+    )
+
+
+def jumpstart_container(r: ResolvedEndpoint | ResolvedComponent) -> sagemaker.CfnModel.ContainerDefinitionProperty:
+    """The container of a resolved JumpStart model: its image, its environment (sorted) and
+    its artifacts as a ModelDataSource (an uncompressed S3 prefix or one .tar.gz), with the
+    EULA accepted for a gated model (the config's accept_eula)."""
+    return sagemaker.CfnModel.ContainerDefinitionProperty(
+        image=r.image_uri,
+        environment=dict(sorted(r.environment.items())),
+        model_data_source=sagemaker.CfnModel.ModelDataSourceProperty(
+            s3_data_source=sagemaker.CfnModel.S3DataSourceProperty(
+                s3_uri=r.artifact_s3_uri,
+                s3_data_type="S3Prefix" if r.artifact_is_prefix else "S3Object",
+                compression_type="None" if r.artifact_is_prefix else "Gzip",
+                model_access_config=sagemaker.CfnModel.ModelAccessConfigProperty(accept_eula=True)
+                if r.gated
+                else None,
+            )
+        ),
+    )
+
+
+def autoscaling_target(
+    scope: Construct, *, resource_id: str, scalable_dimension: str, min_capacity: int, max_capacity: int
+) -> appscaling.ScalableTarget:
+    """`ScalableTarget` (Application Auto Scaling, SageMaker namespace) of an endpoint variant
+    or an inference component, registered with the service-linked role Application Auto
+    Scaling creates for SageMaker (`AutoscalingRole`; its policy covers endpoints and
+    inference components: DescribeInferenceComponent, UpdateInferenceComponentRuntimeConfig).
+    Without that role CDK would add an empty role of its own."""
+    stack = Stack.of(scope)
+    linked_role = iam.Role.from_role_arn(
+        scope,
+        "AutoscalingRole",
+        f"arn:{stack.partition}:iam::{stack.account}:role/aws-service-role/"
+        "sagemaker.application-autoscaling.amazonaws.com/"
+        "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
+    )
+    return appscaling.ScalableTarget(
+        scope,
+        "ScalableTarget",
+        service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
+        resource_id=resource_id,
+        scalable_dimension=scalable_dimension,
+        min_capacity=min_capacity,
+        max_capacity=max_capacity,
+        role=linked_role,
+    )
+
+
+def acknowledge_nvme_volume_key(config: sagemaker.CfnEndpointConfig, instance: InstanceFacts) -> None:
+    """An endpoint config without KmsKeyId on an instance type with local NVMe storage
+    (encrypted by the instance's hardware; SageMaker rejects a KmsKeyId for them): say so
+    to cdk-nag. Nothing to say for other instance types (they get the volume key)."""
+    if instance.local_nvme:
+        acknowledge(
+            config,
+            "This instance type has local NVMe instance storage, which is encrypted by the "
+            "instance's hardware module; SageMaker rejects KmsKeyId for such instance types.",
+            "AwsSolutions-SM2",
+            "NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured",
+            "HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured",
+        )
 
 
 @jsii.implements(iam.IGrantable)
@@ -110,12 +266,7 @@ class JumpStartEndpoint(Construct):
 
     def _build_role(self, r: ResolvedEndpoint, network: ModelNetwork | None) -> ManagedPolicyRole:
         stack = Stack.of(self)
-        role = ManagedPolicyRole(
-            self,
-            "ExecutionRole",
-            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
-            description=f"Runs {r.model_id}@{r.model_version} containers",
-        )
+        role = execution_role(self, f"Runs {r.model_id}@{r.model_version} containers")
         artifact_prefix = r.artifact_key.rstrip("/") + ("/" if r.artifact_is_prefix else "")
         role.add_to_policy(
             iam.PolicyStatement(
@@ -153,54 +304,7 @@ class JumpStartEndpoint(Construct):
                 sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]
             )
         )
-        log_groups = stack.format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name=f"{SAGEMAKER_LOG_GROUPS}/*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                sid="WriteEndpointLogs",
-                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[log_groups],
-            )
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                sid="PutEndpointMetrics",
-                actions=["cloudwatch:PutMetricData"],
-                resources=["*"],
-                conditions={
-                    "StringEquals": {"cloudwatch:namespace": ["AWS/SageMaker", SAGEMAKER_LOG_GROUPS]}
-                },
-            )
-        )
-        if network:
-            role.add_to_policy(
-                iam.PolicyStatement(
-                    sid="AttachToVpc",
-                    actions=[
-                        "ec2:CreateNetworkInterface",
-                        "ec2:CreateNetworkInterfacePermission",
-                        "ec2:DeleteNetworkInterface",
-                        "ec2:DeleteNetworkInterfacePermission",
-                        "ec2:DescribeDhcpOptions",
-                        "ec2:DescribeNetworkInterfaces",
-                        "ec2:DescribeSecurityGroups",
-                        "ec2:DescribeSubnets",
-                        "ec2:DescribeVpcs",
-                    ],
-                    resources=["*"],
-                )
-            )
-            why = (
-                "SageMaker attaches the endpoint to the VPC by creating and deleting network "
-                "interfaces, and their permissions, with this role; interface ids are unknown before "
-                "deploy (AWS's own SageMaker policies grant these on *)"
-            )
-            skip_checkov(role.policy, "CKV_AWS_109", f"{why}: ec2:Create/DeleteNetworkInterfacePermission.")
-            skip_checkov(role.policy, "CKV_AWS_111", f"{why}: ec2:Create/DeleteNetworkInterface.")
+        (log_groups,) = grant_container_runtime(role, network)
         acknowledge(
             role.policy,
             "ecr:GetAuthorizationToken and cloudwatch:PutMetricData support no resource-level "
@@ -210,9 +314,7 @@ class JumpStartEndpoint(Construct):
         )
         acknowledge(
             role.policy,
-            "SageMaker names each endpoint's log group after the generated endpoint name, which "
-            "cannot be referenced here without a cycle (endpoint -> config -> model -> role); the "
-            "grant is limited to the /aws/sagemaker/Endpoints/ prefix.",
+            ENDPOINT_LOG_GROUPS_REASON,
             finding_id(self, "AwsSolutions-IAM5", log_groups),
         )
         artifacts = f"arn:{Aws.PARTITION}:s3:::{r.artifact_bucket}/{artifact_prefix}*"
@@ -225,31 +327,13 @@ class JumpStartEndpoint(Construct):
         return role
 
     def _build_model(self, r: ResolvedEndpoint, network: ModelNetwork | None) -> sagemaker.CfnModel:
-        container = sagemaker.CfnModel.ContainerDefinitionProperty(
-            image=r.image_uri,
-            environment=dict(sorted(r.environment.items())),
-            model_data_source=sagemaker.CfnModel.ModelDataSourceProperty(
-                s3_data_source=sagemaker.CfnModel.S3DataSourceProperty(
-                    s3_uri=r.artifact_s3_uri,
-                    s3_data_type="S3Prefix" if r.artifact_is_prefix else "S3Object",
-                    compression_type="None" if r.artifact_is_prefix else "Gzip",
-                    model_access_config=sagemaker.CfnModel.ModelAccessConfigProperty(accept_eula=True)
-                    if r.gated
-                    else None,
-                )
-            ),
-        )
         model = sagemaker.CfnModel(
             self,
             "Model",
             execution_role_arn=self.role.role_arn,
-            primary_container=container,
+            primary_container=jumpstart_container(r),
             enable_network_isolation=True,
-            vpc_config=sagemaker.CfnModel.VpcConfigProperty(
-                subnets=network.subnet_ids, security_group_ids=network.security_group_ids
-            )
-            if network
-            else None,
+            vpc_config=model_vpc_config(network),
         )
         # The role's policy must exist before SageMaker validates the model.
         model.node.add_dependency(self.role.policy)
@@ -290,15 +374,7 @@ class JumpStartEndpoint(Construct):
             # CreateEndpointConfig rejects a KmsKeyId for them.
             kms_key_id=None if r.instance.local_nvme else data_key.key_arn,
         )
-        if r.instance.local_nvme:
-            acknowledge(
-                config,
-                "This instance type has local NVMe instance storage, which is encrypted by the "
-                "instance's hardware module; SageMaker rejects KmsKeyId for such instance types.",
-                "AwsSolutions-SM2",
-                "NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured",
-                "HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured",
-            )
+        acknowledge_nvme_volume_key(config, r.instance)
         return config
 
     def _grant_capture(self, data_key: kms.IKey, capture_bucket: s3.IBucket) -> None:
@@ -321,25 +397,12 @@ class JumpStartEndpoint(Construct):
             # still claims exists (DeleteEndpoint deregisters targets).
             return
         a = r.settings.autoscaling
-        stack = Stack.of(self)
-        # The service-linked role Application Auto Scaling creates for SageMaker; without
-        # it CDK would add an empty role of its own.
-        linked_role = iam.Role.from_role_arn(
+        target = autoscaling_target(
             self,
-            "AutoscalingRole",
-            f"arn:{stack.partition}:iam::{stack.account}:role/aws-service-role/"
-            "sagemaker.application-autoscaling.amazonaws.com/"
-            "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
-        )
-        target = appscaling.ScalableTarget(
-            self,
-            "ScalableTarget",
-            service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
             resource_id=f"endpoint/{self.endpoint_name}/variant/{VARIANT}",
             scalable_dimension="sagemaker:variant:DesiredInstanceCount",
             min_capacity=r.min_capacity,
             max_capacity=r.max_capacity,
-            role=linked_role,
         )
         target.scale_to_track_metric(
             "InvocationsPerInstance",

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Stack
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 
-from stacks.constructs.jumpstart_endpoint import SAGEMAKER_LOG_GROUPS, JumpStartEndpoint, ModelNetwork
+from stacks.constructs.jumpstart_endpoint import (
+    ENDPOINT_LOG_GROUPS_REASON,
+    JumpStartEndpoint,
+    ModelNetwork,
+    execution_role,
+    grant_container_runtime,
+    model_vpc_config,
+)
 from stacks.constructs.roles import ManagedPolicyRole
 from stacks.marketplace import ResolvedPackage
 from stacks.nag import acknowledge, finding_id
-from stacks.scanner import skip_checkov
 
 
 class MarketplaceEndpoint(JumpStartEndpoint):
@@ -32,51 +36,8 @@ class MarketplaceEndpoint(JumpStartEndpoint):
     resolved: ResolvedPackage
 
     def _build_role(self, r: ResolvedPackage, network: ModelNetwork | None) -> ManagedPolicyRole:
-        stack = Stack.of(self)
-        role = ManagedPolicyRole(
-            self,
-            "ExecutionRole",
-            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
-            description=f"Runs the {r.model_id}@{r.model_version} AWS Marketplace model package",
-        )
-        log_groups = stack.format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name=f"{SAGEMAKER_LOG_GROUPS}/*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-        role.add_to_policy(iam.PolicyStatement(
-            sid="WriteEndpointLogs",
-            actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-            resources=[log_groups],
-        ))
-        role.add_to_policy(iam.PolicyStatement(
-            sid="PutEndpointMetrics",
-            actions=["cloudwatch:PutMetricData"],
-            resources=["*"],
-            conditions={"StringEquals": {"cloudwatch:namespace": ["AWS/SageMaker", SAGEMAKER_LOG_GROUPS]}},
-        ))
-        if network:
-            role.add_to_policy(iam.PolicyStatement(
-                sid="AttachToVpc",
-                actions=[
-                    "ec2:CreateNetworkInterface",
-                    "ec2:CreateNetworkInterfacePermission",
-                    "ec2:DeleteNetworkInterface",
-                    "ec2:DeleteNetworkInterfacePermission",
-                    "ec2:DescribeDhcpOptions",
-                    "ec2:DescribeNetworkInterfaces",
-                    "ec2:DescribeSecurityGroups",
-                    "ec2:DescribeSubnets",
-                    "ec2:DescribeVpcs",
-                ],
-                resources=["*"],
-            ))
-            why = ("SageMaker attaches the endpoint to the VPC by creating and deleting network interfaces, and "
-                   "their permissions, with this role; interface ids are unknown before deploy (AWS's own "
-                   "SageMaker policies grant these on *)")
-            skip_checkov(role.policy, "CKV_AWS_109", f"{why}: ec2:Create/DeleteNetworkInterfacePermission.")
-            skip_checkov(role.policy, "CKV_AWS_111", f"{why}: ec2:Create/DeleteNetworkInterface.")
+        role = execution_role(self, f"Runs the {r.model_id}@{r.model_version} AWS Marketplace model package")
+        (log_groups,) = grant_container_runtime(role, network)
         acknowledge(
             role.policy,
             "cloudwatch:PutMetricData supports no resource-level permissions and is limited by a namespace "
@@ -86,9 +47,7 @@ class MarketplaceEndpoint(JumpStartEndpoint):
         )
         acknowledge(
             role.policy,
-            "SageMaker names each endpoint's log group after the generated endpoint name, which "
-            "cannot be referenced here without a cycle (endpoint -> config -> model -> role); the "
-            "grant is limited to the /aws/sagemaker/Endpoints/ prefix.",
+            ENDPOINT_LOG_GROUPS_REASON,
             finding_id(self, "AwsSolutions-IAM5", log_groups),
         )
         return role
@@ -102,11 +61,7 @@ class MarketplaceEndpoint(JumpStartEndpoint):
             # on it unless the listing allows overrides (config refuses `environment`).
             containers=[sagemaker.CfnModel.ContainerDefinitionProperty(model_package_name=r.model_package_arn)],
             enable_network_isolation=True,
-            vpc_config=sagemaker.CfnModel.VpcConfigProperty(
-                subnets=network.subnet_ids, security_group_ids=network.security_group_ids
-            )
-            if network
-            else None,
+            vpc_config=model_vpc_config(network),
         )
         # The role's policy must exist before SageMaker validates the model.
         model.node.add_dependency(self.role.policy)

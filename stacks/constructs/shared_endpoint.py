@@ -4,7 +4,7 @@ instance type, with managed instance scaling down to zero instances (issue 11)."
 from __future__ import annotations
 
 import jsii
-from aws_cdk import ArnFormat, Aws, Duration, Stack
+from aws_cdk import Aws, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
@@ -14,10 +14,17 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from stacks.constructs.inference_component import InferenceComponentModel
-from stacks.constructs.jumpstart_endpoint import SAGEMAKER_LOG_GROUPS, VARIANT, ModelNetwork, endpoint_id
+from stacks.constructs.jumpstart_endpoint import (
+    SAGEMAKER_LOG_GROUPS,
+    VARIANT,
+    ModelNetwork,
+    acknowledge_nvme_volume_key,
+    endpoint_id,
+    execution_role,
+    grant_container_runtime,
+)
 from stacks.constructs.roles import ManagedPolicyRole
 from stacks.nag import acknowledge, finding_id
-from stacks.scanner import skip_checkov
 from stacks.shared_endpoints import ResolvedSharedEndpoint
 
 # Where SageMaker writes the container logs and metrics of inference components.
@@ -116,12 +123,7 @@ class SharedEndpoint(Construct):
         key is used through grants by whoever creates the endpoint."""
         stack = Stack.of(self)
         models = ", ".join(f"{c.model_id}@{c.model_version}" for c in r.components)
-        role = ManagedPolicyRole(
-            self,
-            "ExecutionRole",
-            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
-            description=f"Runs the shared endpoint {r.name}: {models}"[:1000],
-        )
+        role = execution_role(self, f"Runs the shared endpoint {r.name}: {models}"[:1000])
         prefixes = sorted({
             (c.artifact_bucket, c.artifact_key.rstrip("/") + ("/" if c.artifact_is_prefix else ""))
             for c in r.components
@@ -145,45 +147,7 @@ class SharedEndpoint(Construct):
             ],
         ))
         role.add_to_policy(iam.PolicyStatement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]))
-        log_groups = [
-            stack.format_arn(service="logs", resource="log-group", resource_name=f"{prefix}/*",
-                             arn_format=ArnFormat.COLON_RESOURCE_NAME)
-            for prefix in (SAGEMAKER_LOG_GROUPS, IC_LOG_GROUPS)
-        ]
-        role.add_to_policy(iam.PolicyStatement(
-            sid="WriteEndpointLogs",
-            actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-            resources=log_groups,
-        ))
-        role.add_to_policy(iam.PolicyStatement(
-            sid="PutEndpointMetrics",
-            actions=["cloudwatch:PutMetricData"],
-            resources=["*"],
-            conditions={"StringEquals": {"cloudwatch:namespace": ["AWS/SageMaker", SAGEMAKER_LOG_GROUPS, IC_LOG_GROUPS]}},
-        ))
-        if network:
-            role.add_to_policy(iam.PolicyStatement(
-                sid="AttachToVpc",
-                actions=[
-                    "ec2:CreateNetworkInterface",
-                    "ec2:CreateNetworkInterfacePermission",
-                    "ec2:DeleteNetworkInterface",
-                    "ec2:DeleteNetworkInterfacePermission",
-                    "ec2:DescribeDhcpOptions",
-                    "ec2:DescribeNetworkInterfaces",
-                    "ec2:DescribeSecurityGroups",
-                    "ec2:DescribeSubnets",
-                    "ec2:DescribeVpcs",
-                ],
-                resources=["*"],
-            ))
-            why = (
-                "SageMaker attaches the endpoint to the VPC by creating and deleting network "
-                "interfaces, and their permissions, with this role; interface ids are unknown before "
-                "deploy (AWS's own SageMaker policies grant these on *)"
-            )
-            skip_checkov(role.policy, "CKV_AWS_109", f"{why}: ec2:Create/DeleteNetworkInterfacePermission.")
-            skip_checkov(role.policy, "CKV_AWS_111", f"{why}: ec2:Create/DeleteNetworkInterface.")
+        log_groups = grant_container_runtime(role, network, (SAGEMAKER_LOG_GROUPS, IC_LOG_GROUPS))
         acknowledge(
             role.policy,
             "ecr:GetAuthorizationToken and cloudwatch:PutMetricData support no resource-level "
@@ -253,15 +217,7 @@ class SharedEndpoint(Construct):
             kms_key_id=None if r.instance.local_nvme else data_key.key_arn,
         )
         config.node.add_dependency(self.role.policy)
-        if r.instance.local_nvme:
-            acknowledge(
-                config,
-                "This instance type has local NVMe instance storage, which is encrypted by the "
-                "instance's hardware module; SageMaker rejects KmsKeyId for such instance types.",
-                "AwsSolutions-SM2",
-                "NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured",
-                "HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured",
-            )
+        acknowledge_nvme_volume_key(config, r.instance)
         return config
 
     def _build_disk_alarm(self, r: ResolvedSharedEndpoint, topic: sns.ITopic) -> cloudwatch.Alarm:

@@ -3,6 +3,8 @@ own log group."""
 
 from __future__ import annotations
 
+from typing import Iterable
+
 from aws_cdk import Aws, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_kms as kms
@@ -44,36 +46,10 @@ def protect_stage(scope: Construct, *, stage: apigw.Stage, rate_limit_per_5min: 
                 ),
                 visibility_config=_visibility("rate-per-ip"),
             ),
-            wafv2.CfnWebACL.RuleProperty(
-                name="AWSManagedRulesCommonRuleSet",
-                priority=1,
-                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
-                statement=wafv2.CfnWebACL.StatementProperty(
-                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                        vendor_name="AWS", name="AWSManagedRulesCommonRuleSet",
-                        rule_action_overrides=[
-                            wafv2.CfnWebACL.RuleActionOverrideProperty(
-                                name=rule, action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={})
-                            )
-                            for rule in COUNT_ONLY_BODY_RULES
-                        ],
-                    )
-                ),
-                visibility_config=_visibility("common-rules"),
-            ),
-            wafv2.CfnWebACL.RuleProperty(
-                name="AWSManagedRulesKnownBadInputsRuleSet",
-                priority=2,
-                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
-                # Request patterns known to exploit vulnerable backends, e.g. Log4j JNDI
-                # lookups (CVE-2021-44228) in headers, URI or body.
-                statement=wafv2.CfnWebACL.StatementProperty(
-                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                        vendor_name="AWS", name="AWSManagedRulesKnownBadInputsRuleSet",
-                    )
-                ),
-                visibility_config=_visibility("known-bad-inputs"),
-            ),
+            _managed_rule_group("AWSManagedRulesCommonRuleSet", 1, "common-rules", count_only=COUNT_ONLY_BODY_RULES),
+            # Request patterns known to exploit vulnerable backends, e.g. Log4j JNDI
+            # lookups (CVE-2021-44228) in headers, URI or body.
+            _managed_rule_group("AWSManagedRulesKnownBadInputsRuleSet", 2, "known-bad-inputs"),
         ],
     )
     wafv2.CfnWebACLAssociation(
@@ -101,4 +77,28 @@ def protect_stage(scope: Construct, *, stage: apigw.Stage, rate_limit_per_5min: 
 def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
     return wafv2.CfnWebACL.VisibilityConfigProperty(
         cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
+    )
+
+
+def _managed_rule_group(
+    name: str, priority: int, metric_name: str, count_only: Iterable[str] = ()
+) -> wafv2.CfnWebACL.RuleProperty:
+    """A rule running AWS's managed rule group `name` with its own actions, except the
+    `count_only` rules of the group, which only count."""
+    overrides = [
+        wafv2.CfnWebACL.RuleActionOverrideProperty(
+            name=rule, action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={})
+        )
+        for rule in count_only
+    ]
+    return wafv2.CfnWebACL.RuleProperty(
+        name=name,
+        priority=priority,
+        override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+        statement=wafv2.CfnWebACL.StatementProperty(
+            managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                vendor_name="AWS", name=name, rule_action_overrides=overrides or None,
+            )
+        ),
+        visibility_config=_visibility(metric_name),
     )

@@ -116,6 +116,13 @@ def stack():
 
 
 @pytest.fixture(scope="session")
+def models() -> list[dict[str, Any]]:
+    """The MODELS_JSON entries the local stack runs (a fixture: importing this conftest as a
+    module would execute it a second time under another name)."""
+    return MODELS
+
+
+@pytest.fixture(scope="session")
 def api(stack) -> Api:
     return Api(stack.url)
 

@@ -180,11 +180,10 @@ def test_streams_of_models_on_a_shared_endpoint_name_their_inference_component(r
 
 
 @pytest.fixture(scope="module")
-def runtime(runtime_client):
-    from tests.lambdas.conftest import MODELS
+def runtime(runtime_client, models):
     from inference.catalog import Catalog
 
-    return SageMakerRuntime.for_models(Catalog.from_json(json.dumps(MODELS)).models, client=runtime_client,
+    return SageMakerRuntime.for_models(Catalog.from_json(json.dumps(models)).models, client=runtime_client,
                                        sleep=lambda s: None)
 
 
