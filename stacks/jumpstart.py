@@ -158,6 +158,33 @@ def pinned_model(
     return version, spec, model_facts[model_id], gated
 
 
+def pinned_fields(
+    config: AppConfig, model_id: str, version: str, spec: dict, facts: catalog.ModelFacts, gated: bool,
+    image_uri: str, artifact_uri: str, environment: dict[str, str], startup_health_check_timeout: int | None,
+) -> dict:
+    """The fields a resolved JumpStart model has wherever it is hosted (own endpoint or
+    inference component): identity, image and artifacts, container environment, start-up
+    timeouts (`startup_timeouts`)."""
+    bucket, _, key = artifact_uri.removeprefix("s3://").partition("/")
+    timeouts = startup_timeouts(spec, facts.weights_gib, startup_health_check_timeout)
+    return {
+        "model_id": model_id,
+        "model_version": version,
+        "family": facts.family,
+        "kind": facts.kind,
+        "region": config.region,
+        "image_uri": image_uri,
+        "artifact_bucket": bucket,
+        "artifact_key": key,
+        "artifact_is_prefix": not key.endswith(".tar.gz"),
+        "gated": gated,
+        "environment": environment,
+        "weights_gib": facts.weights_gib,
+        "model_data_download_timeout_seconds": timeouts[0],
+        "startup_health_check_timeout_seconds": timeouts[1],
+    }
+
+
 def resolve_endpoint(
     config: AppConfig,
     index: int,
@@ -218,26 +245,12 @@ def resolve_endpoint(
         metadata_dir, config.region, ep.model_id, version, instance_type, cache
     )
     environment.update(ep.environment)
-    bucket, _, key = artifact_uri.removeprefix("s3://").partition("/")
-    timeouts = startup_timeouts(spec, facts.weights_gib, ep.startup_health_check_timeout_seconds)
     return ResolvedEndpoint(
         name=ep.name or facts.short_name,
-        model_id=ep.model_id,
-        model_version=version,
-        family=facts.family,
-        kind=facts.kind,
-        region=config.region,
+        **pinned_fields(config, ep.model_id, version, spec, facts, gated, image_uri, artifact_uri, environment,
+                        ep.startup_health_check_timeout_seconds),
         instance_type=instance_type,
         instance=instance,
-        image_uri=image_uri,
-        artifact_bucket=bucket,
-        artifact_key=key,
-        artifact_is_prefix=not key.endswith(".tar.gz"),
-        gated=gated,
-        environment=environment,
-        weights_gib=facts.weights_gib,
-        model_data_download_timeout_seconds=timeouts[0],
-        startup_health_check_timeout_seconds=timeouts[1],
         is_default=ep.default,
         settings=ep,
         instance_note=instance_note,

@@ -7,7 +7,7 @@ import json
 
 from stacks.config import ApiConfig, AppConfig, ConfigError
 from stacks.jumpstart import ResolvedEndpoint, resolve_endpoints
-from stacks.shared_endpoints import ResolvedSharedEndpoint, check_models, resolve_shared_endpoints
+from stacks.shared_endpoints import ResolvedComponent, ResolvedSharedEndpoint, check_models, resolve_shared_endpoints
 
 
 def wake_parameter_name(project_name: str, model_name: str) -> str:
@@ -26,6 +26,27 @@ def _wake_fields(config: AppConfig, r: ResolvedEndpoint) -> dict:
     return {"wakeable": True, "endpoint_config_parameter": wake_parameter_name(config.project_name, r.name)}
 
 
+def _model_fields(
+    m: ResolvedEndpoint | ResolvedComponent, endpoint_name: str, instance_type: str, instance_count: int
+) -> dict:
+    """The MODELS_JSON fields every model has, in their serialized order (a model with its
+    own endpoint, or an inference component on a shared one: `instance_*` then describe the
+    shared endpoint at most)."""
+    text = m.kind == "text"
+    return {
+        "name": m.name,
+        "model_id": m.model_id,
+        "endpoint_name": endpoint_name,
+        "family": m.family,
+        "kind": m.kind,
+        "max_input_length": m.max_input_length if text else None,
+        "max_total_tokens": m.max_total_tokens if text else None,
+        "instance_type": instance_type,
+        "instance_count": instance_count,
+        "default": m.is_default,
+    }
+
+
 def frontdoor_models(
     config: AppConfig,
     endpoint_names: dict[str, str],
@@ -40,16 +61,7 @@ def frontdoor_models(
     check_models(resolved, shared)
     return [
         {
-            "name": r.name,
-            "model_id": r.model_id,
-            "endpoint_name": endpoint_names[r.name],
-            "family": r.family,
-            "kind": r.kind,
-            "max_input_length": r.max_input_length if r.kind == "text" else None,
-            "max_total_tokens": r.max_total_tokens if r.kind == "text" else None,
-            "instance_type": r.instance_type,
-            "instance_count": r.settings.instance_count,
-            "default": r.is_default,
+            **_model_fields(r, endpoint_names[r.name], r.instance_type, r.settings.instance_count),
             **_wake_fields(config, r),
         }
         for r in resolved
@@ -58,16 +70,7 @@ def frontdoor_models(
         # component's (InvokeEndpoint InferenceComponentName); it scales to zero copies
         # natively instead of sleeping. instance_* describe the shared endpoint at most.
         {
-            "name": c.name,
-            "model_id": c.model_id,
-            "endpoint_name": endpoint_names[s.name],
-            "family": c.family,
-            "kind": c.kind,
-            "max_input_length": c.max_input_length if c.kind == "text" else None,
-            "max_total_tokens": c.max_total_tokens if c.kind == "text" else None,
-            "instance_type": s.instance_type,
-            "instance_count": s.max_instances,
-            "default": c.is_default,
+            **_model_fields(c, endpoint_names[s.name], s.instance_type, s.max_instances),
             "inference_component": c.component_name,
         }
         for s in shared

@@ -34,8 +34,8 @@ from stacks.jumpstart import (
     _fits,
     _regions_with_image,
     _sdk_resolve,
+    pinned_fields,
     pinned_model,
-    startup_timeouts,
 )
 from stacks.resolved import ContainerEnvironment, JumpStartArtifacts, NamedModel
 
@@ -329,29 +329,15 @@ def resolve_component(
             "copy gets exactly its accelerators; drop SM_NUM_GPUS (it is set from accelerators)",
         )
     environment["SM_NUM_GPUS"] = str(m.accelerators)
-    bucket, _, key = artifact_uri.removeprefix("s3://").partition("/")
-    timeouts = startup_timeouts(spec, facts.weights_gib, m.startup_health_check_timeout_seconds)
     classic = sorted((known[t].usd_per_hour, t) for t in supported if t in known and _fits(facts, known[t]))
     return ResolvedComponent(
         name=name,
-        model_id=m.model_id,
-        model_version=version,
-        family=facts.family,
-        kind=facts.kind,
-        region=config.region,
-        image_uri=image_uri,
-        artifact_bucket=bucket,
-        artifact_key=key,
-        artifact_is_prefix=not key.endswith(".tar.gz"),
-        gated=gated,
-        environment=environment,
-        weights_gib=facts.weights_gib,
+        **pinned_fields(config, m.model_id, version, spec, facts, gated, image_uri, artifact_uri, environment,
+                        m.startup_health_check_timeout_seconds),
         accelerators=m.accelerators,
         memory_mib=memory_mib,
         min_copies=m.min_copies,
         max_copies=m.max_copies,
-        model_data_download_timeout_seconds=timeouts[0],
-        startup_health_check_timeout_seconds=timeouts[1],
         is_default=m.default,
         component_name=component_name(config.project_name, shared.name, shared.instance_type, name),
         reference_instance_type=reference,

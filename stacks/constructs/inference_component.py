@@ -18,6 +18,7 @@ from stacks.constructs.jumpstart_endpoint import (
     autoscaling_target,
     jumpstart_container,
     model_vpc_config,
+    notifying_alarm,
 )
 from stacks.shared_endpoints import ResolvedComponent
 
@@ -182,22 +183,19 @@ class InferenceComponentModel(Construct):
              f"p90 model latency above {latency_ms} ms"),
             ("Invocation5XXErrors", "Invocation5XXErrors", "Sum", 1, 1, "the model container returned 5XX errors"),
         ]
-        alarms = []
-        for id_, metric_name, statistic, threshold, periods, description in specs:
-            alarm = cloudwatch.Alarm(
+        # No copies, no invocations, no data: an idle model is healthy (notifying_alarm).
+        return [
+            notifying_alarm(
                 self,
                 f"{id_}Alarm",
-                metric=cloudwatch.Metric(
+                cloudwatch.Metric(
                     namespace="AWS/SageMaker", metric_name=metric_name, dimensions_map=dims,
                     statistic=statistic, period=period,
                 ),
-                threshold=threshold,
-                evaluation_periods=periods,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                # No copies, no invocations, no data: an idle model is healthy.
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-                alarm_description=f"{c.name}: {description}",
+                threshold,
+                periods,
+                f"{c.name}: {description}",
+                topic,
             )
-            alarm.add_alarm_action(cw_actions.SnsAction(topic))
-            alarms.append(alarm)
-        return alarms
+            for id_, metric_name, statistic, threshold, periods, description in specs
+        ]

@@ -115,6 +115,42 @@ def grant_container_runtime(
     return log_groups
 
 
+def grant_image_runtime(
+    role: ManagedPolicyRole, network: ModelNetwork | None, log_prefixes: tuple[str, ...] = (SAGEMAKER_LOG_GROUPS,)
+) -> list[str]:
+    """`grant_container_runtime` for a model whose image the role pulls from ECR: first the
+    registry login (EcrLogin), then the runtime grants, with the cdk-nag acknowledgment of
+    their `Resource: *` statements. Returns `grant_container_runtime`'s log-group ARNs."""
+    role.add_to_policy(iam.PolicyStatement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]))
+    log_groups = grant_container_runtime(role, network, log_prefixes)
+    acknowledge(
+        role.policy,
+        "ecr:GetAuthorizationToken and cloudwatch:PutMetricData support no resource-level "
+        "permissions (PutMetricData is limited by a namespace condition); EC2 network-interface "
+        "actions for VPC attachment act on interfaces SageMaker creates, unknown before deploy.",
+        "AwsSolutions-IAM5[Resource::*]",
+    )
+    return log_groups
+
+
+
+def notifying_alarm(scope: Construct, id_: str, metric: cloudwatch.IMetric, threshold: float, periods: int,
+                    description: str, topic: sns.ITopic) -> cloudwatch.Alarm:
+    """A model alarm, child `id_` of `scope`: `metric` >= `threshold` for `periods` periods
+    notifies `topic`; no data (no instances, copies or invocations) is not a fault."""
+    alarm = cloudwatch.Alarm(
+        scope,
+        id_,
+        metric=metric,
+        threshold=threshold,
+        evaluation_periods=periods,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarm_description=description,
+    )
+    alarm.add_alarm_action(cw_actions.SnsAction(topic))
+    return alarm
+
 # The acknowledgment of the endpoint log-group grant of a classic endpoint's role.
 ENDPOINT_LOG_GROUPS_REASON = (
     "SageMaker names each endpoint's log group after the generated endpoint name, which "
@@ -299,19 +335,7 @@ class JumpStartEndpoint(Construct):
                 ],
             )
         )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]
-            )
-        )
-        (log_groups,) = grant_container_runtime(role, network)
-        acknowledge(
-            role.policy,
-            "ecr:GetAuthorizationToken and cloudwatch:PutMetricData support no resource-level "
-            "permissions (PutMetricData is limited by a namespace condition); EC2 network-interface "
-            "actions for VPC attachment act on interfaces SageMaker creates, unknown before deploy.",
-            "AwsSolutions-IAM5[Resource::*]",
-        )
+        (log_groups,) = grant_image_runtime(role, network)
         acknowledge(
             role.policy,
             ENDPOINT_LOG_GROUPS_REASON,
@@ -441,19 +465,8 @@ class JumpStartEndpoint(Construct):
             ("DiskUtilization", disk, thresholds.disk_utilization_percent, 3,
              f"instance disk above {thresholds.disk_utilization_percent}%"),
         ]
-        alarms = []
-        for name, metric, threshold, periods, description in specs:
-            alarm = cloudwatch.Alarm(
-                self,
-                f"{name}Alarm",
-                metric=metric,
-                threshold=threshold,
-                evaluation_periods=periods,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-                alarm_description=f"{r.name}: {description}",
-            )
-            alarm.add_alarm_action(cw_actions.SnsAction(topic))
-            alarms.append(alarm)
-        return alarms
+        return [
+            notifying_alarm(self, f"{name}Alarm", metric, threshold, periods, f"{r.name}: {description}", topic)
+            for name, metric, threshold, periods, description in specs
+        ]
 

@@ -21,7 +21,7 @@ from stacks.constructs.jumpstart_endpoint import (
     acknowledge_nvme_volume_key,
     endpoint_id,
     execution_role,
-    grant_container_runtime,
+    grant_image_runtime,
 )
 from stacks.constructs.roles import ManagedPolicyRole
 from stacks.nag import acknowledge, finding_id
@@ -146,15 +146,7 @@ class SharedEndpoint(Construct):
                 for registry, repository in repositories
             ],
         ))
-        role.add_to_policy(iam.PolicyStatement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]))
-        log_groups = grant_container_runtime(role, network, (SAGEMAKER_LOG_GROUPS, IC_LOG_GROUPS))
-        acknowledge(
-            role.policy,
-            "ecr:GetAuthorizationToken and cloudwatch:PutMetricData support no resource-level "
-            "permissions (PutMetricData is limited by a namespace condition); EC2 network-interface "
-            "actions for VPC attachment act on interfaces SageMaker creates, unknown before deploy.",
-            "AwsSolutions-IAM5[Resource::*]",
-        )
+        log_groups = grant_image_runtime(role, network, (SAGEMAKER_LOG_GROUPS, IC_LOG_GROUPS))
         acknowledge(
             role.policy,
             "SageMaker names a shared endpoint's log group after its generated name, which cannot be "

@@ -213,6 +213,40 @@ def test_invokers_of_a_shared_endpoint_may_invoke_its_components(deployment):
     assert_none(problems, "invoke grants of shared endpoints must cover their inference components")
 
 
+def test_component_invoke_grants_name_the_endpoint_too(deployment):
+    """The converse of the test above, for both invoke actions (InvokeEndpoint and
+    InvokeEndpointWithResponseStream, the streaming function's): a role allowed the action on
+    an inference component is allowed it on the endpoint hosting it, and a role allowed the
+    action on an endpoint hosting components is allowed it on at least one of them (the
+    streaming role covers only the components whose models stream). A grant of one of the
+    two resources alone deploys and is then refused on every call.
+
+    Source: Service Authorization Reference, "Actions, resources, and condition keys for
+    Amazon SageMaker AI" (InvokeEndpoint, InvokeEndpointWithResponseStream: resource types
+    endpoint, inference-component),
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemakerai.html ;
+    SageMaker API Reference, "InvokeEndpointWithResponseStream" (InferenceComponentName),
+    https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_runtime_InvokeEndpointWithResponseStream.html
+    """
+    dep = deployment
+    hosting = {e: ics for e in dep.resources("AWS::SageMaker::Endpoint") if (ics := _components_on(dep, e))}
+    problems = []
+    for role in dep.resources("AWS::IAM::Role"):
+        documents = identity_documents(dep, role)
+        for action in ("sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"):
+            granted = [(stack, s) for stack, d in documents for s in statements(d) if allows_action(s, action)]
+            if not granted:
+                continue
+            for endpoint, components in hosting.items():
+                on_endpoint = any(covers(dep, stack, s, endpoint) for stack, s in granted)
+                on_components = [ic for ic in components if any(covers(dep, stack, s, ic) for stack, s in granted)]
+                if on_components and not on_endpoint:
+                    problems.append(f"{dep.name}: {role} may {action} on {on_components[0]} but not on {endpoint}")
+                if on_endpoint and not on_components:
+                    problems.append(f"{dep.name}: {role} may {action} on {endpoint} but on none of its components")
+    assert_none(problems, "invoking an inference component needs a grant of it and of its endpoint")
+
+
 def test_pass_role_only_to_sagemaker(deployment):
     """Any iam:PassRole grant on a role SageMaker assumes (the execution role of an endpoint
     or its models) is conditioned on iam:PassedToService = sagemaker.amazonaws.com, so the
@@ -301,6 +335,19 @@ def _allow_pass_role(templates: dict) -> None:
         {"Effect": "Allow", "Action": "iam:PassRole", "Resource": {"Fn::GetAtt": [role, "Arn"]}})
 
 
+def _stream_grant(components: bool):
+    """Keep only the component ARNs (True) or only the other resources (False) of the
+    streaming role's StreamFromModels statement."""
+    def change(templates: dict) -> None:
+        for r in templates["Api"]["Resources"].values():
+            if r["Type"] != "AWS::IAM::ManagedPolicy":
+                continue
+            for s in r["Properties"]["PolicyDocument"]["Statement"]:
+                if s.get("Sid") == "StreamFromModels":
+                    s["Resource"] = [x for x in s["Resource"] if ("InferenceComponentArn" in str(x)) == components]
+    return change
+
+
 def test_the_rules_catch_their_faults():
     """Each rule above fails on the example with its fault put in (a rule that cannot fail
     guards nothing)."""
@@ -327,6 +374,8 @@ def test_the_rules_catch_their_faults():
          lambda t: [t["Api"]["Resources"].pop(lid) for lid in list(t["Api"]["Resources"])
                     if "ScalingUpResponses" in lid]),
         (test_pass_role_only_to_sagemaker, _allow_pass_role),
+        (test_component_invoke_grants_name_the_endpoint_too, _stream_grant(components=True)),
+        (test_component_invoke_grants_name_the_endpoint_too, _stream_grant(components=False)),
     ]
     for rule, change in faults:
         with pytest.raises(AssertionError):
