@@ -194,8 +194,8 @@ class Routes:
     encoded slash (`%2F`) stays inside its segment."""
 
     def __init__(self, operations: list[tuple[str, str]], streaming: list[tuple[str, str]] = ()) -> None:
-        self._routes = [(tuple(path.strip("/").split("/")), method.upper()) for path, method in operations]
-        self._streaming = [(tuple(path.strip("/").split("/")), method.upper()) for path, method in streaming]
+        self._routes = self._table(operations)
+        self._streaming = self._table(streaming)
 
     @classmethod
     def from_contract(cls) -> Routes:
@@ -206,17 +206,24 @@ class Routes:
 
     def streams(self, method: str, raw_path: str) -> bool:
         """A method API Gateway integrates with the streaming function (``ResponseTransferMode: STREAM``)."""
+        return self._find(self._streaming, method, raw_path)
+
+    def allows(self, method: str, raw_path: str) -> bool:
+        return self._find(self._routes, method, raw_path)
+
+    @staticmethod
+    def _table(operations: list[tuple[str, str]]) -> list[tuple[tuple[str, ...], str]]:
+        return [(tuple(path.strip("/").split("/")), method.upper()) for path, method in operations]
+
+    @staticmethod
+    def _find(table: list[tuple[tuple[str, ...], str]], method: str, raw_path: str) -> bool:
         segments = urlsplit(raw_path).path.strip("/").split("/")
-        return any(m == method.upper() and self._matches(t, segments) for t, m in self._streaming)
+        return any(m == method.upper() and Routes._matches(t, segments) for t, m in table)
 
     @staticmethod
     def _matches(template: tuple[str, ...], segments: list[str]) -> bool:
         return len(template) == len(segments) and all(
             (segment != "" if _PARAM.match(part) else part == segment) for part, segment in zip(template, segments))
-
-    def allows(self, method: str, raw_path: str) -> bool:
-        segments = urlsplit(raw_path).path.strip("/").split("/")
-        return any(m == method.upper() and self._matches(t, segments) for t, m in self._routes)
 
 
 def gateway_response(response_type: str, message: str, error_type: str | None = None,

@@ -134,6 +134,10 @@ def json_answer(status: int, body: dict[str, Any], retry_after: int | None = Non
     return Answer(status, headers, json.dumps(body).encode())
 
 
+def no_route(method: str, path: str) -> Answer:
+    return json_answer(404, error_body("not_found", f"no route for {method} {path}"))
+
+
 class StreamApp:
     """The routes, independent of the HTTP server (tests call ``handle`` directly).
 
@@ -186,7 +190,7 @@ class StreamApp:
             return Answer(refused["statusCode"], list(JSON_HEADERS), refused["body"].encode())
         try:
             if method != "POST":
-                return json_answer(404, error_body("not_found", f"no route for {method} {path}"))
+                return no_route(method, path)
             if _GENERATE.match(path):
                 from frontdoor.models import GenerateRequest
 
@@ -214,7 +218,7 @@ class StreamApp:
                 prepare = lambda: self.runtime.text.prepare_template(  # noqa: E731
                     name, request.model, request.variables, request.parameters.given())
             else:
-                return json_answer(404, error_body("not_found", f"no route for {method} {path}"))
+                return no_route(method, path)
             from frontdoor.services.streaming import open_stream
 
             stream = open_stream(prepare(), self.invoker, request.candidates, clock=self.clock)
@@ -284,9 +288,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path == HEALTH_PATH:
             self._send(Answer(200, list(JSON_HEADERS), b'{"ok":true}'))
-        else:
-            self._send(json_answer(404, {"error": "not_found", "message": f"no route for GET {self.path}",
-                                         "request_id": request_id({})}))
+            return
+        token = context.request_id.set(request_id({}))  # no request context on a GET: a new id
+        try:
+            self._send(no_route("GET", self.path))
+        finally:
+            context.request_id.reset(token)
 
     def do_POST(self) -> None:
         headers = {k.lower(): v for k, v in self.headers.items()}

@@ -128,6 +128,14 @@ def map_model_error(response: dict[str, Any]) -> Exception:
     return ModelFailed("the model failed to process the request")
 
 
+def _validation_error(code: str, exc: Exception, pattern: re.Pattern[str]) -> bool:
+    """A ``ValidationError`` whose message starts as ``pattern`` says (endpoint missing, no capacity)."""
+    if code != "ValidationError":
+        return False
+    message = exc.response.get("Error", {}).get("Message", "")  # type: ignore[attr-defined]
+    return pattern.match(message) is not None
+
+
 def asleep_message(model: str) -> str:
     return f"model {model} is asleep; a request to it through the API starts it, then try again"
 
@@ -274,9 +282,9 @@ class SageMakerRuntime:
                 if code in _RETRYABLE and attempt < self.max_attempts:
                     self._sleep(self._backoff(attempt))
                     continue
-                if self._endpoint_missing(code, exc):
+                if _validation_error(code, exc, _ENDPOINT_MISSING):
                     raise self._missing(endpoint_name, inference_component) from exc
-                if inference_component and self._no_capacity(code, exc):
+                if inference_component and _validation_error(code, exc, _NO_CAPACITY):
                     raise self._scaling_up(endpoint_name, inference_component) from exc
                 raise self._map(code, exc, target_key(endpoint_name, inference_component)) from exc
             except ReadTimeoutError as exc:
@@ -289,20 +297,6 @@ class SageMakerRuntime:
     def _subject(self, key: str) -> str:
         target = self.targets.get(key)
         return f"model {target.model}" if target else "the model"
-
-    @staticmethod
-    def _endpoint_missing(code: str, exc: Exception) -> bool:
-        if code != "ValidationError":
-            return False
-        message = exc.response.get("Error", {}).get("Message", "")  # type: ignore[attr-defined]
-        return _ENDPOINT_MISSING.match(message) is not None
-
-    @staticmethod
-    def _no_capacity(code: str, exc: Exception) -> bool:
-        if code != "ValidationError":
-            return False
-        message = exc.response.get("Error", {}).get("Message", "")  # type: ignore[attr-defined]
-        return _NO_CAPACITY.match(message) is not None
 
     def _scaling_up(self, endpoint_name: str, inference_component: str) -> ModelScalingUp:
         """No copy of the model's inference component is running: it scaled to zero while
