@@ -16,25 +16,10 @@ from typing import Any
 
 import pytest
 
+from tests.lambdas.local_catalog import CATALOG, OPERATOR_TEMPLATES
+
 MODELS: list[dict[str, Any]] = [
-    {"name": "falcon-7b-instruct", "model_id": "huggingface-llm-falcon-7b-instruct-bf16",
-     "endpoint_name": "ep-falcon", "family": "falcon", "kind": "text", "max_input_length": 1024,
-     "max_total_tokens": 2048, "instance_type": "ml.g5.2xlarge", "instance_count": 1, "default": True},
-    {"name": "llama-2-7b-chat", "model_id": "meta-textgeneration-llama-2-7b-f", "endpoint_name": "ep-llama",
-     "family": "llama2", "kind": "text", "max_input_length": 4095, "max_total_tokens": 4096,
-     "instance_type": "ml.g5.12xlarge", "instance_count": 1, "default": False},
-    {"name": "mistral-7b-instruct", "model_id": "huggingface-llm-mistral-7b-instruct", "endpoint_name": "ep-mistral",
-     "family": "mistral", "kind": "text", "max_input_length": 4095, "max_total_tokens": 4096,
-     "instance_type": "ml.g5.12xlarge", "instance_count": 1, "default": False},
-    {"name": "flan-t5-xl", "model_id": "huggingface-text2text-flan-t5-xl", "endpoint_name": "ep-flan",
-     "family": "flan-t5", "kind": "text", "max_input_length": 1024, "max_total_tokens": 2048,
-     "instance_type": "ml.g5.2xlarge", "instance_count": 1, "default": False},
-    {"name": "j2-mid", "model_id": "ai21-j2-mid", "endpoint_name": "ep-j2", "family": "ai21-j2", "kind": "text",
-     "max_input_length": 8000, "max_total_tokens": 8191, "instance_type": "ml.g5.12xlarge", "instance_count": 1,
-     "default": False},
-    {"name": "sd-2-1-base", "model_id": "model-txt2img-stabilityai-stable-diffusion-v2-1-base",
-     "endpoint_name": "ep-sd", "family": "stable-diffusion", "kind": "image", "max_input_length": None,
-     "max_total_tokens": None, "instance_type": "ml.p3.2xlarge", "instance_count": 1, "default": True},
+    *CATALOG,
     # Two models sharing one endpoint as inference components (issue 11).
     {"name": "falcon-shared", "model_id": "huggingface-llm-falcon-7b-instruct-bf16", "endpoint_name": "ep-shared",
      "inference_component": "ic-falcon-shared", "family": "falcon", "kind": "text", "max_input_length": 1024,
@@ -54,13 +39,6 @@ FEEDBACK_ENV = {"FEEDBACK_STORE_GENERATIONS": "true", "FEEDBACK_RETENTION_DAYS":
 # A job waiting for an inference component to scale out runs again every second (60 s deployed).
 CAPACITY_RETRY_S = 1
 
-OPERATOR_TEMPLATES = [{
-    "name": "haiku",
-    "description": "An operator-added template: a haiku about a topic.",
-    "template": "Write a haiku about ${topic}.",
-    "variables": [{"name": "topic", "description": "Topic", "max_chars": 100}],
-    "parameters": {"max_new_tokens": 30},
-}]
 
 
 @dataclass

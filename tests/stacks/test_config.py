@@ -9,6 +9,7 @@ import yaml
 
 from stacks.config import ConfigError, load_config, parse_config
 from stacks.jumpstart import resolve_endpoints
+from tests.stacks.refusals import refusal
 
 BASE = {
     "region": "us-east-1",
@@ -20,12 +21,6 @@ def with_endpoint(**changes) -> dict:
     data = copy.deepcopy(BASE)
     data["endpoints"][0].update(changes)
     return data
-
-
-def refusal(data: dict) -> str:
-    with pytest.raises(ConfigError) as err:
-        resolve_endpoints(parse_config(data))
-    return str(err.value)
 
 
 def test_default_config_is_valid_and_pins_falcon_7b():

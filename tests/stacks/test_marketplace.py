@@ -16,6 +16,7 @@ from stacks.jumpstart import resolve_endpoints
 from stacks.lambda_env import frontdoor_models
 from stacks.marketplace import ResolvedPackage
 from stacks.marketplace_catalog import ARN_RE, PackageInstance, packages
+from tests.stacks.refusals import refusal
 from tests.synth import CONFIGS, cli_context, synth
 
 FALCON = {"model_id": "huggingface-llm-falcon-7b-instruct-bf16", "instance_type": "ml.g5.2xlarge"}
@@ -26,12 +27,6 @@ LISTED = "ai21-j2-light, ai21-j2-mid, ai21-j2-ultra"
 
 def config(region: str = "us-east-1", **package) -> dict:
     return {"region": region, "endpoints": [{"model_package": "ai21-j2-ultra", **package}, dict(FALCON)]}
-
-
-def refusal(data: dict) -> str:
-    with pytest.raises(ConfigError) as err:
-        resolve_endpoints(parse_config(data))
-    return str(err.value)
 
 
 # -- the pinned catalog ------------------------------------------------------------

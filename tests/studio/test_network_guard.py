@@ -19,7 +19,7 @@ import pytest
 from botocore.stub import Stubber
 
 from studio_cleanup import network_guard as guard
-from tests.studio.fakes import Clock, client
+from tests.studio.fakes import Clock, stubbed
 from tests.synth import REPO
 
 VPC = "vpc-0123456789abcdef0"
@@ -43,14 +43,7 @@ PROPS = {
 
 @pytest.fixture
 def aws():
-    clients = {"ec2": client("ec2"), "efs": client("efs")}
-    stubs = {name: Stubber(c) for name, c in clients.items()}
-    for stub in stubs.values():
-        stub.activate()
-    yield clients, stubs
-    for stub in stubs.values():
-        stub.assert_no_pending_responses()
-        stub.deactivate()
+    yield from stubbed("ec2", "efs")
 
 
 def event(request_type: str = "Delete", **props) -> dict:

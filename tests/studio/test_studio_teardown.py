@@ -16,7 +16,7 @@ import pytest
 from botocore.stub import Stubber
 
 from studio_cleanup import index
-from tests.studio.fakes import Clock, client
+from tests.studio.fakes import Clock, stubbed
 
 DOMAIN = "d-abc123"
 VPC = "vpc-0123456789abcdef0"
@@ -29,14 +29,7 @@ NFS_NAMES = [f"security-group-for-inbound-nfs-{DOMAIN}", f"security-group-for-ou
 @pytest.fixture
 def aws():
     """Stubbed SageMaker, EC2 and CloudFormation clients; every queued answer must be used."""
-    clients = {name: client(name) for name in ("sagemaker", "ec2", "cloudformation")}
-    stubs = {name: Stubber(c) for name, c in clients.items()}
-    for stub in stubs.values():
-        stub.activate()
-    yield clients, stubs
-    for stub in stubs.values():
-        stub.assert_no_pending_responses()
-        stub.deactivate()
+    yield from stubbed("sagemaker", "ec2", "cloudformation")
 
 
 def profile(name: str, status: str = "InService") -> dict:

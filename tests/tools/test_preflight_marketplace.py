@@ -15,8 +15,8 @@ from botocore.stub import ANY, Stubber
 from stacks.config import load_config
 from stacks.jumpstart import resolve_endpoints
 from stacks.marketplace import ResolvedPackage
-from tests.tools.test_preflight import (  # noqa: F401 - stubbed is a fixture
-    OK_BUCKET_PAGE, account_settings, client, queue_quotas, quota, session_for, statuses, stubbed, toolkit)
+from tests.tools.preflight_stubs import (
+    OK_BUCKET_PAGE, account_settings, client, queue_quotas, quota, session_for, statuses, toolkit)
 from tools import preflight
 
 REPO = Path(__file__).resolve().parents[2]

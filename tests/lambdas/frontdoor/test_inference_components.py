@@ -14,9 +14,7 @@ import time
 import urllib.error
 import urllib.request
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from inference import runtime as runtime_module
@@ -25,7 +23,8 @@ from inference.codecs import WireRequest
 from inference.errors import ConfigError, InvocationFailed, ModelNotReady, ModelScalingUp
 from inference.runtime import SageMakerRuntime, Target, target_key
 from local import sagemaker_emulator
-from local.sagemaker_emulator import ACCOUNT, IC_NOT_ALLOWED, IC_REQUIRED, NO_CAPACITY_MESSAGE, Emulator, EndpointConfig
+from local.sagemaker_emulator import ACCOUNT, IC_NOT_ALLOWED, IC_REQUIRED, NO_CAPACITY_MESSAGE, EndpointConfig
+from tests.lambdas.emulated import runtime_client, serve
 
 TGI = WireRequest(json.dumps({"inputs": "Hello", "parameters": {"max_new_tokens": 4}}).encode())
 
@@ -66,14 +65,12 @@ def test_a_bad_inference_component_fails_the_cold_start_naming_the_field(models,
 # ------------------------------------------------------------------ emulator and runtime over boto3
 @pytest.fixture(scope="module")
 def shared():
-    emu = Emulator([
+    yield from serve(
         EndpointConfig("shared", "falcon", inference_component="ic-a"),
         EndpointConfig("shared", "mistral", inference_component="ic-b", first_token_ms=60, max_input_length=4095,
                        max_total_tokens=4096),
         EndpointConfig("solo", "falcon"),
-    ]).start()
-    yield emu
-    emu.stop()
+    )
 
 
 @pytest.fixture
@@ -85,10 +82,7 @@ def emu(shared):
 
 @pytest.fixture
 def client(shared, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    return boto3.client("sagemaker-runtime", region_name="us-east-1", endpoint_url=shared.url,
-                        config=Config(retries={"total_max_attempts": 1}))
+    return runtime_client(shared.url, monkeypatch)
 
 
 def invoke(client, endpoint: str, component: str | None = None):

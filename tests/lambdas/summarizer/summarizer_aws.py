@@ -1,6 +1,10 @@
-"""moto-backed job infrastructure for summarizer tests (in-process, no server)."""
+"""moto-backed job infrastructure for summarizer tests (in-process, no server), and the
+API Gateway event the front door's summarization routes are called with."""
 
 from __future__ import annotations
+
+import json
+from types import SimpleNamespace
 
 import boto3
 
@@ -44,3 +48,24 @@ MODELS_JSON = (
     '"endpoint_name": "falcon-ep", "family": "falcon", "kind": "text", "max_input_length": 1024, '
     '"max_total_tokens": 2048, "instance_type": "ml.g5.2xlarge", "instance_count": 1, "default": true}]'
 )
+
+
+def call(app, method: str, path: str, body=None, *, user_arn: str | None = None, sub: str | None = None):
+    """``user_arn``: an IAM (SigV4) caller; ``sub``: a Cognito user, as API Gateway passes them."""
+    identity = {"sourceIp": "127.0.0.1", **({"userArn": user_arn} if user_arn else {})}
+    request_context = {"requestId": "req-1", "stage": "v1", "httpMethod": method, "path": path,
+                       "resourcePath": path, "identity": identity}
+    if sub:
+        request_context["authorizer"] = {"claims": {"sub": sub, "email": "someone@example.com"}}
+    event = {
+        "resource": path, "path": path, "httpMethod": method, "headers": {"Content-Type": "application/json"},
+        "multiValueHeaders": {}, "queryStringParameters": None, "multiValueQueryStringParameters": None,
+        "pathParameters": None, "stageVariables": None, "isBase64Encoded": False,
+        "requestContext": request_context,
+        "body": None if body is None else (body if isinstance(body, str) else json.dumps(body)),
+    }
+    context = SimpleNamespace(get_remaining_time_in_millis=lambda: 28_000, aws_request_id="req-1")
+    response = app.resolve(event, context)
+    headers = {k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items()}
+    headers.update(response.get("headers") or {})
+    return response["statusCode"], json.loads(response["body"]), headers

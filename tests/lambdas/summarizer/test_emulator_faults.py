@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import re
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from inference.runtime import SageMakerRuntime
-from local.sagemaker_emulator import Emulator, EndpointConfig
+from local.sagemaker_emulator import EndpointConfig
 from summarizer.errors import ChunkFailed
 from summarizer.mapreduce import SummarizeConfig, Summarizer
 from summarizer.model import make_generate
 from summarizer_fakes import normalize
+from tests.lambdas.emulated import runtime_client, serve
 
 CONFIG = SummarizeConfig(max_concurrency=4, backoff_base_s=0.01, backoff_cap_s=0.05, map_max_new_tokens=64,
                          final_max_new_tokens=96)
@@ -26,18 +25,13 @@ CONFIG = SummarizeConfig(max_concurrency=4, backoff_base_s=0.01, backoff_cap_s=0
 
 @pytest.fixture(scope="module")
 def emulator():
-    emu = Emulator([EndpointConfig("falcon-ep", "falcon")]).start()
-    yield emu
-    emu.stop()
+    yield from serve(EndpointConfig("falcon-ep", "falcon"))
 
 
 @pytest.fixture
 def generate(emulator, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    client = runtime_client(emulator.url, monkeypatch, max_pool_connections=8)
     emulator.reset()
-    client = boto3.client("sagemaker-runtime", region_name="us-east-1", endpoint_url=emulator.url,
-                          config=Config(retries={"total_max_attempts": 1}, max_pool_connections=8))
     return make_generate("falcon-ep", "falcon", SageMakerRuntime(client, max_attempts=1))
 
 

@@ -7,13 +7,12 @@ import re
 from types import SimpleNamespace
 
 import pytest
-from moto import mock_aws
 
 from frontdoor.routes import summarize as routes
 from inference.catalog import Catalog
 from inference.errors import ModelFailed
 from summarizer.settings import Services, Settings
-from summarizer_aws import MODELS_JSON, Clock, make_job_infra, queued_job_ids
+from summarizer_aws import MODELS_JSON, Clock, call, make_job_infra, queued_job_ids
 from summarizer_fakes import FakeTGI
 
 
@@ -38,38 +37,13 @@ class FakeServices(Services):
 
 
 @pytest.fixture
-def env(monkeypatch):
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "1"}.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        store = make_job_infra(Clock())
-        services = FakeServices(store, FakeTGI(chars_per_token=4.5))
-        monkeypatch.setattr(routes, "_services", lambda: services)
-        # No model of MODELS_JSON sleeps: the front door's runtime has no waker.
-        monkeypatch.setattr(routes, "runtime", lambda: SimpleNamespace(waker=None))
-        yield services
-
-
-def call(app, method: str, path: str, body=None, *, user_arn: str | None = None, sub: str | None = None):
-    """``user_arn``: an IAM (SigV4) caller; ``sub``: a Cognito user, as API Gateway passes them."""
-    identity = {"sourceIp": "127.0.0.1", **({"userArn": user_arn} if user_arn else {})}
-    request_context = {"requestId": "req-1", "stage": "v1", "httpMethod": method, "path": path,
-                       "resourcePath": path, "identity": identity}
-    if sub:
-        request_context["authorizer"] = {"claims": {"sub": sub, "email": "someone@example.com"}}
-    event = {
-        "resource": path, "path": path, "httpMethod": method, "headers": {"Content-Type": "application/json"},
-        "multiValueHeaders": {}, "queryStringParameters": None, "multiValueQueryStringParameters": None,
-        "pathParameters": None, "stageVariables": None, "isBase64Encoded": False,
-        "requestContext": request_context,
-        "body": None if body is None else (body if isinstance(body, str) else json.dumps(body)),
-    }
-    context = SimpleNamespace(get_remaining_time_in_millis=lambda: 28_000, aws_request_id="req-1")
-    response = app.resolve(event, context)
-    headers = {k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items()}
-    headers.update(response.get("headers") or {})
-    return response["statusCode"], json.loads(response["body"]), headers
+def env(aws, monkeypatch):
+    store = make_job_infra(Clock())
+    services = FakeServices(store, FakeTGI(chars_per_token=4.5))
+    monkeypatch.setattr(routes, "_services", lambda: services)
+    # No model of MODELS_JSON sleeps: the front door's runtime has no waker.
+    monkeypatch.setattr(routes, "runtime", lambda: SimpleNamespace(waker=None))
+    return services
 
 
 def test_a_short_text_is_summarized_inline_with_stats(app, env):

@@ -11,16 +11,13 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
-import boto3
 import pytest
-from botocore.config import Config
-from moto import mock_aws
 
 from inference.catalog import Catalog
 from inference.control import EndpointWaker, WakeTarget
 from inference.errors import InvocationFailed, ModelAsleep
 from inference.runtime import SageMakerRuntime
-from local.sagemaker_emulator import ACCOUNT, Emulator, EndpointConfig
+from local.sagemaker_emulator import ACCOUNT, EndpointConfig
 from frontdoor.routes import summarize as routes
 from summarizer.errors import ChunkFailed
 from summarizer.jobs import FAILED, new_job_id
@@ -28,9 +25,10 @@ from summarizer.mapreduce import SummarizeConfig, Summarizer
 from summarizer.model import make_generate
 from summarizer.settings import Services, Settings
 from summarizer.worker import Worker
-from summarizer_aws import Clock, make_job_infra
+from summarizer_aws import Clock, call, make_job_infra
+from tests.lambdas import emulated
+from tests.lambdas.emulated import serve
 from tests.lambdas.fake_sagemaker import FakeSageMaker, FakeSSM
-from test_routes import call
 
 MODEL = "falcon-7b-instruct"
 ENDPOINT = "Falcon7bInstructEndpoint-Sleepy1"
@@ -49,17 +47,12 @@ def models_json(**wake) -> str:
 @pytest.fixture(scope="module")
 def emulator():
     # Knows no endpoint at all: every invocation is "not found", as for a sleeping model.
-    emu = Emulator([EndpointConfig("some-other-endpoint", "falcon")]).start()
-    yield emu
-    emu.stop()
+    yield from serve(EndpointConfig("some-other-endpoint", "falcon"))
 
 
 @pytest.fixture
 def runtime_client(emulator, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    return boto3.client("sagemaker-runtime", region_name="us-east-1", endpoint_url=emulator.url,
-                        config=Config(retries={"total_max_attempts": 1}))
+    return emulated.runtime_client(emulator.url, monkeypatch)
 
 
 @pytest.fixture
@@ -131,16 +124,13 @@ def app():
 
 
 @pytest.fixture
-def services(runtime_client, waker, monkeypatch):
-    for name, value in {"AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "1"}.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        store = make_job_infra(Clock())
-        # The API's summarization services carry the front door's waker; the worker's none.
-        svc = WakeableServices(store, runtime_client, waker)
-        monkeypatch.setattr(routes, "_services", lambda: svc)
-        monkeypatch.setattr(routes, "runtime", lambda: SimpleNamespace(waker=waker))
-        yield svc
+def services(runtime_client, waker, aws, monkeypatch):
+    store = make_job_infra(Clock())
+    # The API's summarization services carry the front door's waker; the worker's none.
+    svc = WakeableServices(store, runtime_client, waker)
+    monkeypatch.setattr(routes, "_services", lambda: svc)
+    monkeypatch.setattr(routes, "runtime", lambda: SimpleNamespace(waker=waker))
+    return svc
 
 
 @pytest.mark.parametrize("size", ["inline", "async"])
