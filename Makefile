@@ -13,6 +13,11 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	# cdk.json runs the app with -O: jsii's Python-side type checks are skipped there (jsii
+	# PR #3660; its kernel still checks every value), the tests keep them. -O reads
+	# .opt-1.pyc files, which pip does not write: without them -O compiles aws-cdk-lib's
+	# modules on every synth.
+	$(BIN)/python -O -m compileall -q -j 0 "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" > /dev/null
 	touch $@
 
 # The Lambda packages (lambdas/: frontdoor, summarizer, inference, ...) importable by the app
