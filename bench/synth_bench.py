@@ -3,6 +3,8 @@ plugin), the same without the plugin, vs a one-bucket app.
 
 All run through the same pinned `cdk synth` CLI, cold (a fresh process each time, as
 an operator runs it), in one session. Goals: ratio <= 2.5 (issue 2), <= 1.5 (issue 14).
+The app runs as cdk.json runs it (`python3 -O app.py`); the one-bucket app as `cdk init`
+writes one (`python3 app.py`); one row shows the app without -O.
 
     .venv/bin/python bench/synth_bench.py [--runs 5]
 """
@@ -42,12 +44,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     py = sys.executable
-    default = (f"{py} app.py", ["-c", "config=config/default.yaml"])
+    config = ["-c", "config=config/default.yaml"]
     cases = {
         "one-bucket app": (f"{py} bench/one_bucket_app.py", [], False),
-        "default config + 4 nag packs": (f"{py} bench/nag_only_app.py", default[1], False),
-        "default config + 4 nag packs + Control Tower": (*default, False),
-        "same, resolution cache cleared first": (*default, True),
+        "default config + 4 nag packs": (f"{py} -O bench/nag_only_app.py", config, False),
+        "default config + 4 nag packs + Control Tower": (f"{py} -O app.py", config, False),
+        "same, without -O": (f"{py} app.py", config, False),
+        "same (-O), resolution cache cleared first": (f"{py} -O app.py", config, True),
     }
     results: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(args.runs):  # interleaved so drift hits all alike

@@ -13,6 +13,7 @@ from stacks.constructs.encryption import DataKey
 from stacks.constructs.endpoint_sleep import grant_wake
 from stacks.constructs.front_door import STREAMING_FAMILIES, FrontDoor, FrontDoorProps
 from stacks.constructs.jumpstart_endpoint import JumpStartEndpoint
+from stacks.constructs.python_function import FunctionNetwork
 from stacks.constructs.secure_bucket import AccessLogBucket
 from stacks.constructs.shared_endpoint import SharedEndpoint
 from stacks.jumpstart import ResolvedEndpoint
@@ -35,6 +36,7 @@ class ApiStack(Stack):
         endpoints: dict[str, JumpStartEndpoint],
         shared: list[ResolvedSharedEndpoint] = (),
         shared_endpoints: list[SharedEndpoint] = (),
+        function_network: FunctionNetwork | None = None,
         **kwargs,
     ) -> None:
         super().__init__(scope, id_, **kwargs)
@@ -55,6 +57,8 @@ class ApiStack(Stack):
                 access_logs=access_logs,
                 log_retention=log_retention(config.log_retention_days),
                 scale_to_zero=any(c.min_copies == 0 for s in shared for c in s.components),
+                object_lock=config.object_lock,
+                network=function_network,
             ),
         )
         for endpoint in [*endpoints.values(), *shared_endpoints]:

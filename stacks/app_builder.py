@@ -68,6 +68,9 @@ def build_app(
             "Network",
             **placed("network", "VPC for endpoints and Studio"),
         )
+    # Config network.functions_in_vpc: where the app's functions attach. It reaches their
+    # stacks as SSM dynamic references, which CDK cannot see: the dependency is added here.
+    function_network = network.network.function_network() if network else None
     endpoints = EndpointsStack(
         app,
         "Endpoints",
@@ -75,6 +78,7 @@ def build_app(
         resolved=resolved,
         shared=shared,
         network=network.network.model_network() if network else None,
+        function_network=function_network,
     )
     studio = None
     if config.studio.enabled and network:
@@ -95,7 +99,12 @@ def build_app(
             endpoints=endpoints.endpoints,
             shared=shared,
             shared_endpoints=list(endpoints.shared.values()),
+            function_network=function_network,
         )
+    if function_network is not None:
+        for stack in (endpoints, api):
+            if stack is not None:
+                stack.add_stack_dependency(network, "its functions attach to the network's subnets and security group")
     monitoring = MonitoringStack(
         app,
         "Monitoring",

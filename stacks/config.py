@@ -359,6 +359,11 @@ class NetworkConfig(_Strict):
         default_factory=list,
         description="create only: two AZ names; default: the region's first two for the account",
     )
+    functions_in_vpc: bool = Field(
+        False,
+        description="create or import: run the app's Lambda functions in the private subnets "
+        "(AWS Control Tower CT.LAMBDA.PR.3); create adds the VPC endpoints they call",
+    )
 
     @field_validator("cidr")
     @classmethod
@@ -386,6 +391,18 @@ class NetworkConfig(_Strict):
             raise ValueError(f"applies to network.mode '{allowed[field]}' only (mode is '{mode}')")
         if field == "availability_zones" and value and len(set(value)) != 2:
             raise ValueError(f"needs exactly two distinct AZ names, got {value}")
+        return value
+
+    @field_validator("functions_in_vpc")
+    @classmethod
+    def _functions_need_a_vpc(cls, value: bool, info: ValidationInfo) -> bool:
+        mode = info.data.get("mode")
+        if value and mode == "none":
+            raise ValueError(
+                "applies to network.mode 'create' or 'import' only (mode is 'none'): the functions need private "
+                "subnets; set network.mode to 'create' (a new private VPC) or 'import' (your VPC's ids), or "
+                "functions_in_vpc to false"
+            )
         return value
 
 
@@ -437,6 +454,29 @@ class StudioConfig(_Strict):
         return self
 
 
+class ObjectLockConfig(_Strict):
+    """S3 Object Lock (AWS Control Tower CT.S3.PR.9) on the buckets that can take it: the
+    data-capture, jobs and Studio buckets (`stacks.constructs.secure_bucket.SecureBucket`;
+    the jobs bucket without a default retention), never the server-access-log targets: "S3
+    buckets with Object Lock can't be used as destination buckets for server access logs"
+    (S3 User Guide, "Configuring S3 Object Lock"). It cannot be switched off again; see
+    README "Governed accounts" for what it costs and changes."""
+
+    # S3 User Guide, Object Lock "Retention modes": governance-mode locks can be bypassed with
+    # s3:BypassGovernanceRetention (and the x-amz-bypass-governance-retention header); a
+    # compliance-mode version "can't be overwritten or deleted by any user, including the root
+    # user in your AWS account".
+    mode: Literal["GOVERNANCE", "COMPLIANCE"] = Field(
+        "GOVERNANCE",
+        description="GOVERNANCE: principals with s3:BypassGovernanceRetention may still delete; "
+        "COMPLIANCE: no one, root included, until the retention ends",
+    )
+    # This app's bound, not S3's: longer retention is a records-management decision.
+    retention_days: int = Field(
+        ge=1, le=3650, description="default retention of every new object version, in days"
+    )
+
+
 class MonitoringConfig(_Strict):
     alarm_email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -461,6 +501,9 @@ class AppConfig(_Strict):
     network: NetworkConfig = NetworkConfig()
     studio: StudioConfig = StudioConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
+    object_lock: ObjectLockConfig | None = Field(
+        None, description="S3 Object Lock on the buckets that can take it; off by default"
+    )
     tags: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("shared_endpoints")

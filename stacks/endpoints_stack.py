@@ -12,6 +12,7 @@ from stacks.constructs.encryption import DataKey
 from stacks.constructs.endpoint_sleep import EndpointSleep, IdleSleeper, IdleWatch
 from stacks.constructs.jumpstart_endpoint import JumpStartEndpoint, ModelNetwork
 from stacks.constructs.marketplace_endpoint import MarketplaceEndpoint
+from stacks.constructs.python_function import FunctionNetwork
 from stacks.constructs.secure_bucket import AccessLogBucket, SecureBucket
 from stacks.constructs.shared_endpoint import SharedEndpoint
 from stacks.jumpstart import ResolvedEndpoint
@@ -33,9 +34,11 @@ class EndpointsStack(Stack):
         resolved: list[ResolvedEndpoint],
         shared: list[ResolvedSharedEndpoint] = (),
         network: ModelNetwork | None = None,
+        function_network: FunctionNetwork | None = None,
         **kwargs,
     ) -> None:
         super().__init__(scope, id_, **kwargs)
+        self.function_network = function_network
         self.data_key = DataKey(self, "DataKey", description=f"{config.project_name} endpoint data").key
         access_logs = AccessLogBucket(self, "AccessLogs").bucket
         self.capture_bucket = SecureBucket(
@@ -45,6 +48,7 @@ class EndpointsStack(Stack):
             access_logs=access_logs,
             log_prefix="capture-bucket/",
             expire_after_days=90,
+            object_lock=config.object_lock,
         ).bucket
         self.alarm_topic = sns.Topic(
             self,
@@ -119,6 +123,6 @@ class EndpointsStack(Stack):
                    for r, endpoint in sleepy if r.settings.sleep.idle_after_hours]
         self.idle_sleeper = (
             IdleSleeper(self, "IdleSleeper", watches=watches, key=self.data_key,
-                        log_retention=log_retention(config.log_retention_days))
+                        log_retention=log_retention(config.log_retention_days), network=self.function_network)
             if watches else None
         )

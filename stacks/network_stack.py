@@ -17,7 +17,8 @@ class NetworkStack(Stack):
         self._azs = list(config.network.availability_zones)
         super().__init__(scope, id_, **kwargs)
         self.network = Network(
-            self, "Network", config=config.network, log_retention_days=config.log_retention_days
+            self, "Network", config=config.network, log_retention_days=config.log_retention_days,
+            parameter_prefix=f"/{config.project_name}/network",
         )
         # Only a VPC this app creates is deleted with the stack; an imported one is not ours to check.
         self.teardown_guard = (

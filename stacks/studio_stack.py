@@ -42,7 +42,8 @@ class StudioStack(Stack):
         limit_grants_to_aws_services(self.key)
         access_logs = AccessLogBucket(self, "AccessLogs").bucket
         self.bucket = SecureBucket(
-            self, "Bucket", key=self.key, access_logs=access_logs, log_prefix="studio-bucket/"
+            self, "Bucket", key=self.key, access_logs=access_logs, log_prefix="studio-bucket/",
+            object_lock=config.object_lock,
         ).bucket
         self.studio = StudioDomain(
             self,

@@ -30,6 +30,7 @@ CONFIGS = {
     "sleepy": "config/examples/sleepy.yaml",
     "shared-endpoint": "config/examples/shared-endpoint.yaml",
     "ai21-marketplace": "config/examples/ai21-marketplace.yaml",
+    "governed": "config/examples/governed.yaml",
 }
 
 

@@ -29,7 +29,7 @@ from constructs import Construct
 
 from stacks.config import SleepConfig
 from stacks.constructs.jumpstart_endpoint import VARIANT, JumpStartEndpoint
-from stacks.constructs.python_function import PythonFunction
+from stacks.constructs.python_function import FunctionNetwork, PythonFunction
 from stacks.constructs.roles import ManagedPolicyRole
 from stacks.lambda_env import wake_parameter_name
 from stacks.nag import acknowledge, finding_id
@@ -135,6 +135,7 @@ class IdleSleeper(Construct):
         watches: endpoints and their idle windows.
         key: encrypts the function's environment and log group.
         log_retention: of the function's log group.
+        network: where the function attaches (config `network.functions_in_vpc`); None: no VPC.
     """
 
     def __init__(
@@ -145,6 +146,7 @@ class IdleSleeper(Construct):
         watches: list[IdleWatch],
         key: kms.IKey,
         log_retention: logs.RetentionDays,
+        network: FunctionNetwork | None = None,
     ) -> None:
         super().__init__(scope, id_)
         endpoints = [
@@ -181,6 +183,7 @@ class IdleSleeper(Construct):
                 "PutTraceSegments/PutTelemetryRecords neither. SageMaker actions are limited to the "
                 "watched endpoints' ARNs."
             ),
+            network=network,
         )
         self.role, self.function = checker.role, checker.function
         self.role.add_to_policy(iam.PolicyStatement(

@@ -15,9 +15,9 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from stacks.config import ApiConfig
+from stacks.config import ApiConfig, ObjectLockConfig
 from stacks.constructs.api_gateway import build_rest_api
-from stacks.constructs.python_function import PythonFunction
+from stacks.constructs.python_function import FunctionNetwork, PythonFunction
 from stacks.constructs.summarize_jobs import SummarizeJobs
 from stacks.constructs.tables import feedback_table
 from stacks.constructs.waf import protect_stage
@@ -64,6 +64,10 @@ class FrontDoorProps:
     # Some model on a shared endpoint may be at zero copies: its calls answer 503
     # model_scaling_up by design while a copy starts (counted apart from real faults).
     scale_to_zero: bool = False
+    # Config `object_lock`, for the jobs bucket.
+    object_lock: ObjectLockConfig | None = None
+    # Config `network.functions_in_vpc`: where every function of the front door attaches.
+    network: FunctionNetwork | None = None
 
 
 class FrontDoor(Construct):
@@ -89,7 +93,7 @@ class FrontDoor(Construct):
                 "MODELS_JSON": props.models_json,
                 "SUMMARIZE_MAX_CONCURRENCY": str(api_cfg.summarize_max_concurrency),
             },
-            why_no_dlq=NO_DLQ, why_no_vpc=NO_VPC,
+            why_no_dlq=NO_DLQ, why_no_vpc=NO_VPC, object_lock=props.object_lock, network=props.network,
         )
         env = {
             **self.jobs.environment,
@@ -104,7 +108,7 @@ class FrontDoor(Construct):
             description="API front door: templates, generation, images, feedback, summaries",
             timeout=FRONT_DOOR_TIMEOUT, reserved_concurrency=api_cfg.reserved_concurrency,
             environment=env, key=props.key, log_retention=props.log_retention,
-            why_no_dlq=NO_DLQ, why_no_vpc=NO_VPC,
+            why_no_dlq=NO_DLQ, why_no_vpc=NO_VPC, network=props.network,
         )
         self.function = self.handler.function
         self.streaming = self._build_streaming(props)
@@ -158,6 +162,7 @@ class FrontDoor(Construct):
             description="API front door: token streams (/stream routes) through the Lambda Web Adapter",
             timeout=STREAM_TIMEOUT, reserved_concurrency=None, environment=env, key=props.key,
             log_retention=props.log_retention, why_no_dlq=NO_DLQ, why_no_vpc=NO_VPC, layers=[web_adapter],
+            network=props.network,
         )
 
     def _build_asleep_metric(self) -> cloudwatch.Metric:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import CfnDynamicReference, CfnDynamicReferenceService, RemovalPolicy, Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from stacks.config import NetworkConfig
 from stacks.constructs.encryption import allow_log_group_encryption, limit_grants_to_aws_services
 from stacks.constructs.jumpstart_endpoint import ModelNetwork
+from stacks.constructs.python_function import FunctionNetwork
 from stacks.constructs.roles import ManagedPolicyRole
 from stacks.log_retention import log_retention
 from stacks.control_tower import acknowledge_control
@@ -33,6 +35,21 @@ INTERFACE_ENDPOINTS = {
     "EcrDocker": ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
     "Kms": ec2.InterfaceVpcEndpointAwsService.KMS,
 }
+# What the app's functions call besides the above, added with network.functions_in_vpc
+# (created mode): SQS (front door and worker enqueue jobs), SSM (the front door and the
+# streaming function read a sleeping model's wake recipe), CloudWatch monitoring (the idle
+# checker's GetMetricData) and X-Ray (active tracing: the Lambda-run daemon uploads the
+# Powertools subsegments, and AWS documents no path for that upload that bypasses the
+# function's network interfaces; X-Ray supports interface endpoints, X-Ray Developer Guide,
+# "Using X-Ray with VPC endpoints"). SageMaker runtime and API, KMS, STS and CloudWatch Logs
+# are above already; DynamoDB and S3 go through gateway endpoints. Function logs need no
+# endpoint: Lambda delivers them, and Powertools metrics are log lines (EMF).
+FUNCTION_INTERFACE_ENDPOINTS = {
+    "Sqs": ec2.InterfaceVpcEndpointAwsService.SQS,
+    "Ssm": ec2.InterfaceVpcEndpointAwsService.SSM,
+    "Monitoring": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING,
+    "XRay": ec2.InterfaceVpcEndpointAwsService.XRAY,
+}
 
 
 class Network(Construct):
@@ -41,18 +58,25 @@ class Network(Construct):
 
     Created mode: subnets are isolated unless `nat_gateways > 0`, which adds
     public subnets with NAT gateways and makes the private ones egress-capable.
-    Imported mode: nothing is created in the VPC except the security group; the
+    Imported mode: nothing is created in the VPC except the security groups; the
     VPC's owner provides routing, endpoints and flow logs.
+
+    With `functions_in_vpc`, also the functions' security group, in created mode the
+    endpoints they call (`FUNCTION_INTERFACE_ENDPOINTS`, a DynamoDB gateway endpoint), and
+    SSM parameters under `parameter_prefix` holding what other stacks cannot read as
+    literals (see `function_network`).
 
     Attributes:
         vpc: the VPC.
         subnet_ids: the private subnets workloads run in.
         workload_security_group: for model containers (egress HTTPS only).
+        function_security_group: for the app's Lambda functions (functions_in_vpc only).
         endpoint_security_group: for the interface endpoints (created mode only).
         flow_log_group: the flow-log destination (created mode only).
     """
 
-    def __init__(self, scope: Construct, id_: str, *, config: NetworkConfig, log_retention_days: int) -> None:
+    def __init__(self, scope: Construct, id_: str, *, config: NetworkConfig, log_retention_days: int,
+                 parameter_prefix: str | None = None) -> None:
         super().__init__(scope, id_)
         if config.mode == "none":
             raise ValueError("Network needs network.mode 'create' or 'import', got 'none'")
@@ -73,6 +97,15 @@ class Network(Construct):
             )
             self.subnet_ids = list(config.subnet_ids)
         self.workload_security_group = self._build_workload_security_group()
+        self.function_security_group: ec2.SecurityGroup | None = None
+        self._function_network: FunctionNetwork | None = None
+        if config.functions_in_vpc:
+            if not parameter_prefix:
+                raise ValueError("Network: functions_in_vpc needs a parameter_prefix for the SSM parameters")
+            self.function_security_group = self._build_function_security_group()
+            if config.mode == "create":
+                self._build_function_endpoints()
+            self._function_network = self._publish_function_network(parameter_prefix, config.mode == "create")
 
     def model_network(self) -> ModelNetwork:
         """Where `JumpStartEndpoint` model containers attach."""
@@ -80,6 +113,22 @@ class Network(Construct):
             subnet_ids=self.subnet_ids,
             security_group_ids=[self.workload_security_group.security_group_id],
         )
+
+    def function_network(self) -> FunctionNetwork | None:
+        """Where the app's functions attach (None unless network.functions_in_vpc).
+
+        The subnet ids of a created VPC and the security group id reach the functions' stacks
+        as `{{resolve:ssm:...}}` dynamic references to parameters this construct writes, not
+        as cross-stack references: a `Fn::GetStackOutput` in `VpcConfig` fails AWS Control
+        Tower's CT.LAMBDA.PR.3 Guard rule, which accepts only strings or same-template
+        Ref/GetAtt (see `FunctionNetwork`). The consuming stacks depend on this one
+        (`stacks.app_builder`). An imported VPC's subnet ids are literals from the config.
+        CloudFormation re-reads a parameter only when the consuming resource is updated
+        ("Get a plaintext value from Systems Manager Parameter Store"); these values change
+        only if the VPC or the group is replaced, which the functions' network interfaces
+        in them block anyway.
+        """
+        return self._function_network
 
     # -- builders ---------------------------------------------------------------
 
@@ -200,6 +249,50 @@ class Network(Construct):
             )
         self.vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3, subnets=[private])
         return sg
+
+    def _build_function_endpoints(self) -> None:
+        private = ec2.SubnetSelection(subnet_group_name=PRIVATE)
+        for name, service in FUNCTION_INTERFACE_ENDPOINTS.items():
+            self.vpc.add_interface_endpoint(
+                name,
+                service=service,
+                subnets=private,
+                security_groups=[self.endpoint_security_group],
+                private_dns_enabled=True,
+                open=False,
+            )
+        # Job and feedback tables (front door, worker, dead-letter handler); gateway endpoints are free.
+        self.vpc.add_gateway_endpoint("DynamoDb", service=ec2.GatewayVpcEndpointAwsService.DYNAMODB, subnets=[private])
+
+    def _build_function_security_group(self) -> ec2.SecurityGroup:
+        sg = ec2.SecurityGroup(
+            self,
+            "FunctionSecurityGroup",
+            vpc=self.vpc,
+            description="Lambda functions: no inbound, HTTPS out",
+            allow_all_outbound=False,
+        )
+        # As for the workload group: the S3 and DynamoDB gateway endpoints' prefix lists
+        # cannot be referenced without a synth-time lookup; private routing bounds where 443 reaches.
+        sg.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to VPC endpoints, S3 and DynamoDB")
+        return sg
+
+    def _publish_function_network(self, prefix: str, created: bool) -> FunctionNetwork:
+        def parameter(id_: str, name: str, value: str, what: str) -> str:
+            ssm.StringParameter(self, id_, parameter_name=f"{prefix}/{name}", string_value=value,
+                                description=f"{what}, read by the functions' stacks at deploy time")
+            return Token.as_string(CfnDynamicReference(CfnDynamicReferenceService.SSM, f"{prefix}/{name}"))
+
+        group = parameter("FunctionSecurityGroupId", "function-security-group",
+                          self.function_security_group.security_group_id, "Security group of the Lambda functions")
+        if not created:
+            return FunctionNetwork(subnet_ids=tuple(self.subnet_ids), security_group_ids=(group,))
+        subnets = tuple(
+            parameter(f"FunctionSubnet{i}Id", f"function-subnet-{i}", subnet_id,
+                      f"Private subnet {i} of the Lambda functions")
+            for i, subnet_id in enumerate(self.subnet_ids, start=1)
+        )
+        return FunctionNetwork(subnet_ids=subnets, security_group_ids=(group,))
 
     def _build_workload_security_group(self) -> ec2.SecurityGroup:
         sg = ec2.SecurityGroup(

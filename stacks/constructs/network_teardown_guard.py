@@ -44,7 +44,11 @@ class NetworkTeardownGuard(CustomResourceHandler):
             c for c in network.node.find_all() if isinstance(c, ec2.CfnVPCEndpoint) and c.vpc_endpoint_type == "Interface"
         ]
         nat_gateways = [c for c in network.node.find_all() if isinstance(c, ec2.CfnNatGateway)]
-        groups = [g for g in (network.endpoint_security_group, network.workload_security_group) if g is not None]
+        groups = [
+            g
+            for g in (network.endpoint_security_group, network.workload_security_group, network.function_security_group)
+            if g is not None
+        ]
         subnets = [*vpc.isolated_subnets, *vpc.private_subnets, *vpc.public_subnets]
         properties: dict = {
             "VpcId": vpc.vpc_id,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
@@ -14,7 +15,7 @@ from constructs import Construct
 
 from stacks.constructs.roles import ManagedPolicyRole
 from stacks.control_tower import acknowledge_control
-from stacks.nag import acknowledge
+from stacks.nag import acknowledge, finding_id
 from stacks.scanner import skip_checkov
 
 LAMBDAS_DIR = Path(__file__).resolve().parents[2] / "lambdas"
@@ -37,6 +38,46 @@ _NO_RESERVATION = (
     "SQS event source's MaximumConcurrency instead."
 )
 _XRAY_REASON = "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions."
+# Lambda Developer Guide, "Giving Lambda functions access to resources in an Amazon VPC",
+# Required IAM permissions (what AWSLambdaVPCAccessExecutionRole grants, minus logs, which
+# the function's log group grant covers): Lambda creates and manages the function's
+# Hyperplane network interfaces with the execution role. "ec2:DescribeNetworkInterfaces –
+# This action only works if it's allowed on all resources"; for ec2:DeleteNetworkInterface
+# "either specify a unique resource ID, or include all resource IDs", e.g.
+# arn:aws:ec2:us-west-2:123456789012:*/*. So the describes get `*`, and creating, deleting
+# and addressing interfaces this account's and region's resources only.
+_VPC_WRITE_ACTIONS = (
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:CreateNetworkInterface",
+    "ec2:DeleteNetworkInterface",
+    "ec2:UnassignPrivateIpAddresses",
+)
+_VPC_DESCRIBE_ACTIONS = ("ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets")
+_VPC_DESCRIBE_REASON = (
+    "In a VPC, Lambda describes the function's network interfaces and subnets with its role, and "
+    "ec2:DescribeNetworkInterfaces only works on all resources (Lambda Developer Guide, VPC permissions)."
+)
+_VPC_INTERFACES_REASON = (
+    "In a VPC, Lambda creates, deletes and addresses the function's Hyperplane network interfaces with "
+    "its role; their ids are unknown before deploy, so the grant is every EC2 resource of this account "
+    "and region, the scope the Lambda Developer Guide gives for ec2:DeleteNetworkInterface."
+)
+
+
+@dataclass(frozen=True)
+class FunctionNetwork:
+    """Where a `PythonFunction` attaches when config `network.functions_in_vpc` is on: the
+    network's private subnets and the functions' security group.
+
+    The ids are plain strings in the function's own template (literal ids, or
+    `{{resolve:ssm:...}}` references CloudFormation resolves at deploy time): AWS Control
+    Tower's CT.LAMBDA.PR.3 Guard rule accepts in `VpcConfig` only non-empty strings or a
+    Ref/GetAtt of a subnet or security group in the same template, and the functions live in
+    other stacks than the network (`stacks.constructs.network.Network.function_network`).
+    """
+
+    subnet_ids: tuple[str, ...]
+    security_group_ids: tuple[str, ...]
 
 
 class PythonFunction(Construct):
@@ -52,7 +93,9 @@ class PythonFunction(Construct):
 
     Args:
         why_no_dlq: why a Lambda dead-letter queue would never receive anything.
-        why_no_vpc: why the function runs outside a VPC.
+        why_no_vpc: why the function runs outside a VPC (when `network` is None).
+        network: the private subnets and security group the function attaches to (config
+            `network.functions_in_vpc`); its role gets the VPC-access permissions Lambda needs.
         why_no_reservation: why it reserves no concurrency (when `reserved_concurrency` is None).
         wildcard_reason: why the role has `Resource: *` statements (default: X-Ray only).
         code: one of `PLAIN_ASSETS` to ship that directory alone (default: the shared
@@ -71,7 +114,8 @@ class PythonFunction(Construct):
                  code: str | None = None,
                  log_removal: RemovalPolicy = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
                  logging_format: lambda_.LoggingFormat | None = None,
-                 layers: list[lambda_.ILayerVersion] | None = None) -> None:
+                 layers: list[lambda_.ILayerVersion] | None = None,
+                 network: FunctionNetwork | None = None) -> None:
         super().__init__(scope, id_)
         stack = Stack.of(self)
         self.role = ManagedPolicyRole(
@@ -118,6 +162,9 @@ class PythonFunction(Construct):
         if env:
             # Environment variables are encrypted with this key.
             self.role.add_to_policy(iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key.key_arn]))
+        if network is not None:
+            self._attach(network)
+            wildcard_reason = f"{wildcard_reason} {_VPC_DESCRIBE_REASON}"
         acknowledge(self.role.policy, wildcard_reason, "AwsSolutions-IAM5[Resource::*]")
         acknowledge(
             self.function,
@@ -129,13 +176,29 @@ class PythonFunction(Construct):
         acknowledge(self.function, why_no_dlq, "NIST.800.53.R5-LambdaDLQ", "HIPAA.Security-LambdaDLQ",
                     "Serverless-LambdaDLQ")
         skip_checkov(self.function, "CKV_AWS_116", why_no_dlq)
-        acknowledge(self.function, why_no_vpc, "NIST.800.53.R5-LambdaInsideVPC", "HIPAA.Security-LambdaInsideVPC")
-        skip_checkov(self.function, "CKV_AWS_117", why_no_vpc)
-        acknowledge_control(self.function, "CT.LAMBDA.PR.3", why_no_vpc)
+        if network is None:
+            acknowledge(self.function, why_no_vpc, "NIST.800.53.R5-LambdaInsideVPC", "HIPAA.Security-LambdaInsideVPC")
+            skip_checkov(self.function, "CKV_AWS_117", why_no_vpc)
+            acknowledge_control(self.function, "CT.LAMBDA.PR.3", why_no_vpc)
         if reserved_concurrency is None:
             acknowledge(self.function, why_no_reservation, "NIST.800.53.R5-LambdaConcurrency",
                         "HIPAA.Security-LambdaConcurrency")
             skip_checkov(self.function, "CKV_AWS_115", why_no_reservation)
+
+    def _attach(self, network: FunctionNetwork) -> None:
+        """VpcConfig on the function, and the role statements Lambda needs to attach it. The
+        function depends on the role's managed policy, so they exist when Lambda checks them."""
+        self.function.node.default_child.vpc_config = lambda_.CfnFunction.VpcConfigProperty(
+            subnet_ids=list(network.subnet_ids), security_group_ids=list(network.security_group_ids),
+        )
+        interfaces = Stack.of(self).format_arn(service="ec2", resource="*", resource_name="*")
+        self.role.add_to_policy(iam.PolicyStatement(
+            sid="ManageVpcInterfaces", actions=list(_VPC_WRITE_ACTIONS), resources=[interfaces],
+        ))
+        self.role.add_to_policy(iam.PolicyStatement(
+            sid="DescribeVpcInterfaces", actions=list(_VPC_DESCRIBE_ACTIONS), resources=["*"],
+        ))
+        acknowledge(self.role.policy, _VPC_INTERFACES_REASON, finding_id(self, "AwsSolutions-IAM5", interfaces))
 
 
 def _code(plain_asset: str | None) -> lambda_.Code:

@@ -7,14 +7,21 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from stacks.config import ObjectLockConfig
 from stacks.control_tower import acknowledge_control
 from stacks.nag import acknowledge
 from stacks.scanner import skip_checkov
 
 _OBJECT_LOCK_REASON = (
-    "Object Lock cannot be undone and, with a default retention, would block the lifecycle "
-    "expiry and stack teardown these short-lived objects rely on; S3 Object Lock buckets also "
-    "cannot be server-access-log targets. Versioning plus noncurrent expiry keeps overwrites."
+    "Object Lock is off unless the config sets `object_lock`: it cannot be undone and, with a "
+    "default retention, holds every object version past the lifecycle expiry and stack teardown "
+    "these short-lived objects rely on. Versioning plus noncurrent expiry keeps overwrites."
+)
+# S3 User Guide, "Configuring S3 Object Lock": "S3 buckets with Object Lock can't be used as
+# destination buckets for server access logs."
+_LOG_TARGET_NO_LOCK = (
+    "This is the server-access-log target of the stack's buckets, and S3 buckets with Object Lock "
+    "can't be used as destination buckets for server access logs (S3 User Guide, Object Lock)."
 )
 
 
@@ -59,7 +66,7 @@ class AccessLogBucket(Construct):
             ],
         )
         _notify_eventbridge(self.bucket)
-        acknowledge_control(self.bucket, "CT.S3.PR.9", _OBJECT_LOCK_REASON)
+        acknowledge_control(self.bucket, "CT.S3.PR.9", _LOG_TARGET_NO_LOCK)
         acknowledge_control(
             self.bucket, "CT.S3.PR.2",
             "This is the server-access-log target of the stack's buckets; logging it to itself would loop.",
@@ -96,7 +103,18 @@ class AccessLogBucket(Construct):
 
 
 class SecureBucket(Construct):
-    """A KMS-encrypted, TLS-only, access-logged, versioned bucket, retained on delete."""
+    """A KMS-encrypted, TLS-only, access-logged, versioned bucket, retained on delete.
+
+    With `object_lock` (config `object_lock`) it has S3 Object Lock (AWS Control Tower
+    CT.S3.PR.9) and every new object version gets its default retention, unless the caller
+    says why some writer cannot upload under one (`why_no_default_retention`): S3 refuses an
+    upload with a retention period that carries neither Content-MD5 nor a checksum header
+    (S3 API Reference, PutObject: "The Content-MD5 or x-amz-sdk-checksum-algorithm header is
+    required for any request to upload an object with a retention period configured using
+    Amazon S3 Object Lock"). Lifecycle rules keep working on locked objects, delete markers
+    included, but no locked version is removed before its retention ends (S3 User Guide,
+    "Object Lock considerations", Managing S3 Lifecycle policies with Object Lock).
+    """
 
     def __init__(
         self,
@@ -107,6 +125,8 @@ class SecureBucket(Construct):
         access_logs: s3.IBucket,
         log_prefix: str,
         expire_after_days: int | None = None,
+        object_lock: ObjectLockConfig | None = None,
+        why_no_default_retention: str | None = None,
     ) -> None:
         super().__init__(scope, id_)
         rules = [s3.LifecycleRule(noncurrent_version_expiration=Duration.days(30))]
@@ -126,6 +146,7 @@ class SecureBucket(Construct):
             server_access_logs_prefix=log_prefix,
             removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
             lifecycle_rules=rules,
+            **_lock(object_lock, why_no_default_retention),
         )
         acknowledge(
             self.bucket,
@@ -134,4 +155,20 @@ class SecureBucket(Construct):
             "HIPAA.Security-S3BucketReplicationEnabled",
         )
         _notify_eventbridge(self.bucket)
-        acknowledge_control(self.bucket, "CT.S3.PR.9", _OBJECT_LOCK_REASON)
+        if object_lock is None:
+            acknowledge_control(self.bucket, "CT.S3.PR.9", _OBJECT_LOCK_REASON)
+
+
+def _lock(config: ObjectLockConfig | None, why_no_default_retention: str | None) -> dict:
+    """The bucket's Object Lock properties; none at all without `config`, so templates of
+    configs without `object_lock` stay as they were. Versioning, which Object Lock needs,
+    is on for every SecureBucket."""
+    if config is None:
+        return {}
+    if why_no_default_retention is not None:
+        return {"object_lock_enabled": True}
+    retention = s3.ObjectLockRetention.compliance if config.mode == "COMPLIANCE" else s3.ObjectLockRetention.governance
+    return {
+        "object_lock_enabled": True,
+        "object_lock_default_retention": retention(Duration.days(config.retention_days)),
+    }

@@ -12,7 +12,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from stacks.constructs.python_function import PythonFunction
+from stacks.config import ObjectLockConfig
+from stacks.constructs.python_function import FunctionNetwork, PythonFunction
 from stacks.constructs.roles import ManagedPolicyRole
 from stacks.constructs.secure_bucket import SecureBucket
 from stacks.constructs.tables import retained_table
@@ -29,6 +30,15 @@ VISIBILITY_PER_TIMEOUT = 6
 # last receive marks a crashed job FAILED (summarizer.worker.MAX_RECEIVES, a test pins it).
 JOB_MAX_RECEIVES = 5
 DEAD_LETTER_TIMEOUT = Duration.minutes(1)
+# Why the jobs bucket, with config `object_lock`, gets Object Lock but no default retention:
+# S3 refuses an upload with a retention period that carries neither Content-MD5 nor a
+# checksum header (S3 API Reference, PutObject), and a POST upload may carry only the form
+# fields its policy lists (S3 API Reference, "POST Policy"); the front door's presigned
+# POST (/v1/uploads) lists neither, so every client upload would be refused.
+NO_DEFAULT_RETENTION = (
+    "API clients upload job inputs with presigned S3 POST forms whose policy admits no Content-MD5 "
+    "or checksum field, and S3 refuses an upload under a retention period without one"
+)
 
 
 class SummarizeJobs(Construct):
@@ -39,6 +49,9 @@ class SummarizeJobs(Construct):
         environment: what the worker shares with the front door (models, limits).
         max_concurrency: the worker's SQS event-source MaximumConcurrency.
         why_no_dlq, why_no_vpc: the worker's reasons (see `PythonFunction`).
+        object_lock: the config's `object_lock`, for the jobs bucket (see `SecureBucket`).
+        network: where the worker and the dead-letter handler attach (config
+            `network.functions_in_vpc`); None runs them outside a VPC.
 
     Attributes: table, bucket, queue, dlq, worker, dead_letters, environment (the
     job variables the front door needs too).
@@ -46,13 +59,15 @@ class SummarizeJobs(Construct):
 
     def __init__(self, scope: Construct, id_: str, *, key: kms.IKey, access_logs: s3.IBucket,
                  log_retention: logs.RetentionDays, max_concurrency: int, environment: dict[str, str],
-                 why_no_dlq: str, why_no_vpc: str) -> None:
+                 why_no_dlq: str, why_no_vpc: str, object_lock: ObjectLockConfig | None = None,
+                 network: FunctionNetwork | None = None) -> None:
         super().__init__(scope, id_)
         self.key = key
+        self.network = network
         self.table = retained_table(self, "Table", key, "job_id", ttl="expires_at")
         self.bucket = SecureBucket(
             self, "Bucket", key=key, access_logs=access_logs, log_prefix="jobs-bucket/",
-            expire_after_days=7,
+            expire_after_days=7, object_lock=object_lock, why_no_default_retention=NO_DEFAULT_RETENTION,
         ).bucket
         self.dlq = sqs.Queue(
             self, "DeadLetters", encryption=sqs.QueueEncryption.KMS, encryption_master_key=key,
@@ -92,7 +107,7 @@ class SummarizeJobs(Construct):
             # event source mappings").
             reserved_concurrency=None, environment=env,
             key=key, log_retention=log_retention, memory_mb=1024,
-            why_no_dlq=why_no_dlq, why_no_vpc=why_no_vpc,
+            why_no_dlq=why_no_dlq, why_no_vpc=why_no_vpc, network=network,
         )
         self.worker.function.add_event_source(sources.SqsEventSource(
             self.queue, batch_size=1, report_batch_item_failures=True, max_concurrency=max_concurrency,
@@ -124,7 +139,7 @@ class SummarizeJobs(Construct):
                 "process stays in that queue (14 days) and is retried, so a further DLQ would "
                 "never receive anything."
             ),
-            why_no_vpc=why_no_vpc,
+            why_no_vpc=why_no_vpc, network=self.network,
         )
         handler.function.add_event_source(sources.SqsEventSource(
             self.dlq, batch_size=10, report_batch_item_failures=True, max_concurrency=2,

@@ -18,6 +18,7 @@ from tests.synth import CONFIGS, REPO, cli_context, synth
 
 LEDGER = Path(__file__).with_name("control_tower_ledger.json")
 COUNTS = Path(__file__).with_name("control_tower_counts_default.json")
+GOVERNED_COUNTS = Path(__file__).with_name("control_tower_counts_governed.json")
 
 
 def _acks(name: str) -> list[tuple[str, str, str]]:
@@ -57,6 +58,32 @@ def test_ledger_reasons_are_specific():
 def test_default_acknowledgment_counts_per_control():
     counts = dict(sorted(Counter(control for _, control, _ in _acks("default")).items()))
     assert counts == json.loads(COUNTS.read_text()), "Control Tower acknowledgments changed: update the counts with a reason"
+
+
+def test_governed_acknowledgment_counts_per_control():
+    counts = dict(sorted(Counter(control for _, control, _ in _acks("governed")).items()))
+    assert counts == json.loads(GOVERNED_COUNTS.read_text()), (
+        "Control Tower acknowledgments of config/examples/governed.yaml changed: update the counts with a reason"
+    )
+
+
+def test_governed_config_keeps_object_lock_and_vpc_exceptions_only_where_they_cannot_pass():
+    """With `object_lock` and `network.functions_in_vpc`, CT.S3.PR.9 is acknowledged only on
+    the server-access-log targets ("S3 buckets with Object Lock can't be used as destination
+    buckets for server access logs", S3 User Guide, "Configuring S3 Object Lock"), and
+    CT.LAMBDA.PR.3 only on two handlers that run while a stack deploys or is deleted: CDK's
+    default-security-group handler, which CDK cannot place in a VPC, and the teardown guard,
+    whose own network interface would block the VPC deletion it checks for. Every function of
+    the app's API, jobs and idle checks runs in the VPC (they would be listed here otherwise)."""
+    acks = _acks("governed")
+
+    def on(control: str) -> list[str]:
+        return sorted(path for path, c, _ in acks if c == control)
+
+    assert on("CT.S3.PR.9") == ["Api/AccessLogs/Bucket", "Endpoints/AccessLogs/Bucket"]
+    assert on("CT.LAMBDA.PR.3") == [
+        "Network/Custom::VpcRestrictDefaultSGCustomResourceProvider", "Network/TeardownGuard/Function",
+    ]
 
 
 def test_default_config_meets_the_controls_it_can():

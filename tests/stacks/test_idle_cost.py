@@ -48,7 +48,8 @@ def _actions(statement: dict) -> list[str]:
     return action if isinstance(action, list) else [action]
 
 
-@pytest.mark.parametrize("config", sorted(set(CONFIGS) - {"sleepy"}))
+# governed.yaml sleeps its model too, so that its idle checker runs in the VPC.
+@pytest.mark.parametrize("config", sorted(set(CONFIGS) - {"sleepy", "governed"}))
 def test_idle_cost_controls_are_off_by_default(config):
     # Given a shipped config without `sleep`
     s = synth(CONFIGS[config])
