@@ -10,7 +10,6 @@ import gc
 # modules load, for garbage the exit frees anyway (docs/benchmarks.md, synth time).
 gc.disable()
 
-import os  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -27,14 +26,7 @@ RESOLUTION_CACHE = Path(__file__).resolve().parent / ".cache" / "jumpstart-resol
 def main() -> None:
     app = cdk.App()
     try:
-        build_app(
-            app,
-            app.node.try_get_context("config"),
-            resolution_cache=ResolutionCache(RESOLUTION_CACHE),
-            # aws-cdk-lib's switch for its built-in validation (CDK_VALIDATION=false), honoured
-            # here because the app registers that plugin itself (stacks/validation.py).
-            builtin_validation=os.environ.get("CDK_VALIDATION") != "false",
-        )
+        build_app(app, app.node.try_get_context("config"), resolution_cache=ResolutionCache(RESOLUTION_CACHE))
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         sys.exit(2)

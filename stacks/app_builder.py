@@ -8,15 +8,15 @@ import aws_cdk as cdk
 
 from stacks.api_stack import ApiStack
 from stacks.config import AppConfig, load_config, stack_name
-from stacks.control_tower import acknowledge_control
+from stacks.control_tower import acknowledge_control, attach_control_tower
 from stacks.endpoints_stack import EndpointsStack
 from stacks.jumpstart import ResolutionCache, ResolvedEndpoint, resolve_endpoints
 from stacks.monitoring_stack import MonitoringStack
 from stacks.lambda_env import validate_extra_templates
+from stacks.nag import attach_packs
 from stacks.network_stack import NetworkStack
 from stacks.shared_endpoints import ResolvedSharedEndpoint, check_models, resolve_shared_endpoints
 from stacks.studio_stack import StudioStack
-from stacks.validation import attach_validations
 
 
 # AWS Control Tower CT.CLOUDWATCH.PR.2: log groups keep events at least a year.
@@ -45,7 +45,6 @@ def build_app(
     config_path: str | None = None,
     *,
     nag: bool = True,
-    builtin_validation: bool = True,
     resolution_cache: ResolutionCache | None = None,
 ) -> Deployment:
     """Validate the config (raising ConfigError) and add the deployment's stacks to `app`."""
@@ -127,6 +126,7 @@ def build_app(
                 f"log_retention_days is {config.log_retention_days} in this config, chosen by its "
                 f"operator below the {CONTROL_TOWER_MIN_RETENTION_DAYS}-day default to cut log storage cost.",
             )
-    if nag:  # the four cdk-nag packs and the Control Tower controls
-        attach_validations(app, builtin_validation=builtin_validation)
+    if nag:
+        attach_packs(app)
+        attach_control_tower(app)
     return deployment

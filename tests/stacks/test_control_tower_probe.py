@@ -136,16 +136,3 @@ def test_probe_the_raw_plugin_passes_synth_once_anything_is_acknowledged():
     assert error is None and report["conclusion"] == "success"
     assert ("CT.S3.PR.2", _logical_id(bucket)) in _findings(report["violations"])  # still listed, not failing
 
-
-def test_cfn_guard_is_started_before_the_other_checks_and_collected_after_them():
-    """stacks/validation.py: cfn-guard runs beside the cdk-nag packs and aws-cdk-lib's own
-    validation; its findings still fail synth, from the run started first."""
-    from stacks.validation import attach_validations
-
-    app, stack, outdir = _app()
-    bucket = s3.Bucket(stack, "Bucket")
-    run = attach_validations(app)
-    error, report = _synth(app, outdir)
-    assert error is not None and "CT.S3.PR.9" in str(error)
-    assert ("CT.S3.PR.9", _logical_id(bucket)) in _findings(report["violations"])
-    assert run.collected_early == 1
