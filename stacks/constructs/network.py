@@ -265,17 +265,8 @@ class Network(Construct):
         self.vpc.add_gateway_endpoint("DynamoDb", service=ec2.GatewayVpcEndpointAwsService.DYNAMODB, subnets=[private])
 
     def _build_function_security_group(self) -> ec2.SecurityGroup:
-        sg = ec2.SecurityGroup(
-            self,
-            "FunctionSecurityGroup",
-            vpc=self.vpc,
-            description="Lambda functions: no inbound, HTTPS out",
-            allow_all_outbound=False,
-        )
-        # As for the workload group: the S3 and DynamoDB gateway endpoints' prefix lists
-        # cannot be referenced without a synth-time lookup; private routing bounds where 443 reaches.
-        sg.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to VPC endpoints, S3 and DynamoDB")
-        return sg
+        return self._https_out_group("FunctionSecurityGroup", "Lambda functions: no inbound, HTTPS out",
+                                     "HTTPS to VPC endpoints, S3 and DynamoDB")
 
     def _publish_function_network(self, prefix: str, created: bool) -> FunctionNetwork:
         def parameter(id_: str, name: str, value: str, what: str) -> str:
@@ -295,14 +286,13 @@ class Network(Construct):
         return FunctionNetwork(subnet_ids=subnets, security_group_ids=(group,))
 
     def _build_workload_security_group(self) -> ec2.SecurityGroup:
-        sg = ec2.SecurityGroup(
-            self,
-            "WorkloadSecurityGroup",
-            vpc=self.vpc,
-            description="SageMaker model containers: no inbound, HTTPS out",
-            allow_all_outbound=False,
-        )
-        # Artifact downloads go to the S3 gateway endpoint, whose prefix list cannot be
-        # referenced without a synth-time lookup; private routing bounds where 443 reaches.
-        sg.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to VPC endpoints and S3")
+        return self._https_out_group("WorkloadSecurityGroup", "SageMaker model containers: no inbound, HTTPS out",
+                                     "HTTPS to VPC endpoints and S3")
+
+    def _https_out_group(self, id_: str, description: str, egress: str) -> ec2.SecurityGroup:
+        """No inbound; HTTPS out to anywhere. The S3 and DynamoDB gateway endpoints' prefix
+        lists cannot be referenced without a synth-time lookup; private routing bounds where
+        443 reaches (no NAT unless `nat_gateways > 0`)."""
+        sg = ec2.SecurityGroup(self, id_, vpc=self.vpc, description=description, allow_all_outbound=False)
+        sg.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), egress)
         return sg
