@@ -3,13 +3,14 @@
 Flow: one call when the whole text fits; otherwise map every chunk in parallel
 (bounded) and, while the map runs, collapse groups of neighbouring summaries as
 soon as each group is known (a collapse takes the next free slot before any
-map chunk still waiting), then reduce what is left, collapsing just enough of
-its end first if it does not fit one call. Every model call is retried with
-full-jitter backoff when the error is retryable. A 422 "too many tokens"
-recalibrates the shared estimator and re-splits that chunk; chunks not yet sent
-are re-checked against the new calibration before they go out. If any chunk
-still fails, the whole request fails with ``ChunkFailed`` naming it: there is
-no partial result.
+map chunk still waiting), planned so that the reduce can read the map's last
+summaries as they are (see ``_Tree``), then reduce what is left, collapsing
+just enough of its end first if it does not fit one call. Every model call is
+retried with full-jitter backoff when the error is retryable. A 422 "too many
+tokens" recalibrates the shared estimator and re-splits that chunk into parts
+of about equal size, mapped side by side; the text not yet sent is re-split
+under the new calibration before it goes out. If any chunk still fails, the
+whole request fails with ``ChunkFailed`` naming it: there is no partial result.
 """
 
 from __future__ import annotations
@@ -113,6 +114,13 @@ class WorkEstimate:
     seconds: float
 
 
+@dataclass(frozen=True)
+class _Parts:
+    """What a map chunk that proved too long became: parts to map as chunks of their own."""
+
+    texts: list[str]
+
+
 class _Cancelled(Exception):
     """A sibling call failed; stop quietly so the real error surfaces."""
 
@@ -122,7 +130,9 @@ class _Node:
     """One summary in the collapse tree: a map chunk's (level 0) or a collapse's (level >= 1).
 
     ``source`` is what a collapse summarizes (its group's summaries, joined);
-    ``summary`` is None until the call has finished.
+    ``summary`` is None until the call has finished. ``leaves`` and
+    ``leaf_units`` are the map summaries it stands for and their units (set
+    when a map summary finishes, or when its group is closed).
     """
 
     level: int
@@ -130,9 +140,13 @@ class _Node:
     source: str = ""
     summary: str | None = None
     units: int = 0
+    leaves: int = 1
+    leaf_units: int = 0
 
     def finish(self, summary: str) -> None:
         self.summary, self.units, self.source = summary, base_units(summary), ""
+        if self.level == 0:
+            self.leaf_units = self.units
 
 
 class _Tree:
@@ -141,28 +155,56 @@ class _Tree:
     ``levels[d]`` holds the level-d summaries in document order and ``heads[d]``
     is the first of them not yet taken into a collapse; the frontier (what the
     reduce would read) is every level's untaken part, highest level first,
-    which is document order. Groups are packed greedily from a head and close
-    when the next finished summary does not fit, so they depend only on the
-    summaries' sizes, never on which call finished first: a resumed or replayed
+    which is document order. Groups are packed greedily from a head, so they
+    depend only on the summaries' sizes and on the number of map chunks, never
+    on which call finished first: every decision is taken on a prefix of one
+    level's finished summaries, in document order, so a resumed or replayed
     job builds the same prompts and finds them in its checkpoints.
 
-    No group closes until the map summaries finished so far (from the first)
-    are more than the reduce could read, so a text whose summaries fit one
-    reduce pays for no collapse at all.
+    The plan, once the map summaries are known to be more than the reduce can
+    read (the ones finished so far, or the first ``keep_max`` of them times the
+    number of chunks): the reduce reads the last ``keep`` map summaries as they
+    are (``keep_max``, the concurrency, fewer when the reduce has little room):
+    they finish in the map's last wave, too late for a collapse that would not
+    hold the reduce up. Before them, map summaries are collapsed in groups as
+    full as the collapse prompt allows, the last group closing at that
+    boundary. While the map runs, once the expected reduce input (every summary
+    still to come counted at the mean size so far) is over the reduce's room
+    less one map summary, the first collapse outputs are collapsed one level
+    further, in the smallest group that brings it one more summary under (the
+    expectation moves by about that much as summaries come in), never with an
+    output that comes too late to be collapsed again without holding the
+    reduce up; the same rule holds one level up for a very long text. A group
+    closes only while the expected reduce input is over that target, so a text
+    whose summaries fit one reduce with a summary to spare pays for no collapse.
     """
 
-    def __init__(self, max_rounds: int):
+    def __init__(self, max_rounds: int, keep_max: int = 8):
         self.levels: list[list[_Node]] = [[]]
         self.heads = [0]
         self.max_rounds = max_rounds
+        self.total = 0  # map chunks planned (grows when a 422 re-splits the text not yet sent)
+        self.keep_max = keep_max
+        self.keep = 0  # the last ``keep`` map summaries go to the reduce as they are
         self._flat: list[_Node] | None = None  # the frontier, once the map is over
-        self._opened = False
+        self._mean = 0.0  # mean units of the map summaries that opened the plan; 0 until then
         self._prefix = self._prefix_units = 0
+        self._taken_units = 0  # units of the map summaries before heads[0]
 
     def add_map(self, index: int) -> _Node:
         node = _Node(0, index)
         self.levels[0].append(node)
         return node
+
+    def split_map(self, node: _Node, count: int) -> list[_Node]:
+        """Replace an unfinished map node with ``count`` nodes in its place (its re-split parts).
+
+        Safe at any time: no group, and no opening prefix, reaches past an unfinished node.
+        """
+        at = self.levels[0].index(node)
+        parts = [_Node(0, node.index) for _ in range(count)]
+        self.levels[0][at:at + 1] = parts
+        return parts
 
     def frontier(self) -> list[_Node]:
         if self._flat is not None:
@@ -170,55 +212,111 @@ class _Tree:
         return [n for d in range(len(self.levels) - 1, -1, -1) for n in self.levels[d][self.heads[d]:]]
 
     def close_groups(self, limit: int, room: int) -> list[_Node]:
-        """New collapses whose groups (at most ``limit`` units each) are complete."""
-        mapped = self.levels[0]
-        while not self._opened and self._prefix < len(mapped) and mapped[self._prefix].summary is not None:
-            self._prefix_units += mapped[self._prefix].units
-            self._prefix += 1
-            self._opened = self._prefix_units > room
-        if not self._opened:
+        """New collapses whose groups (at most ``limit`` units each) are decided."""
+        if not self._open(room):
             return []
-        closed = []
-        level = 0
-        while level < len(self.levels):
-            nodes, head = self.levels[level], self.heads[level]
-            while True:
-                end, size = head, 0
-                while end < len(nodes) and nodes[end].summary is not None and size + nodes[end].units <= limit:
-                    size += nodes[end].units
-                    end += 1
-                if end == len(nodes) or nodes[end].summary is None:
-                    break  # the group may still grow
-                end = max(end, head + 1)  # a summary over the limit on its own is collapsed alone
-                closed.append(self._collapse(nodes[head:end]))
-                head = end
-            self.heads[level] = head
-            level += 1
+        target = room - self._mean
+        closed = self._close_map_groups(limit, target)
+        for level in range(1, len(self.levels)):
+            closed += self._close_outputs(level, limit, target)
         return closed
 
-    def plan_tail(self, room: int) -> list[_Node]:
-        """Once every map summary is in: collapse the head of the map summaries'
-        last, still open group now, alongside the collapses still running,
-        if the reduce would not otherwise have room for it.
-
-        Decided from the map summaries' sizes and the number of collapses
-        only (each counted at the map summaries' mean size), never from which
-        collapse has finished, so the choice is the same on every run.
-        """
-        tail = self.levels[0][self.heads[0]:]
-        if len(tail) < 2 or len(self.levels) < 2:
-            return []
+    def _open(self, room: int) -> bool:
         mapped = self.levels[0]
-        expected = sum(n.units for n in mapped) // len(mapped)
-        total = expected * len(self.levels[1]) + sum(n.units for n in tail)
-        if total <= room:
-            return []
-        size, take = 0, 0
-        while take < len(tail) and (take < 2 or total - size + expected > room):
-            size += tail[take].units
-            take += 1
-        self.heads[0] += take
-        return [self._collapse(tail[:take])]
+        sample = min(self.total, max(2, self.keep_max))
+        while not self._mean and self._prefix < len(mapped) and mapped[self._prefix].summary is not None:
+            self._prefix_units += mapped[self._prefix].units
+            self._prefix += 1
+            mean = self._prefix_units / self._prefix
+            expected = self._prefix_units + max(0, self.total - self._prefix) * mean
+            if self._prefix_units > room or (self._prefix >= sample and expected > room - mean):
+                self._mean = max(mean, 1.0)
+        if self._mean:
+            # Room for the kept summaries, three collapse outputs (one collapsed again, the
+            # last one or two too late for that) and one summary to spare.
+            self.keep = max(0, min(self.keep_max, self.total - 2, int(room / self._mean) - 4))
+        return bool(self._mean)
+
+    def _close_map_groups(self, limit: int, target: float) -> list[_Node]:
+        """Full groups of map summaries, and the last one before the kept tail once
+        complete; each only while the expected reduce input, with every map
+        summary after it read as it is (each collapse counted at the mean map
+        summary's size), is over ``target``."""
+        nodes, head, closed = self.levels[0], self.heads[0], []
+        boundary = self.total - self.keep
+        groups = len(self.levels[1]) if len(self.levels) > 1 else 0
+        while True:
+            end, size, stop = head, 0, min(len(nodes), boundary)
+            while end < stop and nodes[end].summary is not None and size + nodes[end].units <= limit:
+                size += nodes[end].units
+                end += 1
+            if end == boundary and end - head >= 2:
+                pass  # the last group before the kept tail (one summary alone is not worth a call)
+            elif end < stop and nodes[end].summary is not None:
+                end = max(end, head + 1)  # full; a summary over the limit on its own is collapsed alone
+                size = sum(n.units for n in nodes[head:end])
+            else:
+                break
+            mean = (self._taken_units + size) / end
+            if groups * mean + size + (self.total - end) * mean <= target:
+                break  # the rest fits the reduce as it is
+            closed.append(self._collapse(nodes[head:end]))
+            self._taken_units += size
+            groups += 1
+            head = end
+        self.heads[0] = head
+        return closed
+
+    def _close_outputs(self, level: int, limit: int, target: float) -> list[_Node]:
+        """Groups of collapse outputs (``level`` >= 1), decided on that level's
+        summaries finished so far, in order.
+
+        While the expected reduce input is over ``target``, the smallest group
+        from the head that brings it one summary under closes; else a full one; else, when
+        the next summary of this level would come too late to be collapsed
+        again without holding the reduce up (it holds map summaries from the
+        last ``level * keep_max`` before the kept tail: about one wave of calls
+        per level above the map), whatever the group holds by then. Late
+        summaries go to the reduce as they are.
+        """
+        nodes, head, closed = self.levels[level], self.heads[level], []
+        boundary = self.total - self.keep
+        late = boundary - level * self.keep_max  # a summary holding map summaries past this one is late
+        higher = len(self.levels[level + 1]) if len(self.levels) > level + 1 else 0  # outputs of groups so far
+        leaves = leaf_units = units = 0
+        for n in nodes[:head]:
+            leaves, leaf_units, units = leaves + n.leaves, leaf_units + n.leaf_units, units + n.units
+        j, open_units = head, 0  # open_units: this level's summaries from head to j, not yet in a group
+        while j < len(nodes) and nodes[j].summary is not None:
+            leaves, leaf_units, units = leaves + nodes[j].leaves, leaf_units + nodes[j].leaf_units, units + nodes[j].units
+            if leaves > late:
+                break
+            open_units += nodes[j].units
+            mean_out, mean_map, per_group = units / (j + 1), leaf_units / max(1, leaves), leaves / (j + 1)
+            rest = max(0, boundary - leaves)  # map summaries before the tail not in one of these yet
+            to_come = (math.ceil(rest / per_group) * mean_out) if rest >= 2 else rest * mean_map
+            expected = higher * mean_out + open_units + to_come + (self.total - boundary) * mean_map
+            next_late = min(boundary, leaves + per_group) > late
+            aim = target - mean_out  # once over, one summary further under: predictions move by about that
+            while expected > target and j > head:
+                end, size = head, 0
+                while end <= j and size + nodes[end].units <= limit:
+                    size += nodes[end].units
+                    end += 1
+                    if end - head >= 2 and expected - size + mean_out <= aim:
+                        break
+                if end > j and expected - size + mean_out > aim and not next_late:
+                    break  # not enough yet: wait for the group to grow
+                end = max(end, head + 1)  # a summary over the limit on its own is collapsed alone
+                size = sum(n.units for n in nodes[head:end])
+                closed.append(self._collapse(nodes[head:end]))
+                higher += 1
+                head = end
+                open_units -= size
+                expected += mean_out - size
+            j += 1
+        self.heads[level] = head
+        return closed
 
     def collapse_tail(self, limit: int, room: int) -> list[_Node]:
         """After the map: collapse just enough of the frontier's end (its least
@@ -250,7 +348,8 @@ class _Tree:
         if level == len(self.levels):
             self.levels.append([])
             self.heads.append(0)
-        node = _Node(level, len(self.levels[level]), "\n\n".join(n.summary for n in group))
+        node = _Node(level, len(self.levels[level]), "\n\n".join(n.summary for n in group),
+                     leaves=sum(n.leaves for n in group), leaf_units=sum(n.leaf_units for n in group))
         self.levels[level].append(node)  # after the map only for numbering: the frontier is flat then
         return node
 
@@ -448,9 +547,10 @@ class Summarizer:
         calibration = self.estimator.recalibrations
         self.stats.chunks = len(chunks)
         self._progress(0, len(chunks))
-        tree = _Tree(cfg.max_rounds)
+        tree = _Tree(cfg.max_rounds, keep_max=cfg.max_concurrency)
         ready: list[_Node] = []  # closed collapse groups waiting for a slot, oldest first
-        submitted = mapped = pieces = 0  # pieces: map chunks done, counting re-split parts
+        parts: list[tuple[_Node, str]] = []  # parts of re-split chunks waiting for a slot
+        submitted = pieces = split_extra = 0  # pieces: map chunks done, counting re-split parts
         while True:
             if self.estimator.recalibrations != calibration and submitted < len(chunks):
                 calibration = self.estimator.recalibrations
@@ -463,9 +563,13 @@ class Summarizer:
                     self.stats.chunks += len(chunks) - before
             limit = self.estimator.units_within(self.text_budget(collapse_instr, cfg.map_max_new_tokens))
             room = self.estimator.units_within(self.text_budget(reduce_instr, final_new))
+            tree.total = len(chunks) + split_extra
             ready += tree.close_groups(limit, room)
-            while slots.free() and (ready or submitted < len(chunks)):
-                if ready:
+            while slots.free() and (parts or ready or submitted < len(chunks)):
+                if parts:
+                    node, part = parts.pop(0)
+                    slots.submit(node, self._piece, Stage.MAP, node.index, map_instr, part, cfg.map_max_new_tokens, 1)
+                elif ready:
                     node = ready.pop(0)
                     slots.submit(node, self._piece, Stage.COLLAPSE, node.index, collapse_instr, node.source,
                                  cfg.map_max_new_tokens, 0)
@@ -474,17 +578,21 @@ class Summarizer:
                     submitted += 1
                     node = tree.add_map(chunk.index)
                     slots.submit(node, self._piece, Stage.MAP, chunk.index, map_instr, chunk.text,
-                                 cfg.map_max_new_tokens, 0)
+                                 cfg.map_max_new_tokens, 0, True)
             if not slots.busy():
                 return tree
             for node, summary in slots.next_done():
+                if isinstance(summary, _Parts):
+                    # A chunk that proved too long: its parts take slots of their own,
+                    # in its place in the tree, instead of running one after another.
+                    parts += zip(tree.split_map(node, len(summary.texts)), summary.texts)
+                    split_extra += len(summary.texts) - 1
+                    continue
                 node.finish(summary)
                 if node.level == 0:
-                    mapped += 1
-                    pieces += 1 + self._extra_parts.get(node.index, 0)
+                    with self._lock:
+                        pieces += 1 + self._extra_parts.pop(node.index, 0)
                     self._progress(pieces, self.stats.chunks)
-                    if mapped == len(chunks) == submitted:
-                        ready += tree.close_groups(limit, room) + tree.plan_tail(room)
 
     def _reduce(self, slots: _Slots, tree: _Tree, reduce_instr: str, final_new: int) -> str:
         """The final call over what is left; collapse from the end first if it does not fit."""
@@ -510,28 +618,53 @@ class Summarizer:
                 for node, summary in slots.next_done():
                     node.finish(summary)
 
-    def _piece(self, stage: Stage, index: int, instr: str, text: str, max_new: int, depth: int) -> str:
-        """Summarize one chunk, re-splitting it when it proves too long."""
+    def _piece(self, stage: Stage, index: int, instr: str, text: str, max_new: int, depth: int,
+               split_out: bool = False) -> str | _Parts:
+        """Summarize one chunk, re-splitting it when it proves too long: in place
+        (the parts' summaries joined), or with ``split_out`` by returning the
+        parts for the scheduler to map side by side."""
         prompt = self.format.render(instr, text)
-        if self.estimator.count(prompt) > self.prompt_limit(max_new):
-            # Split before the estimator learned the model's real arithmetic.
-            return self._resplit(stage, index, instr, text, max_new, depth, None)
-        try:
-            return self._call(stage, index, prompt, max_new)
-        except ModelInputRejected as exc:
-            self._learn(prompt, exc)
-            return self._resplit(stage, index, instr, text, max_new, depth, exc)
+        cause = None
+        if self.estimator.count(prompt) <= self.prompt_limit(max_new):
+            try:
+                return self._call(stage, index, prompt, max_new)
+            except ModelInputRejected as exc:
+                self._learn(prompt, exc)
+                cause = exc
+        # Else split before the estimator learned the model's real arithmetic.
+        parts = self._split_again(stage, index, instr, text, max_new, depth, cause)
+        if split_out:
+            return _Parts([p.text for p in parts])
+        if stage is Stage.MAP:
+            with self._lock:
+                self._extra_parts[index] = self._extra_parts.get(index, 0) + len(parts) - 1
+        return "\n\n".join(self._piece(stage, index, instr, p.text, max_new, depth + 1) for p in parts)
 
-    def _resplit(self, stage, index, instr, text, max_new, depth, cause) -> str:
+    def _split_again(self, stage, index, instr, text, max_new, depth, cause) -> list[Chunk]:
+        """A too-long text in parts of about equal size under the current calibration.
+
+        Equal parts rather than one full part and a remainder: each has room to
+        spare if this text's ratio of tokens to units is not the one the scale
+        now holds, so a part is not refused again.
+        """
         if depth >= self.config.max_resplits:
             raise ChunkFailed(stage.value, index, cause or SummarizerError("still over budget after re-splitting"), depth + 1)
-        parts = split_text(text, self.text_budget(instr, max_new), self.estimator)
+        budget = self.text_budget(instr, max_new)
+        parts = split_text(text, budget, self.estimator)
+        units = sum(p.units for p in parts)
+        for slack in (1.1, 1.25, 1.5):
+            if len(parts) < 2:
+                break
+            even = split_text(text, min(budget, self.estimator.from_units(math.ceil(units * slack / len(parts)))),
+                              self.estimator)
+            if len(even) == len(parts):
+                parts = even
+                break
         with self._lock:
             self.stats.resplits += 1
             if stage is Stage.MAP:
                 self.stats.chunks += len(parts) - 1
-                self._extra_parts[index] = self._extra_parts.get(index, 0) + len(parts) - 1
-        return "\n\n".join(self._piece(stage, index, instr, p.text, max_new, depth + 1) for p in parts)
+        return parts
 
     def _learn(self, prompt: str, exc: ModelInputRejected) -> None:
         if exc.input_tokens:

@@ -121,7 +121,7 @@ class Worker:
 
     def _run(self, job, remaining_s: float, owner: str) -> str:
         job_id = job.job_id
-        estimator = TokenEstimator(scale=job.scale or 1.0)
+        estimator = TokenEstimator.resume(job.scale)
         last_report = [0.0]
 
         def on_progress(done: int, total: int) -> None:

@@ -26,16 +26,18 @@ class FakeTGI:
         faults: ``{call_number: exception}`` raised instead of answering.
         fail_when: ``predicate(prompt) -> exception | None`` checked each call.
         latency_s: sleep per call, to exercise concurrency.
+        count: ``count(prompt) -> tokens``, the fake tokenizer, instead of ``chars_per_token``.
     """
 
     def __init__(self, max_input_length=1024, max_total_tokens=2048, chars_per_token=3.6,
-                 faults=None, fail_when=None, latency_s=0.0):
+                 faults=None, fail_when=None, latency_s=0.0, count=None):
         self.max_input_length = max_input_length
         self.max_total_tokens = max_total_tokens
         self.chars_per_token = chars_per_token
         self.faults = dict(faults or {})
         self.fail_when = fail_when
         self.latency_s = latency_s
+        self.count = count or (lambda prompt: true_tokens(prompt, chars_per_token))
         self.prompts: list[str] = []
         self.answered: list[str] = []
         self.calls = 0
@@ -59,7 +61,7 @@ class FakeTGI:
                 exc = self.fail_when(prompt)
                 if exc is not None:
                     raise exc
-            n = true_tokens(prompt, self.chars_per_token)
+            n = self.count(prompt)
             new = params["max_new_tokens"]
             if n > self.max_input_length:
                 raise ModelInputRejected(

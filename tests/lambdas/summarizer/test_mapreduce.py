@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import math
 import random
 import re
 import threading
@@ -13,6 +15,7 @@ from summarizer.errors import ChunkFailed, DeadlineExceeded, InvalidInput
 from summarizer.mapreduce import ModelLimits, SummarizeConfig, Summarizer
 from summarizer.prompts import Stage, instruction
 from inference.tokens import TokenEstimator
+from bench.summarize_bench import make_document
 from summarizer_fakes import FakeTGI, normalize, true_tokens
 
 FAST = SummarizeConfig(max_concurrency=4, backoff_base_s=0.001, backoff_cap_s=0.005)
@@ -40,6 +43,14 @@ def assert_every_sentence_was_mapped(document: str, fake: FakeTGI) -> None:
     bodies = "\x00".join(normalize(b) for b in map_bodies(fake))
     for sentence in re.split(r"(?<=[.!?])\s+|\n\n", document):
         assert normalize(sentence) in bodies, sentence
+
+
+def assert_the_map_read_the_document_exactly_once(document: str, fake: FakeTGI) -> None:
+    """The answered map prompts' texts, in document order, are the document (modulo whitespace):
+    no part skipped, none read twice, whatever was re-split (even inside a sentence)."""
+    bodies = sorted(map_bodies(fake), key=document.find)
+    assert all(document.find(b) >= 0 for b in bodies)
+    assert normalize(" ".join(bodies)) == normalize(document)
 
 
 def test_a_text_that_fits_is_summarized_in_one_call():
@@ -78,6 +89,61 @@ def test_given_a_model_counting_more_tokens_than_estimated_when_it_422s_then_chu
     # Only the chunks already in flight at the first 422 pay for the lesson.
     assert 1 <= failed <= FAST.max_concurrency
     assert_every_sentence_was_mapped(short_document, fake)
+
+
+def test_after_a_422_the_rest_of_the_text_is_packed_closer_to_the_limit_and_still_fits(long_document):
+    def run(estimator):
+        fake = FakeTGI(chars_per_token=3.0)
+        result = Summarizer(fake, config=FAST, estimator=estimator).summarize(long_document)
+        assert result.stats.recalibrations >= 1
+        assert all(true_tokens(p, 3.0) <= 1024 for p in fake.answered)
+        assert_the_map_read_the_document_exactly_once(long_document, fake)
+        return result.stats.chunks
+
+    # The 8% margin kept on top of the observed ratio (the old behaviour) against the default 2%.
+    assert run(TokenEstimator()) < 0.97 * run(TokenEstimator(calibrated_margin=0.08))
+
+
+def shouting(prompt: str) -> int:
+    """A tokenizer for which capitals cost twice what lower case does, as BPE's do."""
+    upper = sum(c.isupper() for c in prompt)
+    return math.ceil(upper / 2.0 + (len(prompt) - upper) / 3.8)
+
+
+def test_given_a_calibrated_run_when_later_text_is_denser_then_its_422_raises_the_scale_again_and_nothing_is_lost(short_document):
+    document = short_document + "\n\n" + make_document(pages=10, seed=5).upper()
+    fake = FakeTGI(count=shouting)
+    result = Summarizer(fake, config=FAST).summarize(document)
+    refused = [p for p in fake.prompts if p not in set(fake.answered)]
+    capitals = [sum(c.isupper() for c in p) / len(p) for p in refused]
+    assert capitals[0] < 0.2 and max(capitals) > 0.5  # calibrated on prose first, then refused on the capitals
+    assert result.stats.recalibrations >= 2
+    assert all(shouting(p) <= 1024 for p in fake.answered)
+    assert_the_map_read_the_document_exactly_once(document, fake)
+
+
+def test_a_chunk_refused_for_length_is_mapped_as_two_equal_parts_side_by_side(short_document):
+    poison = short_document.split(". ")[60]
+    refused: list[str] = []
+    both_parts = threading.Barrier(2, timeout=5)  # one part waits here for the other: never reached one after another
+    part_sizes: list[int] = []
+
+    def fail_when(prompt):
+        body = prompt.split("\n\n", 1)[1].rsplit("\n\n", 1)[0]
+        if not refused and poison in body:
+            refused.append(body)
+            return ModelInputRejected("Input validation error: `inputs` must have less than 1024 tokens. Given: 1090",
+                                      input_tokens=1090)
+        if refused and body != refused[0] and body in refused[0]:
+            part_sizes.append(len(body))
+            both_parts.wait()
+        return None
+
+    fake = FakeTGI(chars_per_token=4.5, fail_when=fail_when)
+    result = Summarizer(fake, config=FAST).summarize(short_document)
+    assert result.stats.resplits >= 1 and len(part_sizes) == 2
+    assert max(part_sizes) < 1.5 * min(part_sizes)
+    assert_the_map_read_the_document_exactly_once(short_document, fake)
 
 
 def test_transient_errors_are_retried_and_counted(short_document):
@@ -239,3 +305,53 @@ def test_a_text_whose_summaries_fit_one_reduce_pays_for_no_collapse(short_docume
     result = Summarizer(fake, config=FAST).summarize(short_document)
     assert result.stats.chunks > 4 and result.stats.rounds == 2
     assert not any(p.startswith(COLLAPSE_HEAD) for p in fake.prompts)
+
+
+def tags(prompt: str) -> list[str]:
+    return re.findall(r"<<(\w+)>>", prompt)
+
+
+def test_the_reduce_reads_the_last_map_summaries_as_they_are_so_no_collapse_waits_for_the_maps_last_wave(long_document):
+    # The last wave's worth (the concurrency, 3 here) are kept for the reduce when it has room for 4 more summaries.
+    config = dataclasses.replace(TREE, max_concurrency=3)
+    model = TaggingModel()
+    Summarizer(model, limits=SMALL, config=config).summarize(long_document)
+    maps = sorted((p for p in model.outputs if p.startswith(MAP_HEAD)),
+                  key=lambda p: long_document.find(p.split("\n\n", 1)[1][:200]))
+    last = [model.outputs[p] for p in maps[-config.max_concurrency:]]
+    reduce_prompt = next(p for p in model.outputs if p.startswith(REDUCE_HEAD))
+    assert tags(reduce_prompt)[-len(last):] == last
+    assert not any(t in p for p in model.outputs if p.startswith(COLLAPSE_HEAD) for t in last)
+
+
+def test_the_first_collapse_outputs_are_collapsed_again_while_the_map_runs(long_document):
+    model = TaggingModel(latency_s=0.002)
+    result = Summarizer(model, limits=SMALL, config=TREE).summarize(long_document)
+    collapse_tags = {t for p, t in model.outputs.items() if p.startswith(COLLAPSE_HEAD)}
+    again = [i for i, p in enumerate(model.started)
+             if p.startswith(COLLAPSE_HEAD) and set(tags(p)) <= collapse_tags]
+    last_map = max(i for i, p in enumerate(model.started) if p.startswith(MAP_HEAD))
+    assert again and again[0] < last_map / 2 and result.stats.rounds >= 4
+
+
+class JitteryTaggingModel(TaggingModel):
+    """Each call takes a random 0-3 ms: calls finish in a different order on every seed."""
+
+    def __init__(self, seed: int):
+        super().__init__()
+        self.rng = random.Random(seed)
+
+    def __call__(self, prompt: str, params: dict) -> str:
+        with self._lock:
+            delay = self.rng.uniform(0, 0.003)
+        time.sleep(delay)
+        return super().__call__(prompt, params)
+
+
+def test_the_collapse_tree_does_not_depend_on_which_call_finished_first(long_document):
+    trees = []
+    for seed in (1, 2, 3):
+        model = JitteryTaggingModel(seed)
+        Summarizer(model, limits=SMALL, config=TREE).summarize(long_document)
+        trees.append(sorted(p for p in model.outputs if not p.startswith(MAP_HEAD)))
+    assert trees[0] == trees[1] == trees[2]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from inference.tokens import TokenEstimator, base_units, parse_true_input_tokens
@@ -60,3 +62,42 @@ def test_a_true_count_below_the_estimate_does_not_lower_the_scale():
     estimator = TokenEstimator(scale=1.2)
     assert estimator.observe("a b c d e f g h i j", 5) is False
     assert estimator.scale == 1.2
+
+
+# -- after a 422 the estimate is the model's own count: a smaller margin, never a smaller estimate ----------
+
+PROSE = "Section 4: the reservoir reported maintenance costs by 12.5 percent. " * 20
+
+
+def test_given_a_422_when_observed_then_the_margin_drops_to_the_calibrated_one_and_the_estimate_hugs_the_true_count():
+    estimator = TokenEstimator()
+    assert estimator.margin == 0.08 and not estimator.calibrated
+    true = estimator.count(PROSE) + 3  # the model refused it: a few tokens over our estimate
+    assert estimator.observe(PROSE, true)
+    assert estimator.calibrated and estimator.margin == 0.02
+    assert true <= estimator.count(PROSE) <= math.ceil(true * 1.02) + 1
+
+
+def test_a_calibration_never_shrinks_any_estimate_even_when_the_observed_ratio_is_barely_above_the_scale():
+    texts = [PROSE, "cat dog", "internationalization 2024, ok.", "x" * 500]
+    for ratio in (1.01, 1.05, 1.09, 1.3):
+        estimator = TokenEstimator()
+        before = [estimator.count(t) for t in texts]
+        estimator.observe(PROSE, math.ceil(base_units(PROSE) * ratio))
+        assert all(a >= b for a, b in zip((estimator.count(t) for t in texts), before)), ratio
+        assert 0.02 <= estimator.margin <= 0.08
+
+
+def test_a_second_422_after_calibration_raises_the_scale_again():
+    estimator = TokenEstimator()
+    estimator.observe(PROSE, math.ceil(base_units(PROSE) * 1.1))
+    denser = PROSE.upper()
+    true = math.ceil(estimator.count(denser) * 1.3)  # later text tokenizes worse than the first
+    assert estimator.observe(denser, true)
+    assert estimator.recalibrations == 2 and estimator.count(denser) >= true
+
+
+@pytest.mark.parametrize(("saved", "scale", "margin"), [(None, 1.0, 0.08), (1.0, 1.0, 0.08), (1.13, 1.13, 0.02)])
+def test_a_resumed_job_keeps_the_calibrated_margin_only_for_a_scale_a_run_observed(saved, scale, margin):
+    estimator = TokenEstimator.resume(saved)
+    assert estimator.scale == scale and estimator.margin == margin
