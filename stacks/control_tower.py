@@ -72,6 +72,7 @@ _CONTROL = re.compile(r"\[(CT\.[A-Z0-9-]+\.PR\.\d+)\]")
 _RULE = re.compile(r"^rule\s+(\w+)\s+when\b", re.M)
 _TYPE = re.compile(r"AWS::[A-Za-z0-9]+::[A-Za-z0-9]+")
 _NON_COMPLIANT = 19  # cfn-guard's exit code when a rule fails
+_SUB = re.compile(r"\$\{([A-Za-z0-9.]+)\}")
 
 
 def _guard_member() -> str:
@@ -240,8 +241,9 @@ def _jobs(templates: list[str], *, relevant_rules_only: bool = True) -> list[_Jo
     cfn-guard re-reads a data file for every rules file it evaluates, at a cost that grows
     with the file (~20 ms per rule on the default config's 65 KB Api template, ~1 ms on a
     3 KB one). A Control Tower rule selects resources by the types it names, so it runs over
-    a copy of the template holding only the resources of those types (everything outside
-    `Resources` kept); rules naming the same types share one copy and one cfn-guard run.
+    a copy of the template holding only the resources of those types and what they reference
+    (everything outside `Resources` kept); rules naming the same types share one copy and one
+    cfn-guard run.
     With `relevant_rules_only=False`: every rule over every whole template (the reference
     the test suite compares the findings with).
     """
@@ -275,8 +277,7 @@ def _run(jobs: list[_Job]) -> list[dict]:
             data = job.template
             if job.types is not None:
                 template = json.loads(Path(job.template).read_text())
-                template["Resources"] = {k: r for k, r in template.get("Resources", {}).items()
-                                         if r.get("Type") in job.types}
+                template["Resources"] = _of_types(template.get("Resources", {}), job.types)
                 data = str(Path(work) / f"{number}.json")
                 Path(data).write_text(json.dumps(template))
             documents = _guard(job.rules, data)
@@ -286,6 +287,43 @@ def _run(jobs: list[_Job]) -> list[dict]:
 
         with ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
             return [document for out in pool.map(one, enumerate(jobs)) for document in out]
+
+
+def _of_types(resources: dict[str, dict], types: frozenset[str]) -> dict[str, dict]:
+    """The resources of `types`, plus every resource they reference, transitively.
+
+    Some rules follow a `Ref`/`Fn::GetAtt` to check that it resolves to a resource of the
+    template (CT.LAMBDA.PR.2's `query_for_resource` accepts a SourceArn that points at any
+    local resource, whatever its type): those resources must be in the copy too.
+    """
+    kept = {k for k, r in resources.items() if r.get("Type") in types}
+    pending = list(kept)
+    while pending:
+        for name in _references(resources[pending.pop()]):
+            if name in resources and name not in kept:
+                kept.add(name)
+                pending.append(name)
+    return {k: r for k, r in resources.items() if k in kept}
+
+
+def _references(node: object) -> set[str]:
+    """Logical ids a resource points at: Ref, Fn::GetAtt (both forms) and Fn::Sub's ${Name}."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Ref" and isinstance(value, str):
+                found.add(value)
+            elif key == "Fn::GetAtt":
+                found.add((value[0] if isinstance(value, list) and value else str(value)).split(".")[0])
+            elif key == "Fn::Sub":
+                text = value[0] if isinstance(value, list) and value else value
+                if isinstance(text, str):
+                    found.update(m.split(".")[0] for m in _SUB.findall(text))
+            found |= _references(value)
+    elif isinstance(node, list):
+        for value in node:
+            found |= _references(value)
+    return found
 
 
 def _guard(rules: tuple[str, ...], data: str) -> list[dict]:

@@ -13,7 +13,7 @@ import pytest
 from aws_cdk import aws_logs as logs
 
 from stacks.app_builder import build_app
-from stacks.control_tower import control_acknowledgments
+from stacks.control_tower import control_acknowledgments, control_of
 from tests.synth import CONFIGS, REPO, cli_context, synth
 
 LEDGER = Path(__file__).with_name("control_tower_ledger.json")
@@ -119,3 +119,24 @@ def test_each_rule_over_only_the_resources_of_its_types_finds_the_same(name):
     found = _found(relevant)
     assert found and found == _found(everything)
     assert {template for _, resources in found for template, *_ in resources} <= {Path(t).name for t in templates}
+
+
+def test_a_rule_that_follows_a_reference_sees_the_referenced_resource_of_another_type(tmp_path):
+    """CT.LAMBDA.PR.2 accepts a SourceArn that is a Ref/GetAtt of ANY resource of the template
+    (its `query_for_resource` checks no type): the filtered copy keeps what the kept resources
+    reference, or a compliant permission would be reported."""
+    from stacks.control_tower import _jobs
+
+    template = tmp_path / "Probe.template.json"
+    template.write_text(json.dumps({"Resources": {
+        "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
+            "Role": "arn:aws:iam::111122223333:role/r", "Runtime": "python3.13", "Handler": "h.h",
+            "Code": {"ZipFile": "x"}}},
+        "Nightly": {"Type": "AWS::Events::Rule", "Properties": {"ScheduleExpression": "rate(1 day)"}},
+        "Invoke": {"Type": "AWS::Lambda::Permission", "Properties": {
+            "Action": "lambda:InvokeFunction", "FunctionName": {"Ref": "Fn"},
+            "Principal": "events.amazonaws.com", "SourceArn": {"Fn::GetAtt": ["Nightly", "Arn"]}}},
+    }}))
+    found = _found(_jobs([str(template)]))
+    assert found == _found(_jobs([str(template)], relevant_rules_only=False))
+    assert "CT.LAMBDA.PR.2" not in {control_of(rule) for rule, _ in found}
