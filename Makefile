@@ -15,8 +15,9 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	# cdk.json runs the app with -O: jsii's Python-side type checks are skipped there (jsii
 	# PR #3660; its kernel still checks every value), the tests keep them. -O reads
-	# .opt-1.pyc files, which pip does not write: without them -O compiles aws-cdk-lib's
-	# modules on every synth.
+	# .opt-1.pyc files, which pip does not write; Python writes them on the first -O run
+	# unless PYTHONDONTWRITEBYTECODE is set (then every synth recompiles aws-cdk-lib's ~4 s
+	# of bindings), so they are written here once.
 	$(BIN)/python -O -m compileall -q -j 0 "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" > /dev/null
 	touch $@
 

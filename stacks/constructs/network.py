@@ -277,7 +277,7 @@ class Network(Construct):
         group = parameter("FunctionSecurityGroupId", "function-security-group",
                           self.function_security_group.security_group_id, "Security group of the Lambda functions")
         if not created:
-            return FunctionNetwork(subnet_ids=tuple(self.subnet_ids), security_group_ids=(group,))
+            return FunctionNetwork(subnet_ids=tuple(self.subnet_ids), security_group_ids=(group,), shared_subnets=True)
         subnets = tuple(
             parameter(f"FunctionSubnet{i}Id", f"function-subnet-{i}", subnet_id,
                       f"Private subnet {i} of the Lambda functions")

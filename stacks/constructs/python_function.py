@@ -62,6 +62,10 @@ _VPC_INTERFACES_REASON = (
     "its role; their ids are unknown before deploy, so the grant is every EC2 resource of this account "
     "and region, the scope the Lambda Developer Guide gives for ec2:DeleteNetworkInterface."
 )
+_SHARED_SUBNETS_REASON = (
+    "An imported VPC may be shared through AWS RAM, whose subnets carry the owner's account in their "
+    "ARN; Lambda creates the function's interfaces in them, so subnets of any account in this region."
+)
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,7 @@ class FunctionNetwork:
 
     subnet_ids: tuple[str, ...]
     security_group_ids: tuple[str, ...]
+    shared_subnets: bool = False  # an imported VPC: its subnets may be another account's (AWS RAM)
 
 
 class PythonFunction(Construct):
@@ -191,14 +196,25 @@ class PythonFunction(Construct):
         self.function.node.default_child.vpc_config = lambda_.CfnFunction.VpcConfigProperty(
             subnet_ids=list(network.subnet_ids), security_group_ids=list(network.security_group_ids),
         )
-        interfaces = Stack.of(self).format_arn(service="ec2", resource="*", resource_name="*")
+        stack = Stack.of(self)
+        interfaces = stack.format_arn(service="ec2", resource="*", resource_name="*")
+        resources = [interfaces]
+        if network.shared_subnets:
+            # A subnet shared through AWS RAM keeps its owner's account in its ARN, and
+            # CreateNetworkInterface is authorized against the subnet too (Service Authorization
+            # Reference, Amazon EC2: CreateNetworkInterface's resource types include subnet;
+            # VPC User Guide, "Share your VPC with other accounts": participants create ENIs in
+            # the owner's subnets). The interfaces and groups stay this account's.
+            resources.append(stack.format_arn(service="ec2", account="*", resource="subnet", resource_name="*"))
         self.role.add_to_policy(iam.PolicyStatement(
-            sid="ManageVpcInterfaces", actions=list(_VPC_WRITE_ACTIONS), resources=[interfaces],
+            sid="ManageVpcInterfaces", actions=list(_VPC_WRITE_ACTIONS), resources=resources,
         ))
         self.role.add_to_policy(iam.PolicyStatement(
             sid="DescribeVpcInterfaces", actions=list(_VPC_DESCRIBE_ACTIONS), resources=["*"],
         ))
         acknowledge(self.role.policy, _VPC_INTERFACES_REASON, finding_id(self, "AwsSolutions-IAM5", interfaces))
+        if network.shared_subnets:
+            acknowledge(self.role.policy, _SHARED_SUBNETS_REASON, finding_id(self, "AwsSolutions-IAM5", resources[1]))
 
 
 def _code(plain_asset: str | None) -> lambda_.Code:

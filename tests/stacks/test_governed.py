@@ -271,6 +271,21 @@ def test_imported_vpc_takes_literal_subnets_and_creates_no_endpoints(imported):
     assert group == "{{resolve:ssm:/fm-studio-imp/network/function-security-group}}"
 
 
+def test_imported_vpc_functions_may_attach_to_subnets_another_account_shares(imported):
+    """An imported VPC may be shared through AWS RAM (common under Control Tower: a network
+    account owns it), and a shared subnet's ARN carries the owner's account; interfaces and
+    security groups stay this account's. A created VPC's subnets are this account's only."""
+    role = _functions(imported)["Api", "FrontDoorHandlerFunction"]["Role"]["Fn::GetAtt"][0]
+    template = imported.template(imported.deployment.api)["Resources"]
+    [policy] = [template[ref["Ref"]]["Properties"]["PolicyDocument"]
+                for ref in template[role]["Properties"]["ManagedPolicyArns"] if "Ref" in ref]
+    [manage] = [s for s in policy["Statement"] if s.get("Sid") == "ManageVpcInterfaces"]
+    assert sorted(manage["Resource"], key=str) == sorted([
+        {"Fn::Join": ["", ["arn:aws:ec2:eu-west-1:", {"Ref": "AWS::AccountId"}, ":*/*"]]},
+        "arn:aws:ec2:eu-west-1:*:subnet/*",
+    ], key=str)
+
+
 def test_studio_bucket_takes_the_default_retention_and_its_cleanup_stays_outside_the_vpc(imported):
     """The Studio bucket is a SecureBucket like the capture bucket; the Studio cleanup handler
     keeps its CT.LAMBDA.PR.3 exception (in the VPC, its own network interface would hold up
