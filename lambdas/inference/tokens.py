@@ -125,14 +125,28 @@ class TokenEstimator:
         self._lock = threading.Lock()
 
     @classmethod
-    def resume(cls, scale: float | None) -> TokenEstimator:
-        """The estimator a run handed on (a job's saved scale, None if it saved none).
+    def resume(cls, scale: float | None, margin: float | None = None) -> TokenEstimator:
+        """The estimator a run handed on: its saved ``scale`` and ``margin`` (see ``state``).
 
-        The scale starts at 1.0 and only an observation raises it, so a saved
-        scale above 1.0 is an observed ratio and is trusted with ``calibrated_margin``.
+        The margin is restored as saved because an observation keeps the headroom
+        from shrinking an estimate, so it can sit above ``calibrated_margin``: any
+        other value would give other ``tokens_per_unit``, other chunks and so other
+        prompts than the handing-over run's, and every checkpoint after its
+        recalibration would be missed. A job saved without a margin (before it was
+        recorded) resumes as it used to: the scale starts at 1.0 and only an
+        observation raises it, so a saved scale above 1.0 is an observed ratio and
+        is trusted with ``calibrated_margin``.
         """
         scale = scale or 1.0
-        return cls(scale=scale, calibrated=scale > 1.0)
+        estimator = cls(scale=scale, calibrated=scale > 1.0)
+        if margin is not None:
+            estimator._headroom = margin
+        return estimator
+
+    def state(self) -> tuple[float, float]:
+        """``(scale, margin)`` to save for ``resume``, read together (a 422 may change both)."""
+        with self._lock:
+            return self._scale, self._headroom
 
     @property
     def scale(self) -> float:

@@ -104,6 +104,11 @@ class Job:
     def scale(self) -> float | None:
         return self.item.get("token_scale")
 
+    @property
+    def margin(self) -> float | None:
+        """The token estimator's margin saved with ``scale`` (None on items written before it was)."""
+        return self.item.get("token_margin")
+
 
 class DynamoCheckpoints:
     """``summarizer.mapreduce.Checkpoints`` on the job table; first writer wins."""
@@ -247,25 +252,31 @@ class JobStore:
                 return False  # we lost the lease; the new owner's writes win
             raise
 
-    def progress(self, job_id: str, owner: str, done: int, total: int, token_scale: float) -> bool:
+    # token_scale and token_margin are the token estimator's state (TokenEstimator.state), saved
+    # together so the run that resumes the job cuts the text into the same chunks (same checkpoints).
+    def progress(self, job_id: str, owner: str, done: int, total: int, token_scale: float,
+                 token_margin: float) -> bool:
         return self._owned_update(
-            job_id, owner, "chunks_done = :d, chunks_total = :t, token_scale = :k",
-            {":d": done, ":t": total, ":k": _dynamo(token_scale)},
+            job_id, owner, "chunks_done = :d, chunks_total = :t, token_scale = :k, token_margin = :m",
+            {":d": done, ":t": total, ":k": _dynamo(token_scale), ":m": _dynamo(token_margin)},
         )
 
-    def release(self, job_id: str, owner: str, token_scale: float) -> bool:
+    def release(self, job_id: str, owner: str, token_scale: float, token_margin: float) -> bool:
         """Hand the job back (out of time, not crashed): the next claim resumes it.
 
         A graceful hand-back is not a crash, so it gives its attempt back.
         """
         return self._owned_update(
             job_id, owner,
-            "#s = :queued, token_scale = :k, continuations = if_not_exists(continuations, :zero) + :one",
-            {":queued": QUEUED, ":k": _dynamo(token_scale), ":zero": 0, ":one": 1, ":minus": -1},
+            "#s = :queued, token_scale = :k, token_margin = :m, "
+            "continuations = if_not_exists(continuations, :zero) + :one",
+            {":queued": QUEUED, ":k": _dynamo(token_scale), ":m": _dynamo(token_margin), ":zero": 0, ":one": 1,
+             ":minus": -1},
             tail="REMOVE lease_until ADD attempts :minus",
         )
 
-    def wait_for_capacity(self, job_id: str, owner: str, token_scale: float, wait_s: int) -> bool:
+    def wait_for_capacity(self, job_id: str, owner: str, token_scale: float, token_margin: float,
+                          wait_s: int) -> bool:
         """Hand the job back to wait ``wait_s`` for its model to scale out from zero copies.
 
         Neither a crash nor a continuation (the job did not run out of time): the attempt
@@ -274,8 +285,10 @@ class JobStore:
         """
         return self._owned_update(
             job_id, owner,
-            "#s = :queued, token_scale = :k, capacity_wait_s = if_not_exists(capacity_wait_s, :zero) + :wait",
-            {":queued": QUEUED, ":k": _dynamo(token_scale), ":zero": 0, ":wait": int(wait_s), ":minus": -1},
+            "#s = :queued, token_scale = :k, token_margin = :m, "
+            "capacity_wait_s = if_not_exists(capacity_wait_s, :zero) + :wait",
+            {":queued": QUEUED, ":k": _dynamo(token_scale), ":m": _dynamo(token_margin), ":zero": 0,
+             ":wait": int(wait_s), ":minus": -1},
             tail="REMOVE lease_until ADD attempts :minus",
         )
 

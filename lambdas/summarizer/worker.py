@@ -121,14 +121,14 @@ class Worker:
 
     def _run(self, job, remaining_s: float, owner: str) -> str:
         job_id = job.job_id
-        estimator = TokenEstimator.resume(job.scale)
+        estimator = TokenEstimator.resume(job.scale, job.margin)
         last_report = [0.0]
 
         def on_progress(done: int, total: int) -> None:
             now = time.monotonic()
             if done in (0, total) or now - last_report[0] >= self.progress_interval_s:
                 last_report[0] = now
-                self.store.progress(job_id, owner, done, total, estimator.scale)
+                self.store.progress(job_id, owner, done, total, *estimator.state())
 
         try:
             spec = self.catalog.resolve(job.model, "text")
@@ -144,12 +144,12 @@ class Worker:
                 self.store.fail(job_id, {"code": "too_large", "message": "the job did not finish within "
                                          f"{self.max_continuations} worker invocations"}, owner)
                 return "failed"
-            self.store.release(job_id, owner, estimator.scale)
+            self.store.release(job_id, owner, *estimator.state())
             self.store.enqueue(job_id)
             return "continued"
         except ChunkFailed as exc:
             if isinstance(exc.cause, ModelScalingUp):
-                return self._wait_for_capacity(job, owner, spec.name, estimator.scale)
+                return self._wait_for_capacity(job, owner, spec.name, estimator)
             logger.warning("job failed", extra={"job_id": job_id, "error": str(exc)})
             if isinstance(exc.cause, (ModelAsleep, ModelUnavailable)):
                 # Not this chunk's fault: every call would fail the same way.
@@ -167,7 +167,7 @@ class Worker:
         logger.info("job succeeded", extra={"job_id": job_id, "stats": stats})
         return "succeeded"
 
-    def _wait_for_capacity(self, job, owner: str, model: str, token_scale: float) -> str:
+    def _wait_for_capacity(self, job, owner: str, model: str, estimator: TokenEstimator) -> str:
         """The model has no copy running (its inference component scaled to zero) and
         is scaling out: run the job again in ``capacity_retry_s``, from its checkpoints,
         unless it has waited ``max_capacity_wait_s`` already."""
@@ -179,7 +179,7 @@ class Worker:
                 "message": f"model {model} had no copy running for {waited // 60} minutes (its scale-out from zero "
                            "did not finish); submit the job again later"}, owner)
             return "failed"
-        if not self.store.wait_for_capacity(job.job_id, owner, token_scale, self.capacity_retry_s):
+        if not self.store.wait_for_capacity(job.job_id, owner, *estimator.state(), self.capacity_retry_s):
             return "lost-lease"
         self.store.enqueue(job.job_id, delay_s=self.capacity_retry_s)
         logger.info("job waiting for model capacity", extra={

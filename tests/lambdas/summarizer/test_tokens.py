@@ -101,3 +101,19 @@ def test_a_second_422_after_calibration_raises_the_scale_again():
 def test_a_resumed_job_keeps_the_calibrated_margin_only_for_a_scale_a_run_observed(saved, scale, margin):
     estimator = TokenEstimator.resume(saved)
     assert estimator.scale == scale and estimator.margin == margin
+
+
+def test_a_resumed_job_rebuilds_the_estimate_of_the_run_that_saved_it_even_when_its_margin_stayed_above_2_percent():
+    # A 422 stating a ratio under the 8%-margin estimate (1.03 < 1.08): the scale becomes 1.03 and, as no
+    # estimate shrinks, the margin stays ~4.9%. A resume at 1.03 * 1.02 would cut other chunks (other prompts).
+    first = TokenEstimator()
+    assert first.observe(PROSE, math.ceil(base_units(PROSE) * 1.03))
+    assert first.margin > first.calibrated_margin
+    resumed = TokenEstimator.resume(*first.state())
+    assert resumed.tokens_per_unit == first.tokens_per_unit
+    assert resumed.scale == first.scale and resumed.margin == first.margin and resumed.calibrated
+
+
+def test_a_job_saved_without_a_margin_resumes_as_before():
+    assert TokenEstimator.resume(1.13, None).margin == 0.02
+    assert TokenEstimator.resume(None, None).margin == 0.08

@@ -7,6 +7,7 @@ or FAILED with an error naming what failed. Never a partial summary.
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 from types import SimpleNamespace
@@ -16,7 +17,8 @@ import pytest
 from inference.catalog import Catalog
 from summarizer import jobs as jobs_module
 from summarizer import worker as worker_module
-from inference.errors import ModelFailed
+from inference.errors import ModelFailed, ModelInputRejected
+from inference.tokens import base_units
 from summarizer.jobs import FAILED, INLINE_LIMIT_BYTES, QUEUED, RUNNING, SUCCEEDED, new_job_id
 from summarizer.mapreduce import ModelLimits, SummarizeConfig
 from summarizer.prompts import Stage, instruction
@@ -229,6 +231,42 @@ def test_given_the_invocation_runs_out_of_time_then_the_job_is_handed_back_and_f
     rest = FakeTGI(chars_per_token=4.5)
     assert make_worker(store, rest).handle(job_id, 600, "w2") == "succeeded"
     assert not set(rest.answered) & set(slow.answered)
+
+
+def test_given_a_recalibration_then_a_hand_back_for_time_the_resumed_run_cuts_the_same_chunks_and_repeats_no_call(
+        store, short_document):
+    reference = submit(store, short_document)
+    make_worker(store, FakeTGI(chars_per_token=4.5)).handle(reference, 600, "ref")
+
+    job_id = submit(store, short_document)
+    refused: list[str] = []
+
+    def refuse_once_then_stall(prompt):
+        # One 422 (say a copy of the model with a smaller limit took the call) stating 1.03 tokens per
+        # base unit, under the estimate's 1.08: the run recalibrates but keeps a margin above the 2%
+        # calibrated one, and its chunks stay as they were. Then, after six answers, the model
+        # stalls past the invocation's end and the job is handed back.
+        if slow.calls == 3 and not refused:
+            refused.append(prompt)
+            n = math.ceil(base_units(prompt) * 1.03)
+            return ModelInputRejected(f"Input validation error: `inputs` must have less than {n - 1} tokens. "
+                                      f"Given: {n}", input_tokens=n)
+        if len(slow.answered) >= 6:
+            time.sleep(1.1)
+        return None
+
+    slow = FakeTGI(chars_per_token=4.5, fail_when=refuse_once_then_stall)
+    assert make_worker(store, slow).handle(job_id, 1.0, "w1") == "continued"
+    job = store.get(job_id)
+    assert refused and job.status == QUEUED and 1.0 < job.scale < 1.04
+    rest = FakeTGI(chars_per_token=4.5)
+    assert make_worker(store, rest).handle(job_id, 600, "w2") == "succeeded"
+
+    # The resumed run planned the same prompts: every answer of the first run was a checkpoint hit.
+    job = store.get(job_id)
+    assert job.item["stats"]["checkpoint_hits"] == len(slow.answered) >= 6
+    assert not set(rest.answered) & set(slow.answered)
+    assert store.load_result(job) == store.load_result(store.get(reference))
 
 
 def test_a_stale_worker_cannot_overwrite_the_result_of_the_worker_that_took_over(store, short_document):
