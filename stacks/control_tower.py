@@ -205,9 +205,6 @@ def _violations(results: list[dict]) -> list[PolicyViolation]:
 class ControlTowerValidator:
     """The Control Tower proactive controls, run by the bundled cfn-guard on each synth."""
 
-    def __init__(self, *, relevant_rules_only: bool = True) -> None:
-        self._relevant_rules_only = relevant_rules_only
-
     @property
     def name(self) -> str:
         return PLUGIN_NAME
@@ -221,7 +218,7 @@ class ControlTowerValidator:
         return None
 
     def validate(self, context: IPolicyValidationContext) -> PolicyValidationPluginReport:
-        jobs = _jobs(list(context.template_paths), relevant_rules_only=self._relevant_rules_only)
+        jobs = _jobs(list(context.template_paths))
         violations = _violations(_run(jobs))
         return PolicyValidationPluginReport(success=not violations, violations=violations)
 
@@ -271,15 +268,16 @@ def _run(jobs: list[_Job]) -> list[dict]:
     """
     if not jobs:
         return []
+    parsed = {job.template: json.loads(Path(job.template).read_text()) for job in jobs if job.types is not None}
     with tempfile.TemporaryDirectory(prefix="cfnguard-") as work:
         def one(numbered: tuple[int, _Job]) -> list[dict]:
             number, job = numbered
             data = job.template
             if job.types is not None:
-                template = json.loads(Path(job.template).read_text())
-                template["Resources"] = _of_types(template.get("Resources", {}), job.types)
+                template = parsed[job.template]
+                copy = {**template, "Resources": _of_types(template.get("Resources", {}), job.types)}
                 data = str(Path(work) / f"{number}.json")
-                Path(data).write_text(json.dumps(template))
+                Path(data).write_text(json.dumps(copy))
             documents = _guard(job.rules, data)
             for document in documents:
                 document["name"] = job.template
@@ -339,9 +337,9 @@ def _guard(rules: tuple[str, ...], data: str) -> list[dict]:
     return json.loads(done.stdout)
 
 
-def attach_control_tower(app: App, *, relevant_rules_only: bool = True) -> None:
+def attach_control_tower(app: App) -> None:
     """Register the Control Tower proactive controls once, on the app: findings fail synth."""
-    Validations.of(app).add_plugins(ControlTowerValidator(relevant_rules_only=relevant_rules_only))
+    Validations.of(app).add_plugins(ControlTowerValidator())
 
 
 def acknowledge_control(construct: IConstruct, control_id: str, reason: str) -> None:

@@ -198,23 +198,22 @@ class PythonFunction(Construct):
         )
         stack = Stack.of(self)
         interfaces = stack.format_arn(service="ec2", resource="*", resource_name="*")
-        resources = [interfaces]
-        if network.shared_subnets:
-            # A subnet shared through AWS RAM keeps its owner's account in its ARN, and
-            # CreateNetworkInterface is authorized against the subnet too (Service Authorization
-            # Reference, Amazon EC2: CreateNetworkInterface's resource types include subnet;
-            # VPC User Guide, "Share your VPC with other accounts": participants create ENIs in
-            # the owner's subnets). The interfaces and groups stay this account's.
-            resources.append(stack.format_arn(service="ec2", account="*", resource="subnet", resource_name="*"))
+        # A subnet shared through AWS RAM keeps its owner's account in its ARN, and
+        # CreateNetworkInterface is authorized against the subnet too (Service Authorization
+        # Reference, Amazon EC2: CreateNetworkInterface's resource types include subnet;
+        # VPC User Guide, "Share your VPC with other accounts": participants create ENIs in
+        # the owner's subnets). The interfaces and groups stay this account's.
+        shared = (stack.format_arn(service="ec2", account="*", resource="subnet", resource_name="*")
+                  if network.shared_subnets else None)
         self.role.add_to_policy(iam.PolicyStatement(
-            sid="ManageVpcInterfaces", actions=list(_VPC_WRITE_ACTIONS), resources=resources,
+            sid="ManageVpcInterfaces", actions=list(_VPC_WRITE_ACTIONS), resources=[interfaces, *filter(None, [shared])],
         ))
         self.role.add_to_policy(iam.PolicyStatement(
             sid="DescribeVpcInterfaces", actions=list(_VPC_DESCRIBE_ACTIONS), resources=["*"],
         ))
         acknowledge(self.role.policy, _VPC_INTERFACES_REASON, finding_id(self, "AwsSolutions-IAM5", interfaces))
-        if network.shared_subnets:
-            acknowledge(self.role.policy, _SHARED_SUBNETS_REASON, finding_id(self, "AwsSolutions-IAM5", resources[1]))
+        if shared:
+            acknowledge(self.role.policy, _SHARED_SUBNETS_REASON, finding_id(self, "AwsSolutions-IAM5", shared))
 
 
 def _code(plain_asset: str | None) -> lambda_.Code:
