@@ -17,7 +17,7 @@ import aws_cdk as cdk  # noqa: E402
 
 from stacks.app_builder import build_app  # noqa: E402
 from stacks.config import ConfigError  # noqa: E402
-from stacks.jumpstart import ResolutionCache  # noqa: E402
+from stacks.models.sdk_resolution import ResolutionCache  # noqa: E402
 
 # Keyed by the pinned metadata and SDK version, so it can never answer stale.
 RESOLUTION_CACHE = Path(__file__).resolve().parent / ".cache" / "jumpstart-resolution.json"

@@ -97,7 +97,8 @@ def cold_import_ms(module: str, mode: str, runs: int) -> tuple[float, float]:
 
 FIRST_REQUEST = """
 import time
-from local.serve import LocalContext, to_event  # harness, outside the timing
+from local.gateway import to_event  # harness, outside the timing
+from local.lambda_runtime import LocalContext
 w = time.perf_counter()
 from frontdoor.handler import lambda_handler
 imported = (time.perf_counter() - w) * 1000
@@ -127,7 +128,9 @@ def first_request_ms(runs: int) -> tuple[float, float]:
 
 
 def handler_overhead(calls: int) -> dict[str, float]:
-    from local.serve import LocalContext, start_stack, to_event
+    from local.gateway import to_event
+    from local.lambda_runtime import LocalContext
+    from local.stack import start_stack
 
     stack = start_stack(BENCH_MODELS, port=0, feedback=False, jobs=False)
     try:

@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     import schemathesis
 
     from local import openapi_fuzz
-    from local.serve import start_stack
+    from local.stack import start_stack
 
     report_dir = args.report_dir or Path(tempfile.mkdtemp(prefix="openapi-fuzz-"))
     report_dir.mkdir(parents=True, exist_ok=True)

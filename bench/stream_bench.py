@@ -5,7 +5,7 @@ function's web server or the buffered handler -> boto3 -> SageMaker runtime emul
     python bench/stream_bench.py [--runs 3] [--tokens 400] [--first-token-ms 300] [--per-token-ms 30]
 
 The emulator answers like a 7B model on a g5: the first token ``--first-token-ms`` after the
-request, then one every ``--per-token-ms`` (``local.sagemaker_emulator``: a stream's token i
+request, then one every ``--per-token-ms`` (``local.emulator.streaming``: a stream's token i
 at ``first + i * per``; a buffered answer of n tokens after ``first + n * per``). Each run
 sends the same request (exactly ``--tokens`` tokens, no stop) to ``POST /v1/generate/stream``
 and ``POST /v1/generate``, interleaved, and times from the request to the first and to the
@@ -66,34 +66,49 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # no EMF lines among the results
-    from local.serve import start_stack
+    from local.stack import start_stack
 
     stack = start_stack(MODELS, port=0, first_token_ms=args.first_token_ms, per_token_ms=args.per_token_ms,
                         feedback=False, jobs=False)
     stack.restore_env()
-    body = {"inputs": "Write a long story about the sea.", "parameters": {"max_new_tokens": args.tokens}}
     try:
-        # One short call of each first: imports, connections and clients are warm, as in a warm Lambda.
-        warm = {"inputs": "hi", "parameters": {"max_new_tokens": 2}}
-        timed_post(stack.url, "/v1/generate/stream", warm)
-        timed_post(stack.url, "/v1/generate", warm)
-        runs: dict[str, list[tuple[float, float]]] = {"stream": [], "buffered": []}
-        texts: dict[str, str] = {}
-        for _ in range(args.runs):
-            for kind, path in (("stream", "/v1/generate/stream"), ("buffered", "/v1/generate")):
-                first, last, status, payload = timed_post(stack.url, path, body)
-                if status != 200:
-                    raise SystemExit(f"{path} answered {status}: {payload[:300]!r}")
-                runs[kind].append((first, last))
-                if kind == "stream":
-                    done = [line for line in payload.decode().split("\n") if line.startswith("data:")][-1]
-                    texts[kind] = json.loads(done[5:])["text"]
-                    tokens = payload.count(b"event: token")
-                else:
-                    texts[kind] = json.loads(payload)["output"]
+        runs, texts, tokens = measure(stack.url, args.runs, args.tokens)
     finally:
         stack.stop()
+    return print_report(args, runs, texts, tokens)
 
+
+def measure(
+    url: str, count: int, max_new_tokens: int
+) -> tuple[dict[str, list[tuple[float, float]]], dict[str, str], int | None]:
+    """`count` runs of the same request, streaming and buffered interleaved: (first, last byte
+    ms) per run by kind, each kind's final text, and the token events of a stream."""
+    body = {"inputs": "Write a long story about the sea.", "parameters": {"max_new_tokens": max_new_tokens}}
+    # One short call of each first: imports, connections and clients are warm, as in a warm Lambda.
+    warm = {"inputs": "hi", "parameters": {"max_new_tokens": 2}}
+    timed_post(url, "/v1/generate/stream", warm)
+    timed_post(url, "/v1/generate", warm)
+    runs: dict[str, list[tuple[float, float]]] = {"stream": [], "buffered": []}
+    texts: dict[str, str] = {}
+    tokens = None
+    for _ in range(count):
+        for kind, path in (("stream", "/v1/generate/stream"), ("buffered", "/v1/generate")):
+            first, last, status, payload = timed_post(url, path, body)
+            if status != 200:
+                raise SystemExit(f"{path} answered {status}: {payload[:300]!r}")
+            runs[kind].append((first, last))
+            if kind == "stream":
+                done = [line for line in payload.decode().split("\n") if line.startswith("data:")][-1]
+                texts[kind] = json.loads(done[5:])["text"]
+                tokens = payload.count(b"event: token")
+            else:
+                texts[kind] = json.loads(payload)["output"]
+    return runs, texts, tokens
+
+
+def print_report(args: argparse.Namespace, runs: dict[str, list[tuple[float, float]]], texts: dict[str, str],
+                 tokens: int | None) -> int:
+    """The medians against the bars; the exit code: 0 when both bars hold."""
     med = {kind: (statistics.median(f for f, _ in r), statistics.median(t for _, t in r)) for kind, r in runs.items()}
     stream_first, stream_last = med["stream"]
     buffered_first, buffered_last = med["buffered"]

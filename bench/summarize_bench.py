@@ -21,66 +21,6 @@ the budget of the earlier runs.
 
 from __future__ import annotations
 
-import random
-
-_TOPICS = [
-    "the reservoir", "the committee", "the regional grid", "the survey team", "the harbour",
-    "the archive", "the vaccination programme", "the rail operator", "the insurer", "the council",
-]
-_VERBS = [
-    "reported", "estimated", "reviewed", "postponed", "approved", "measured", "questioned",
-    "documented", "expanded", "reduced", "audited", "recommended",
-]
-_OBJECTS = [
-    "maintenance costs", "water quality", "the quarterly budget", "passenger numbers",
-    "seasonal demand", "an independent assessment", "the procurement process", "staffing levels",
-    "emergency procedures", "the long-term forecast", "infrastructure resilience",
-    "interdepartmental coordination",
-]
-_TAILS = [
-    "after a lengthy consultation", "despite objections from residents", "ahead of the winter season",
-    "in line with the previous year", "following the storm in March", "with support from volunteers",
-    "under the revised guidelines", "although several figures remain provisional",
-]
-
-
-def _sentence(rng: random.Random) -> str:
-    parts = [rng.choice(_TOPICS).capitalize(), rng.choice(_VERBS), rng.choice(_OBJECTS)]
-    if rng.random() < 0.6:
-        parts.append(rng.choice(_TAILS))
-    if rng.random() < 0.35:
-        parts.append(f"by {rng.randint(2, 97)}.{rng.randint(0, 9)} percent")
-    if rng.random() < 0.25:
-        parts.append(f"and {rng.choice(_TOPICS)} {rng.choice(_VERBS)} {rng.choice(_OBJECTS)}")
-    if rng.random() < 0.01:  # the occasional run-on list sentence
-        parts.append("including " + ", ".join(rng.choice(_OBJECTS) for _ in range(rng.randint(30, 80))))
-    end = rng.choice([".", ".", ".", ".", "!", "?"]) if rng.random() < 0.1 else "."
-    return " ".join(parts) + end
-
-
-def make_document(pages: int = 100, seed: int = 7, words_per_page: int = 500) -> str:
-    """A deterministic report-like document: headings, paragraphs, sentences."""
-    rng = random.Random(seed)
-    target = pages * words_per_page
-    out: list[str] = []
-    words = 0
-    section = 0
-    while words < target:
-        if rng.random() < 0.08 or not out:
-            section += 1
-            out.append(f"Section {section}: {rng.choice(_OBJECTS).title()}")
-        paragraph = " ".join(_sentence(rng) for _ in range(rng.randint(2, 9)))
-        out.append(paragraph)
-        words += len(paragraph.split())
-    return "\n\n".join(out) + "\n"
-
-
-# ---------------------------------------------------------------------------
-# A loopback SageMaker-runtime endpoint with TGI semantics and a fixed latency
-# model. It writes a fixed 64 tokens per call, so a full run takes minutes; the
-# project's emulator (local/sagemaker_emulator.py, used by the tests) writes up
-# to max_new_tokens for summaries, which would make each call ~4 s.
-
 import json
 import math
 import os
@@ -92,10 +32,13 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [ROOT, os.path.join(ROOT, "lambdas")]
+
+from bench.documents import make_document  # noqa: E402 (after the path set-up a script run needs)
 
 FIRST_TOKEN_S = 0.050
 PER_TOKEN_S = 0.020
@@ -213,7 +156,8 @@ def bench_split(doc: str, budget: int):
 # Part 2 and 3: end to end.
 
 def run_ours(doc, url, concurrency):
-    from summarizer.mapreduce import SummarizeConfig, Summarizer
+    from summarizer.mapreduce import Summarizer
+    from summarizer.run_config import SummarizeConfig
     from inference.runtime import SageMakerRuntime
     from summarizer.model import make_generate
 
@@ -302,28 +246,14 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-sequential", action="store_true")
     args = parser.parse_args(argv)
 
-    from summarizer.mapreduce import SummarizeConfig, Summarizer
-    from summarizer.prompts import Stage, instruction
-
     doc = make_document(pages=args.pages)
-    # Ours by default: TGI's limit, min(MAX_INPUT_LENGTH, MAX_TOTAL_TOKENS - max_new_tokens) - prompt.
-    budget = Summarizer(lambda p, k: "", "falcon").text_budget(instruction(Stage.MAP), 200)
-    # Issue 5's rule, MAX_INPUT_LENGTH - max_new_tokens - prompt: the budget of the earlier runs.
-    issue_budget = Summarizer(lambda p, k: "", "falcon", config=SummarizeConfig(reserve_output_in_input=True)).text_budget(
-        instruction(Stage.MAP), 200)
+    budget, issue_budget = map_budgets()
     tuned = langchain_tuned_budget(doc, budget)
     print(f"# summarize_bench {date.today()} | {os.cpu_count()} cores {platform.machine()} | "
           f"Python {platform.python_version()} | {args.pages} pages, {len(doc.split())} words, "
           f"{len(doc) / 1e6:.2f} MB | map budget {budget} est. tokens (TGI's limit; issue 5's rule: "
           f"{issue_budget}; LangChain tuned: {tuned})\n")
-
-    print("## 1. Splitting (same text, same token budget, same length function; best of "
-          f"{SPLIT_REPEATS} runs)\n")
-    print("| budget | splitter | chunks | time s | MB/s | mean fill | over budget | max est. tokens |")
-    print("|---|---|---|---|---|---|---|---|")
-    for b in (issue_budget, budget):
-        for name, n, t, mbps, fill, over, biggest in bench_split(doc, b):
-            print(f"| {b} | {name} | {n} | {t:.4f} | {mbps:.1f} | {fill:.1%} | {over} | {biggest} |")
+    print_splitting(doc, (issue_budget, budget))
 
     server = start_emulator()
     url = f"http://127.0.0.1:{server.server_address[1]}"
@@ -334,24 +264,10 @@ def main(argv=None) -> int:
           f"({FIRST_TOKEN_S * 1000:.0f} ms + {PER_TOKEN_S * 1000:.0f} ms/token, {OUTPUT_TOKENS} output tokens/call)\n")
     print("| approach | wall s | model calls | 422s | input tokens | output tokens | chunks |")
     print("|---|---|---|---|---|---|---|")
-    results = {}
+    results: dict[str, tuple[float, int, int]] = {}
     failed: set[str] = set()
 
-    def record(name, fn):
-        reset_stats(server)
-        started = time.perf_counter()
-        try:
-            chunks = fn()
-            status = ""
-        except Exception as exc:  # a failed approach is a result too
-            chunks, status = "-", f" (failed: {type(exc).__name__}: {str(exc)[:80]})"
-            failed.add(name)
-        wall = time.perf_counter() - started
-        s = server.stats
-        results[name] = (wall, s["calls"], s["input_tokens"])
-        print(f"| {name}{status} | {wall:.1f} | {s['calls']} | {s['rejected']} | {s['input_tokens']} | "
-              f"{s['output_tokens']} | {chunks} |", flush=True)
-
+    record = partial(record_approach, server, results, failed)
     c = args.concurrency
     record(f"summarizer, concurrency {c}, budget {budget}", lambda: run_ours(doc, url, c).chunks)
     record(f"LangChain map_reduce, LLM batch of {c} threads, same budget {budget}",
@@ -365,7 +281,55 @@ def main(argv=None) -> int:
     if not args.skip_sequential:
         record("sequential loop (summarizer, concurrency 1)", lambda: run_sequential(doc, url).chunks)
 
-    ours = results[f"summarizer, concurrency {c}, budget {budget}"]
+    print_comparison(results, failed, results[f"summarizer, concurrency {c}, budget {budget}"])
+    server.shutdown()
+    return 0
+
+
+def map_budgets() -> tuple[int, int]:
+    """(ours, issue 5's) map budgets in estimated tokens for the falcon family."""
+    from summarizer.mapreduce import Summarizer
+    from summarizer.run_config import SummarizeConfig
+    from summarizer.prompts import Stage, instruction
+
+    # Ours by default: TGI's limit, min(MAX_INPUT_LENGTH, MAX_TOTAL_TOKENS - max_new_tokens) - prompt.
+    budget = Summarizer(lambda p, k: "", "falcon").text_budget(instruction(Stage.MAP), 200)
+    # Issue 5's rule, MAX_INPUT_LENGTH - max_new_tokens - prompt: the budget of the earlier runs.
+    issue_budget = Summarizer(lambda p, k: "", "falcon", config=SummarizeConfig(reserve_output_in_input=True)).text_budget(
+        instruction(Stage.MAP), 200)
+    return budget, issue_budget
+
+
+def print_splitting(doc: str, budgets: tuple[int, ...]) -> None:
+    """Part 1's table: every splitter at each budget."""
+    print("## 1. Splitting (same text, same token budget, same length function; best of "
+          f"{SPLIT_REPEATS} runs)\n")
+    print("| budget | splitter | chunks | time s | MB/s | mean fill | over budget | max est. tokens |")
+    print("|---|---|---|---|---|---|---|---|")
+    for b in budgets:
+        for name, n, t, mbps, fill, over, biggest in bench_split(doc, b):
+            print(f"| {b} | {name} | {n} | {t:.4f} | {mbps:.1f} | {fill:.1%} | {over} | {biggest} |")
+
+
+def record_approach(server, results: dict, failed: set[str], name: str, fn) -> None:
+    """Run one approach against the emulator and print its row: wall time, calls, tokens."""
+    reset_stats(server)
+    started = time.perf_counter()
+    try:
+        chunks = fn()
+        status = ""
+    except Exception as exc:  # a failed approach is a result too
+        chunks, status = "-", f" (failed: {type(exc).__name__}: {str(exc)[:80]})"
+        failed.add(name)
+    wall = time.perf_counter() - started
+    s = server.stats
+    results[name] = (wall, s["calls"], s["input_tokens"])
+    print(f"| {name}{status} | {wall:.1f} | {s['calls']} | {s['rejected']} | {s['input_tokens']} | "
+          f"{s['output_tokens']} | {chunks} |", flush=True)
+
+
+def print_comparison(results: dict[str, tuple[float, int, int]], failed: set[str], ours: tuple[float, int, int]) -> None:
+    """Ours against every other approach that finished: wall time, input tokens, calls."""
     print("\n| ours against | its wall time / ours | our wall time / its | our input tokens / its | our calls / its |")
     print("|---|---|---|---|---|")
     for name, (wall, calls, tokens) in results.items():
@@ -373,8 +337,6 @@ def main(argv=None) -> int:
             continue
         print(f"| {name} | {wall / ours[0]:.2f}x | {ours[0] / wall:.2f}x | {ours[2] / max(1, tokens):.3f}x | "
               f"{ours[1] / max(1, calls):.2f}x |")
-    server.shutdown()
-    return 0
 
 
 if __name__ == "__main__":

@@ -86,8 +86,8 @@ class FuzzResult:
 def _auth(sign: bool) -> Any:
     if not sign:
         return None
+    from local.iam import LOCAL_IAM_USERS
     from local.openapi_fuzz_hooks import ACCESS_KEY, REGION, SigV4
-    from local.serve import LOCAL_IAM_USERS
 
     return SigV4(ACCESS_KEY, LOCAL_IAM_USERS[ACCESS_KEY][0], REGION)
 

@@ -15,7 +15,7 @@ import os
 import requests
 import schemathesis
 
-from local.serve import LOCAL_IAM_USERS, SIGV4_SERVICE
+from local.iam import LOCAL_IAM_USERS, SIGV4_SERVICE
 
 ACCESS_KEY = os.environ.get("LOCAL_FUZZ_ACCESS_KEY", "local")
 REGION = os.environ.get("LOCAL_FUZZ_REGION", "us-east-1")

@@ -7,20 +7,20 @@ import json
 from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
+from inference.params import TGI_FAMILIES
 
 from stacks.config import AppConfig
 from stacks.constructs.encryption import DataKey
-from stacks.constructs.endpoint_sleep import grant_wake
-from stacks.constructs.front_door import STREAMING_FAMILIES, FrontDoor, FrontDoorProps
+from stacks.constructs.frontdoor import FrontDoor, FrontDoorProps
+from stacks.constructs.idle_sleeper import grant_wake
 from stacks.constructs.jumpstart_endpoint import JumpStartEndpoint
+from stacks.constructs.log_retention import log_retention
 from stacks.constructs.python_function import FunctionNetwork
 from stacks.constructs.secure_bucket import AccessLogBucket
 from stacks.constructs.shared_endpoint import SharedEndpoint
-from stacks.jumpstart import ResolvedEndpoint
-from stacks.lambda_env import frontdoor_models
-from stacks.log_retention import log_retention
-from stacks.shared_endpoints import ResolvedSharedEndpoint
-
+from stacks.contract.lambda_env import frontdoor_models
+from stacks.models.jumpstart import ResolvedEndpoint
+from stacks.models.shared_endpoints import ResolvedSharedEndpoint
 
 
 class ApiStack(Stack):
@@ -82,7 +82,8 @@ class ApiStack(Stack):
         "your IAM permissions must allow the sagemaker:InvokeEndpoint action"). It wakes
         sleeping models as the front door does (the same 503 model_asleep answer)."""
         role = self.front_door.streaming.role
-        streamable = {m["name"] for m in models if m["kind"] == "text" and m["family"] in STREAMING_FAMILIES}
+        # Model families whose containers stream (TGI's "stream": true): the Lambda code's own list.
+        streamable = {m["name"] for m in models if m["kind"] == "text" and m["family"] in TGI_FAMILIES}
         arns = [endpoints[name].endpoint_arn for name in sorted(streamable & set(endpoints))]
         for shared in shared_endpoints:
             components = [c.component_arn for name, c in sorted(shared.components.items()) if name in streamable]

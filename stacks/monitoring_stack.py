@@ -14,7 +14,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from stacks.config import AppConfig
-from stacks.constructs.front_door import FrontDoor
+from stacks.constructs.frontdoor import FrontDoor
 from stacks.constructs.jumpstart_endpoint import JumpStartEndpoint
 from stacks.constructs.observability import FrontDoorAlarms, OperationsDashboard
 from stacks.constructs.shared_endpoint import SharedEndpoint

@@ -7,8 +7,11 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from stacks.config import AppConfig
+from stacks.constructs.encryption import (
+    allow_log_group_encryption,
+    limit_grants_to_aws_services,
+)
 from stacks.constructs.jumpstart_endpoint import JumpStartEndpoint
-from stacks.constructs.encryption import allow_log_group_encryption, limit_grants_to_aws_services
 from stacks.constructs.network import Network
 from stacks.constructs.secure_bucket import AccessLogBucket, SecureBucket
 from stacks.constructs.studio_domain import StudioDomain

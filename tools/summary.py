@@ -13,12 +13,12 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from stacks import catalog
-from stacks.catalog import usd
+from stacks.config import catalog
+from stacks.config.catalog import usd
 from stacks.config import load_config
-from stacks.jumpstart import ResolvedEndpoint, resolve_endpoints
-from stacks.marketplace import ResolvedPackage
-from stacks.shared_endpoints import ResolvedSharedEndpoint, resolve_shared_endpoints
+from stacks.models.jumpstart import ResolvedEndpoint, resolve_endpoints
+from stacks.models.marketplace import ResolvedPackage
+from stacks.models.shared_endpoints import ResolvedSharedEndpoint, resolve_shared_endpoints
 from tools.report import short_summary
 
 

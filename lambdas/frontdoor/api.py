@@ -17,14 +17,20 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
-from frontdoor.errors import error_body, status_of
-from frontdoor.routes import catalog, feedback, generation, images, meta, streaming, summarize
+from frontdoor.errors import (
+    INTERNAL_ERROR_MESSAGE,
+    INVALID_JSON_MESSAGE,
+    SCHEMA_MISMATCH_MESSAGE,
+    error_body,
+    status_of,
+)
+from frontdoor.routes import catalog, feedback, generation, generation_stream, images, meta, summarize
 from inference.errors import InferenceError, ModelAsleep, ModelScalingUp, ModelUnavailable
 from inference.observability import logger
 from summarizer.errors import ChunkFailed, InvalidInput
 
 app = APIGatewayRestResolver(enable_validation=True)
-for module in (catalog, generation, streaming, images, feedback, meta, summarize):
+for module in (catalog, generation, generation_stream, images, feedback, meta, summarize):
     app.include_router(module.router)
 
 
@@ -64,7 +70,7 @@ def _validation_error(exc: RequestValidationError) -> Response:
     # loc/type/msg describe the input; pydantic's "input" echo and ctx are left out.
     details = [{"loc": list(e.get("loc", ())), "type": e.get("type"), "msg": e.get("msg")} for e in exc.errors()]
     invalid_json = any(d["type"] == "json_invalid" for d in details)
-    message = "request body is not valid JSON" if invalid_json else "request does not match the schema"
+    message = INVALID_JSON_MESSAGE if invalid_json else SCHEMA_MISMATCH_MESSAGE
     return _error(400, "invalid_json" if invalid_json else "validation_error", message, details)
 
 
@@ -87,4 +93,4 @@ def _service_error(exc: ServiceError) -> Response:
 @app.exception_handler(Exception)
 def _unexpected(exc: Exception) -> Response:
     logger.exception("unexpected error")
-    return _error(500, "internal_error", "internal error; quote the request_id when reporting it")
+    return _error(500, "internal_error", INTERNAL_ERROR_MESSAGE)

@@ -29,6 +29,13 @@ class PayloadTooLarge(InferenceError):
     code = "payload_too_large"
 
 
+# What a caller is told, wherever the answer is made (the resolver, the streaming
+# function's server, a batch input, a stream's error event).
+INTERNAL_ERROR_MESSAGE = "internal error; quote the request_id when reporting it"
+INVALID_JSON_MESSAGE = "request body is not valid JSON"
+SCHEMA_MISMATCH_MESSAGE = "request does not match the schema"
+
+
 # Most specific class first does not matter: the lookup walks the exception's MRO.
 # 400 means "does not match the OpenAPI document" and only request validation
 # (``frontdoor.api``, or API Gateway's validator) answers it. Everything raised below

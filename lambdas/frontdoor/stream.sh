@@ -6,4 +6,4 @@
 # pydantic) is in /opt/python, the function's code in $LAMBDA_TASK_ROOT, boto3 in the
 # runtime's own site-packages.
 export PYTHONPATH="${LAMBDA_TASK_ROOT}:/opt/python${PYTHONPATH:+:${PYTHONPATH}}"
-exec python3 -m frontdoor.streaming --port "${AWS_LWA_PORT:-8080}"
+exec python3 -m frontdoor.stream_server --port "${AWS_LWA_PORT:-8080}"

@@ -11,6 +11,8 @@ from typing import Any
 
 from inference.errors import BadRequest, ConfigError, NotFound, json_list
 
+# What a model makes; a route asks for one of them.
+KINDS = ("text", "image")
 # family -> kind; the single source of truth for which families exist.
 FAMILY_KINDS: dict[str, str] = {
     "falcon": "text",
@@ -135,7 +137,7 @@ class Catalog:
         if len(self._by_name) != len(models):
             raise ConfigError("MODELS_JSON: model names must be unique")
         _check_shared_endpoints(models)
-        for kind in ("text", "image"):
+        for kind in KINDS:
             defaults = [m.name for m in models if m.kind == kind and m.default]
             if len(defaults) > 1:
                 raise ConfigError(f"MODELS_JSON: more than one default {kind} model: {defaults}")

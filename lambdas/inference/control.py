@@ -153,3 +153,10 @@ class EndpointWaker:
             if code == "ValidationException" and ALREADY_EXISTS in message:
                 return  # lost the race to another request or the wake schedule
             raise
+
+
+def wake_if_asleep(waker: EndpointWaker | None, spec: Any) -> None:
+    """Before a route accepts work for a model (``inference.catalog.ModelSpec``): raise
+    the 503 to answer with if it sleeps (``EndpointWaker.ensure_awake``), starting it."""
+    if spec.wakeable and waker is not None and waker.wakeable(spec.endpoint_name):
+        waker.ensure_awake(spec.endpoint_name)

@@ -17,11 +17,14 @@ from inference.tokens import lower_bound
 TGI_FAMILIES = ("falcon", "llama2", "mistral", "flan-t5")
 MAX_STOP_SEQUENCES = 4  # TGI's default --max-stop-sequences
 DEFAULT_MAX_NEW_TOKENS = 256
+# Every generation knob a request or a template may name: the front door's request
+# model has one field per name (in this order), templates may set defaults for them.
+TEXT_PARAMETERS = ("max_new_tokens", "temperature", "top_p", "top_k", "do_sample",
+                   "repetition_penalty", "stop", "seed")
 
 # Knobs each family's container accepts; anything else in a request is a 400.
 _SUPPORTED = {
-    **{family: {"max_new_tokens", "temperature", "top_p", "top_k", "do_sample",
-                "repetition_penalty", "stop", "seed"} for family in TGI_FAMILIES},
+    **{family: set(TEXT_PARAMETERS) for family in TGI_FAMILIES},
     "ai21-j2": {"max_new_tokens", "temperature", "top_p", "stop"},
 }
 
@@ -86,10 +89,12 @@ def resolve_text_params(spec: ModelSpec, prompt: str, requested: dict[str, Any],
 
 
 IMAGE_MIN_SIDE, IMAGE_MAX_SIDE = 256, 1024
+IMAGE_SIDE_STEP = 8  # width and height are multiples of it
 
 
 def check_image_size(width: int, height: int) -> None:
     for name, value in (("width", width), ("height", height)):
-        if value % 8 or not IMAGE_MIN_SIDE <= value <= IMAGE_MAX_SIDE:
-            raise BadRequest(f"{name} must be a multiple of 8 within {IMAGE_MIN_SIDE}..{IMAGE_MAX_SIDE}, got {value}",
+        if value % IMAGE_SIDE_STEP or not IMAGE_MIN_SIDE <= value <= IMAGE_MAX_SIDE:
+            raise BadRequest(f"{name} must be a multiple of {IMAGE_SIDE_STEP} within "
+                             f"{IMAGE_MIN_SIDE}..{IMAGE_MAX_SIDE}, got {value}",
                              details=[{"field": name, "type": "image_size"}])

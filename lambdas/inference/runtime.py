@@ -71,7 +71,7 @@ SCALE_OUT_MINUTES = 5
 # feature in SageMaker Inference" (2024-12-03), section "Test the solution":
 # https://aws.amazon.com/blogs/machine-learning/unlock-cost-savings-with-the-new-scale-down-to-zero-feature-in-sagemaker-inference/
 # (the SageMaker guide, "Scale an endpoint to zero instances", only says that calls
-# "produce an error" until an instance is provisioned). local.sagemaker_emulator answers it.
+# "produce an error" until an instance is provisioned). local.emulator answers it.
 NO_CAPACITY_MESSAGE = ("Inference Component has no capacity to process this request. ApplicationAutoScaling "
                        "may be in-progress (if configured) or try to increase the capacity by invoking "
                        "UpdateInferenceComponentRuntimeConfig API.")

@@ -30,9 +30,11 @@ import time
 from typing import Any, Callable
 
 try:  # the package, as the tests import it
-    from . import index as _cleanup
+    from .aws_calls import pages
+    from .cfn_response import send_response
 except ImportError:  # the Lambda runtime: the asset root is on sys.path
-    import index as _cleanup  # type: ignore[no-redef]
+    from aws_calls import pages  # type: ignore[no-redef]
+    from cfn_response import send_response  # type: ignore[no-redef]
 
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
@@ -52,7 +54,7 @@ def _ids(props: dict, key: str) -> list[str]:
 
 
 def _efs_pages(call: Callable[..., dict], key: str, **kwargs: Any) -> list[dict]:
-    return _cleanup._pages(call, key, request_token="Marker", response_token="NextMarker", **kwargs)
+    return pages(call, key, request_token="Marker", response_token="NextMarker", **kwargs)
 
 
 def file_systems_in_vpc(efs: Any, vpc_id: str) -> list[dict]:
@@ -82,17 +84,17 @@ def owned_interfaces(ec2: Any, endpoint_ids: list[str], nat_gateway_ids: list[st
     # Filters rather than ids: an id that no longer exists is no error.
     if endpoint_ids:
         by_id = [{"Name": "vpc-endpoint-id", "Values": endpoint_ids}]
-        for endpoint in _cleanup._pages(ec2.describe_vpc_endpoints, "VpcEndpoints", Filters=by_id):
+        for endpoint in pages(ec2.describe_vpc_endpoints, "VpcEndpoints", Filters=by_id):
             owned.update(endpoint.get("NetworkInterfaceIds", []))
     if nat_gateway_ids:
         by_id = [{"Name": "nat-gateway-id", "Values": nat_gateway_ids}]
-        for nat in _cleanup._pages(ec2.describe_nat_gateways, "NatGateways", Filter=by_id):
+        for nat in pages(ec2.describe_nat_gateways, "NatGateways", Filter=by_id):
             owned.update(a["NetworkInterfaceId"] for a in nat.get("NatGatewayAddresses", []) if "NetworkInterfaceId" in a)
     return owned
 
 
 def foreign_interfaces(ec2: Any, vpc_id: str, exclude: set[str]) -> list[dict]:
-    interfaces = _cleanup._pages(
+    interfaces = pages(
         ec2.describe_network_interfaces, "NetworkInterfaces", Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
     )
     return sorted(
@@ -101,7 +103,7 @@ def foreign_interfaces(ec2: Any, vpc_id: str, exclude: set[str]) -> list[dict]:
 
 
 def foreign_security_groups(ec2: Any, vpc_id: str, owned: set[str], stack_id: str) -> list[dict]:
-    groups = _cleanup._pages(
+    groups = pages(
         ec2.describe_security_groups, "SecurityGroups", Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
     )
 
@@ -201,7 +203,7 @@ def handle(
     remaining_seconds: float,
     ec2: Any,
     efs: Any,
-    respond: Callable[..., None] = _cleanup.send_response,
+    respond: Callable[..., None] = send_response,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> None:

@@ -137,41 +137,57 @@ def split_text(
     max_units = estimator.units_within(budget_tokens)
     if max_units < 1:
         raise ValueError(f"token budget {budget_tokens} is too small to hold any text")
-    paragraph_fill = paragraph_min_fill * max_units
-    sentence_fill = sentence_min_fill * max_units
-    chunks: list[Chunk] = []
-    current: list[_Unit] = []
-    current_units = 0
-
-    def cut_point() -> int:
-        cumulative, best_paragraph, best_sentence = 0, 0, 0
-        for i, (_, _, units, strength) in enumerate(current, 1):
-            cumulative += units
-            if strength >= PARAGRAPH and cumulative >= paragraph_fill:
-                best_paragraph = i
-            if strength >= SENTENCE and cumulative >= sentence_fill:
-                best_sentence = i
-        return best_paragraph or best_sentence or len(current)
-
-    def emit(count: int) -> None:
-        nonlocal current, current_units
-        taken, current = current[:count], current[count:]
-        start, end = taken[0][0], taken[-1][1]
-        units = sum(u[2] for u in taken)
-        chunks.append(Chunk(len(chunks), text[start:end], start, end, units))
-        current_units -= units
-
+    packer = _Packer(text, max_units, paragraph_min_fill * max_units, sentence_min_fill * max_units)
     counter = TextUnits(text)
     for start, end, units, heading in _paragraphs(text, counter):
-        if current_units + units <= max_units:
-            current.append((start, end, units, WORD if heading else PARAGRAPH))
-            current_units += units
+        if packer.units + units <= max_units:
+            packer.add((start, end, units, WORD if heading else PARAGRAPH))
             continue
         for unit in _sentence_units(text, start, end, heading, max_units, counter):
-            while current and current_units + unit[2] > max_units:
-                emit(cut_point())
-            current.append(unit)
-            current_units += unit[2]
-    while current:
-        emit(len(current))
-    return chunks
+            packer.push(unit)
+    return packer.finish()
+
+
+class _Packer:
+    """The chunks cut so far, and the units of the one being filled (``split_text``'s cut rule)."""
+
+    def __init__(self, text: str, max_units: int, paragraph_fill: float, sentence_fill: float) -> None:
+        self.text = text
+        self.max_units = max_units
+        self.paragraph_fill = paragraph_fill
+        self.sentence_fill = sentence_fill
+        self.chunks: list[Chunk] = []
+        self.current: list[_Unit] = []
+        self.units = 0  # of ``current``
+
+    def add(self, unit: _Unit) -> None:
+        self.current.append(unit)
+        self.units += unit[2]
+
+    def push(self, unit: _Unit) -> None:
+        """Add ``unit``, cutting chunks off the front first until it fits."""
+        while self.current and self.units + unit[2] > self.max_units:
+            self._emit(self._cut_point())
+        self.add(unit)
+
+    def finish(self) -> list[Chunk]:
+        while self.current:
+            self._emit(len(self.current))
+        return self.chunks
+
+    def _cut_point(self) -> int:
+        cumulative, best_paragraph, best_sentence = 0, 0, 0
+        for i, (_, _, units, strength) in enumerate(self.current, 1):
+            cumulative += units
+            if strength >= PARAGRAPH and cumulative >= self.paragraph_fill:
+                best_paragraph = i
+            if strength >= SENTENCE and cumulative >= self.sentence_fill:
+                best_sentence = i
+        return best_paragraph or best_sentence or len(self.current)
+
+    def _emit(self, count: int) -> None:
+        taken, self.current = self.current[:count], self.current[count:]
+        start, end = taken[0][0], taken[-1][1]
+        units = sum(u[2] for u in taken)
+        self.chunks.append(Chunk(len(self.chunks), self.text[start:end], start, end, units))
+        self.units -= units

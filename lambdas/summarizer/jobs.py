@@ -111,7 +111,7 @@ class Job:
 
 
 class DynamoCheckpoints:
-    """``summarizer.mapreduce.Checkpoints`` on the job table; first writer wins."""
+    """``summarizer.run_config.Checkpoints`` on the job table; first writer wins."""
 
     def __init__(self, table, job_id: str, expires_at: int):
         self._table = table

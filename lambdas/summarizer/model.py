@@ -12,7 +12,7 @@ from typing import Any
 from inference.codecs import TEXT_CODECS, Generation
 from inference.params import TextParams
 from summarizer.errors import InvalidInput
-from summarizer.mapreduce import Generate
+from summarizer.run_config import Generate
 
 _NOT_OPTIONS = ("max_new_tokens", "stop", "return_full_text")
 

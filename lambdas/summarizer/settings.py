@@ -17,7 +17,7 @@ from inference.environment import models_catalog
 from inference.errors import ConfigError
 from inference.runtime import LONG_READ_TIMEOUT_S, SageMakerRuntime
 from summarizer.jobs import MAX_DELAY_S, JobStore
-from summarizer.mapreduce import Generate, ModelLimits, SummarizeConfig
+from summarizer.run_config import Generate, ModelLimits, SummarizeConfig
 from summarizer.model import make_generate
 
 # An async job whose model is scaling out from zero copies (an inference component
@@ -54,7 +54,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ=os.environ) -> Settings:
-        raw = environ.get("SUMMARIZE_MAX_CONCURRENCY", "8")
+        raw = environ.get("SUMMARIZE_MAX_CONCURRENCY", str(SummarizeConfig.max_concurrency))
         try:
             concurrency = int(raw)
         except ValueError:
@@ -123,7 +123,9 @@ class Services:
         return self
 
     def limits(self, spec: ModelSpec) -> ModelLimits:
-        return ModelLimits(spec.max_input_length or 1024, spec.max_total_tokens or 2048)
+        default = ModelLimits()
+        return ModelLimits(spec.max_input_length or default.max_input_length,
+                           spec.max_total_tokens or default.max_total_tokens)
 
     def generate_for(self, spec: ModelSpec) -> Generate:
         return make_generate(spec.endpoint_name, spec.family, self.runtime, spec.inference_component)

@@ -24,8 +24,10 @@ from inference.catalog import Catalog, ModelSpec
 from inference.errors import InferenceError, ModelAsleep, ModelScalingUp, ModelUnavailable
 from inference.observability import logger, metrics, traced
 from summarizer.errors import ChunkFailed, DeadlineExceeded, SummarizerError
+from summarizer.limits import MAX_S3_INPUT_BYTES
 from summarizer.jobs import MAX_DELAY_S, MAX_RECEIVES, TERMINAL, JobStore, parse_job_message
-from summarizer.mapreduce import Generate, ModelLimits, SummarizeConfig, Summarizer
+from summarizer.mapreduce import Summarizer
+from summarizer.run_config import Generate, ModelLimits, SummarizeConfig
 from summarizer.settings import CAPACITY_RETRY_S, CAPACITY_WAIT_S
 from inference.tokens import TokenEstimator
 
@@ -73,7 +75,7 @@ class Worker:
                  limits_for: Callable[[ModelSpec], ModelLimits], config: SummarizeConfig, *,
                  max_attempts: int = MAX_ATTEMPTS, max_receives: int = MAX_RECEIVES,
                  max_continuations: int = 40, stop_margin_s: float = 75.0,
-                 progress_interval_s: float = 2.0, max_input_bytes: int = 20 * 1024 * 1024,
+                 progress_interval_s: float = 2.0, max_input_bytes: int = MAX_S3_INPUT_BYTES,
                  capacity_retry_s: int = CAPACITY_RETRY_S, max_capacity_wait_s: int = CAPACITY_WAIT_S):
         if not 1 <= capacity_retry_s <= MAX_DELAY_S:
             raise ValueError(f"capacity_retry_s must be within 1..{MAX_DELAY_S}, got {capacity_retry_s}")
@@ -197,7 +199,6 @@ _worker: Worker | None = None
 def _default_worker() -> Worker:
     global _worker
     if _worker is None:
-        from summarizer.limits import MAX_S3_INPUT_BYTES
         from summarizer.settings import default_services
 
         services = default_services()

@@ -6,8 +6,8 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from constructs import Construct
 
+from stacks.compliance.nag import acknowledge
 from stacks.config import ApiConfig
-from stacks.nag import acknowledge
 
 
 def method_auth(scope: Construct, api: apigw.RestApi, cfg: ApiConfig) -> dict:

@@ -14,12 +14,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from stacks import api_contract
+from stacks.compliance.control_tower import acknowledge_control
+from stacks.compliance.nag import acknowledge
+from stacks.compliance.scanner import skip_checkov
 from stacks.config import ApiConfig
 from stacks.constructs.api_auth import method_auth
-from stacks.control_tower import acknowledge_control
-from stacks.nag import acknowledge
-from stacks.scanner import skip_checkov
+from stacks.contract import openapi
 
 API_STAGE = "api"
 
@@ -31,7 +31,7 @@ VALIDATION_BODY = '{"error":"validation_error","message":"$context.error.validat
 
 def build_rest_api(scope: Construct, *, function: lambda_.IFunction, cfg: ApiConfig, key: kms.IKey,
                    log_retention: logs.RetentionDays,
-                   operations: list[api_contract.Operation] | None = None,
+                   operations: list[openapi.Operation] | None = None,
                    streaming_function: lambda_.IFunction | None = None) -> apigw.RestApi:
     """`Api` (with its `AccessLogs` group and, for Cognito, `UserPool`/`Authorizer`),
     children of `scope`, proxying every operation of the contract to `function`, and every
@@ -41,14 +41,35 @@ def build_rest_api(scope: Construct, *, function: lambda_.IFunction, cfg: ApiCon
     Each operation with a request body gets a model (its draft-4 schema) and the body
     validator; each method lists the statuses the document gives it plus those the
     gateway answers itself (`gateway_statuses`), which the document must then have too
-    (tests/stacks/test_api_contract.py).
+    (tests/stacks/test_openapi.py).
     """
-    operations = api_contract.operations(api_contract.load()) if operations is None else operations
-    access_logs = logs.LogGroup(
+    operations = openapi.operations(openapi.load()) if operations is None else operations
+    access_logs = _access_logs(scope, key, log_retention)
+    api = _rest_api(scope, cfg, access_logs)
+    _add_json_gateway_responses(api)
+    body_validator = api.add_request_validator(
+        "BodyValidator", validate_request_body=True, validate_request_parameters=True
+    )
+    auth = method_auth(scope, api, cfg)
+    integration, stream_integration = _integrations(api, operations, function, streaming_function)
+    for op in operations:
+        _add_method(api, op, cfg, auth, body_validator, stream_integration if op.streams else integration)
+    _acknowledge_api_findings(api)
+    return api
+
+
+def _access_logs(scope: Construct, key: kms.IKey, log_retention: logs.RetentionDays) -> logs.LogGroup:
+    """The stage's access-log group (`AccessLogs`), encrypted with `key` and kept on delete."""
+    return logs.LogGroup(
         scope, "AccessLogs", retention=log_retention, encryption_key=key,
         removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     )
-    api = apigw.RestApi(
+
+
+def _rest_api(scope: Construct, cfg: ApiConfig, access_logs: logs.ILogGroup) -> apigw.RestApi:
+    """The regional `Api` and its `api` stage: X-Ray, metrics, error logging, throttling from
+    `cfg`, JSON access logs to `access_logs`."""
+    return apigw.RestApi(
         scope,
         "Api",
         # ApiName is the dimension of the API's CloudWatch metrics: a per-deployment name
@@ -73,6 +94,11 @@ def build_rest_api(scope: Construct, *, function: lambda_.IFunction, cfg: ApiCon
             ),
         ),
     )
+
+
+def _add_json_gateway_responses(api: apigw.RestApi) -> None:
+    """Errors API Gateway answers itself get the Lambda's JSON error body (`ERROR_BODY`),
+    and a rejected request body the validator's message (`VALIDATION_BODY`)."""
     for response_type in (apigw.ResponseType.DEFAULT_4_XX, apigw.ResponseType.DEFAULT_5_XX):
         api.add_gateway_response(
             f"Json{response_type.response_type}",
@@ -84,10 +110,16 @@ def build_rest_api(scope: Construct, *, function: lambda_.IFunction, cfg: ApiCon
         type=apigw.ResponseType.BAD_REQUEST_BODY,
         templates={"application/json": VALIDATION_BODY},
     )
-    body_validator = api.add_request_validator(
-        "BodyValidator", validate_request_body=True, validate_request_parameters=True
-    )
-    auth = method_auth(scope, api, cfg)
+
+
+def _integrations(
+    api: apigw.RestApi,
+    operations: list[openapi.Operation],
+    function: lambda_.IFunction,
+    streaming_function: lambda_.IFunction | None,
+) -> tuple[apigw.Integration, apigw.Integration | None]:
+    """The proxy integration to `function`, and the streaming one to `streaming_function`
+    (None when the contract streams nothing); a streaming contract needs the function."""
     integration = _proxy_integration(function, api)
     streaming = [op for op in operations if op.streams]
     if streaming and streaming_function is None:
@@ -95,21 +127,30 @@ def build_rest_api(scope: Construct, *, function: lambda_.IFunction, cfg: ApiCon
                          "build_rest_api needs a streaming_function")
     stream_integration = _stream_integration(streaming_function, api, {o.method for o in streaming}) \
         if streaming else None
-    for op in operations:
-        path = op.path.strip("/")
-        options: dict = dict(auth)
-        if op.request_model is not None:
-            model = api.add_model(
-                model_id(op.method, path),
-                content_type=api_contract.JSON,
-                schema=json_schema(op.request_model),
-            )
-            options.update(request_validator=body_validator, request_models={api_contract.JSON: model})
-        statuses = set(op.statuses) | gateway_statuses(validates_body=op.request_model is not None, auth=cfg.auth)
-        # With a proxy integration these only document: the function's status passes through.
-        options["method_responses"] = [apigw.MethodResponse(status_code=s) for s in sorted(statuses)]
-        api.root.resource_for_path(path).add_method(
-            op.method, stream_integration if op.streams else integration, **options)
+    return integration, stream_integration
+
+
+def _add_method(api: apigw.RestApi, op: openapi.Operation, cfg: ApiConfig, auth: dict,
+                body_validator: apigw.RequestValidator, integration: apigw.Integration) -> None:
+    """The method of one operation: `auth`, its body model and validator (if it has a
+    request body), the statuses it documents, and `integration`."""
+    path = op.path.strip("/")
+    options: dict = dict(auth)
+    if op.request_model is not None:
+        model = api.add_model(
+            model_id(op.method, path),
+            content_type=openapi.JSON,
+            schema=json_schema(op.request_model),
+        )
+        options.update(request_validator=body_validator, request_models={openapi.JSON: model})
+    statuses = set(op.statuses) | gateway_statuses(validates_body=op.request_model is not None, auth=cfg.auth)
+    # With a proxy integration these only document: the function's status passes through.
+    options["method_responses"] = [apigw.MethodResponse(status_code=s) for s in sorted(statuses)]
+    api.root.resource_for_path(path).add_method(op.method, integration, **options)
+
+
+def _acknowledge_api_findings(api: apigw.RestApi) -> None:
+    """The nag findings and checkov checks the API and its stage raise by design."""
     acknowledge(
         api,
         "API Gateway's account-level CloudWatch role uses the AWS managed policy "
@@ -136,7 +177,6 @@ def build_rest_api(scope: Construct, *, function: lambda_.IFunction, cfg: ApiCon
         "NIST.800.53.R5-APIGWSSLEnabled",
         "HIPAA.Security-APIGWSSLEnabled",
     )
-    return api
 
 
 def gateway_statuses(*, validates_body: bool, auth: str) -> set[str]:
@@ -242,7 +282,7 @@ def model_id(method: str, path: str) -> str:
 
 
 def json_schema(schema: dict) -> apigw.JsonSchema:
-    """A draft-4 schema (plain JSON, as `api_contract.draft4` returns it) as CDK's `JsonSchema`.
+    """A draft-4 schema (plain JSON, as `openapi.draft4` returns it) as CDK's `JsonSchema`.
 
     CDK renders it back key for key (and adds `$schema`: draft 4); the construct is what
     the deployment's hash sees, so a model change redeploys the stage.

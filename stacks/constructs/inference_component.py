@@ -12,7 +12,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from stacks.constructs.jumpstart_endpoint import (
+from stacks.constructs.model_hosting import (
     VARIANT,
     ModelNetwork,
     autoscaling_target,
@@ -20,7 +20,7 @@ from stacks.constructs.jumpstart_endpoint import (
     model_vpc_config,
     notifying_alarm,
 )
-from stacks.shared_endpoints import ResolvedComponent
+from stacks.models.shared_endpoints import ResolvedComponent
 
 # Application Auto Scaling's resource id and dimension of an inference component's copies
 # (Application Auto Scaling API reference, RegisterScalableTarget, ResourceId and

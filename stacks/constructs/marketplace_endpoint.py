@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from aws_cdk import aws_sagemaker as sagemaker
 
-from stacks.constructs.jumpstart_endpoint import (
+from stacks.compliance.nag import acknowledge, finding_id
+from stacks.constructs.jumpstart_endpoint import JumpStartEndpoint
+from stacks.constructs.model_hosting import (
     ENDPOINT_LOG_GROUPS_REASON,
-    JumpStartEndpoint,
     ModelNetwork,
     execution_role,
     grant_container_runtime,
     model_vpc_config,
 )
 from stacks.constructs.roles import ManagedPolicyRole
-from stacks.marketplace import ResolvedPackage
-from stacks.nag import acknowledge, finding_id
+from stacks.models.marketplace import ResolvedPackage
 
 
 class MarketplaceEndpoint(JumpStartEndpoint):

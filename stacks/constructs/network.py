@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnDynamicReference, CfnDynamicReferenceService, RemovalPolicy, Stack, Token
+from aws_cdk import (
+    CfnDynamicReference,
+    CfnDynamicReferenceService,
+    RemovalPolicy,
+    Stack,
+    Token,
+)
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -10,15 +16,18 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from stacks.compliance.control_tower import acknowledge_control
+from stacks.compliance.nag import acknowledge
+from stacks.compliance.scanner import skip_checkov
 from stacks.config import NetworkConfig
-from stacks.constructs.encryption import allow_log_group_encryption, limit_grants_to_aws_services
-from stacks.constructs.jumpstart_endpoint import ModelNetwork
+from stacks.constructs.encryption import (
+    allow_log_group_encryption,
+    limit_grants_to_aws_services,
+)
+from stacks.constructs.log_retention import log_retention
+from stacks.constructs.model_hosting import ModelNetwork
 from stacks.constructs.python_function import FunctionNetwork
 from stacks.constructs.roles import ManagedPolicyRole
-from stacks.log_retention import log_retention
-from stacks.control_tower import acknowledge_control
-from stacks.nag import acknowledge
-from stacks.scanner import skip_checkov
 
 PRIVATE = "Private"
 PUBLIC = "Public"

@@ -7,9 +7,9 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from stacks.constructs.log_retention import log_retention
 from stacks.constructs.network import Network
 from stacks.constructs.python_function import CustomResourceHandler
-from stacks.log_retention import log_retention
 
 
 class NetworkTeardownGuard(CustomResourceHandler):

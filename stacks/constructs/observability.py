@@ -12,8 +12,9 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from stacks.constructs.front_door import FrontDoor
-from stacks.constructs.jumpstart_endpoint import SAGEMAKER_LOG_GROUPS, VARIANT, JumpStartEndpoint
+from stacks.constructs.frontdoor import FrontDoor
+from stacks.constructs.jumpstart_endpoint import JumpStartEndpoint
+from stacks.constructs.model_hosting import SAGEMAKER_LOG_GROUPS, VARIANT
 from stacks.constructs.shared_endpoint import SharedEndpoint
 
 PERIOD = Duration.minutes(5)

@@ -13,10 +13,10 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from stacks.compliance.control_tower import acknowledge_control
+from stacks.compliance.nag import acknowledge, finding_id
+from stacks.compliance.scanner import skip_checkov
 from stacks.constructs.roles import ManagedPolicyRole
-from stacks.control_tower import acknowledge_control
-from stacks.nag import acknowledge, finding_id
-from stacks.scanner import skip_checkov
 
 LAMBDAS_DIR = Path(__file__).resolve().parents[2] / "lambdas"
 # Powertools for AWS Lambda (Python) v3 public layer, published by AWS in every
@@ -122,29 +122,47 @@ class PythonFunction(Construct):
                  layers: list[lambda_.ILayerVersion] | None = None,
                  network: FunctionNetwork | None = None) -> None:
         super().__init__(scope, id_)
-        stack = Stack.of(self)
         self.role = ManagedPolicyRole(
             self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=description
         )
         self.log_group = logs.LogGroup(
             self, "Logs", retention=log_retention, encryption_key=key, removal_policy=log_removal,
         )
-        extra_layers, layers, env = list(layers or []), [], dict(environment or {})
+        layers, env = list(layers or []), dict(environment or {})
         if powertools:
-            layers.append(lambda_.LayerVersion.from_layer_version_arn(
-                self,
-                "Powertools",
-                f"arn:{stack.partition}:lambda:{stack.region}:{POWERTOOLS_ACCOUNT}:layer:"
-                f"AWSLambdaPowertoolsPythonV3-{PYTHON_TAG}-arm64:{POWERTOOLS_LAYER_VERSION}",
-            ))
-            env = {
-                "POWERTOOLS_SERVICE_NAME": id_.lower(),
-                "POWERTOOLS_METRICS_NAMESPACE": "FmPlatform",
-                "LOG_LEVEL": "INFO",
-                **env,
-            }
-        layers += extra_layers
-        self.function = lambda_.Function(
+            layers = [self._powertools_layer(), *layers]
+            env = {**_powertools_environment(id_), **env}
+        self.function = self._build_function(
+            handler=handler, description=description, timeout=timeout, memory_mb=memory_mb,
+            reserved_concurrency=reserved_concurrency, code=code, layers=layers,
+            logging_format=logging_format, key=key, env=env,
+        )
+        self._grant_logs_and_environment(key, env)
+        if network is not None:
+            self._attach(network)
+            wildcard_reason = f"{wildcard_reason} {_VPC_DESCRIBE_REASON}"
+        self._acknowledge_findings(wildcard_reason, why_no_dlq)
+        if network is None:
+            self._acknowledge_no_vpc(why_no_vpc)
+        if reserved_concurrency is None:
+            self._acknowledge_no_reservation(why_no_reservation)
+
+    def _powertools_layer(self) -> lambda_.ILayerVersion:
+        """`Powertools`: AWS's public Powertools v3 layer for this runtime, arm64, in this region."""
+        stack = Stack.of(self)
+        return lambda_.LayerVersion.from_layer_version_arn(
+            self,
+            "Powertools",
+            f"arn:{stack.partition}:lambda:{stack.region}:{POWERTOOLS_ACCOUNT}:layer:"
+            f"AWSLambdaPowertoolsPythonV3-{PYTHON_TAG}-arm64:{POWERTOOLS_LAYER_VERSION}",
+        )
+
+    def _build_function(self, *, handler: str, description: str, timeout: Duration, memory_mb: int,
+                        reserved_concurrency: int | None, code: str | None, layers: list[lambda_.ILayerVersion],
+                        logging_format: lambda_.LoggingFormat | None, key: kms.IKey,
+                        env: dict[str, str]) -> lambda_.Function:
+        """`Function`: arm64, X-Ray active, logging to `Logs`; an environment, if any, encrypted with `key`."""
+        return lambda_.Function(
             self,
             "Function",
             runtime=RUNTIME,
@@ -163,13 +181,16 @@ class PythonFunction(Construct):
             environment_encryption=key if env else None,
             environment=env or None,
         )
+
+    def _grant_logs_and_environment(self, key: kms.IKey, env: dict[str, str]) -> None:
         self.log_group.grant_write(self.role)
         if env:
             # Environment variables are encrypted with this key.
             self.role.add_to_policy(iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key.key_arn]))
-        if network is not None:
-            self._attach(network)
-            wildcard_reason = f"{wildcard_reason} {_VPC_DESCRIBE_REASON}"
+
+    def _acknowledge_findings(self, wildcard_reason: str, why_no_dlq: str) -> None:
+        """The findings every such function raises: the role's `Resource: *` statements, the
+        pinned runtime, and no dead-letter queue."""
         acknowledge(self.role.policy, wildcard_reason, "AwsSolutions-IAM5[Resource::*]")
         acknowledge(
             self.function,
@@ -181,14 +202,16 @@ class PythonFunction(Construct):
         acknowledge(self.function, why_no_dlq, "NIST.800.53.R5-LambdaDLQ", "HIPAA.Security-LambdaDLQ",
                     "Serverless-LambdaDLQ")
         skip_checkov(self.function, "CKV_AWS_116", why_no_dlq)
-        if network is None:
-            acknowledge(self.function, why_no_vpc, "NIST.800.53.R5-LambdaInsideVPC", "HIPAA.Security-LambdaInsideVPC")
-            skip_checkov(self.function, "CKV_AWS_117", why_no_vpc)
-            acknowledge_control(self.function, "CT.LAMBDA.PR.3", why_no_vpc)
-        if reserved_concurrency is None:
-            acknowledge(self.function, why_no_reservation, "NIST.800.53.R5-LambdaConcurrency",
-                        "HIPAA.Security-LambdaConcurrency")
-            skip_checkov(self.function, "CKV_AWS_115", why_no_reservation)
+
+    def _acknowledge_no_vpc(self, why_no_vpc: str) -> None:
+        acknowledge(self.function, why_no_vpc, "NIST.800.53.R5-LambdaInsideVPC", "HIPAA.Security-LambdaInsideVPC")
+        skip_checkov(self.function, "CKV_AWS_117", why_no_vpc)
+        acknowledge_control(self.function, "CT.LAMBDA.PR.3", why_no_vpc)
+
+    def _acknowledge_no_reservation(self, why_no_reservation: str) -> None:
+        acknowledge(self.function, why_no_reservation, "NIST.800.53.R5-LambdaConcurrency",
+                    "HIPAA.Security-LambdaConcurrency")
+        skip_checkov(self.function, "CKV_AWS_115", why_no_reservation)
 
     def _attach(self, network: FunctionNetwork) -> None:
         """VpcConfig on the function, and the role statements Lambda needs to attach it. The
@@ -214,6 +237,15 @@ class PythonFunction(Construct):
         acknowledge(self.role.policy, _VPC_INTERFACES_REASON, finding_id(self, "AwsSolutions-IAM5", interfaces))
         if shared:
             acknowledge(self.role.policy, _SHARED_SUBNETS_REASON, finding_id(self, "AwsSolutions-IAM5", shared))
+
+
+def _powertools_environment(function_id: str) -> dict[str, str]:
+    """What Powertools' Logger, Tracer and Metrics read; the caller's environment overrides it."""
+    return {
+        "POWERTOOLS_SERVICE_NAME": function_id.lower(),
+        "POWERTOOLS_METRICS_NAMESPACE": "FmPlatform",
+        "LOG_LEVEL": "INFO",
+    }
 
 
 def _code(plain_asset: str | None) -> lambda_.Code:

@@ -7,10 +7,10 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from stacks.compliance.control_tower import acknowledge_control
+from stacks.compliance.nag import acknowledge
+from stacks.compliance.scanner import skip_checkov
 from stacks.config import ObjectLockConfig
-from stacks.control_tower import acknowledge_control
-from stacks.nag import acknowledge
-from stacks.scanner import skip_checkov
 
 _OBJECT_LOCK_REASON = (
     "Object Lock is off unless the config sets `object_lock`: it cannot be undone and, with a "

@@ -13,8 +13,9 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from stacks.compliance.nag import acknowledge, finding_id
 from stacks.constructs.inference_component import InferenceComponentModel
-from stacks.constructs.jumpstart_endpoint import (
+from stacks.constructs.model_hosting import (
     SAGEMAKER_LOG_GROUPS,
     VARIANT,
     ModelNetwork,
@@ -24,8 +25,7 @@ from stacks.constructs.jumpstart_endpoint import (
     grant_image_runtime,
 )
 from stacks.constructs.roles import ManagedPolicyRole
-from stacks.nag import acknowledge, finding_id
-from stacks.shared_endpoints import ResolvedSharedEndpoint
+from stacks.models.shared_endpoints import ResolvedSharedEndpoint
 
 # Where SageMaker writes the container logs and metrics of inference components.
 IC_LOG_GROUPS = "/aws/sagemaker/InferenceComponents"
@@ -43,7 +43,7 @@ class SharedEndpoint(Construct):
     Update paths: an endpoint config is replaced on every change (all its properties are
     create-only; CloudFormation generates its name) and the endpoint moves to the new one.
     The instance type is part of the endpoint's logical ID and of its ICs' (and of their
-    names, `stacks.shared_endpoints.component_name`): changing it creates a new endpoint
+    names, `stacks.models.shared_endpoints.component_name`): changing it creates a new endpoint
     with new ICs before the old ones are deleted, as for a classic endpoint (SageMaker
     refuses an instance-type update of a variant registered with Application Auto Scaling).
     A model change (image, environment, resources) replaces the IC's `Model` and updates
@@ -173,7 +173,7 @@ class SharedEndpoint(Construct):
         self, r: ResolvedSharedEndpoint, data_key: kms.IKey, network: ModelNetwork | None
     ) -> sagemaker.CfnEndpointConfig:
         # The variant's start-up timeouts are the longest of its models' (each IC carries its
-        # own in StartupParameters); see stacks.jumpstart.startup_timeouts.
+        # own in StartupParameters); see stacks.models.jumpstart.startup_timeouts.
         download = max(c.model_data_download_timeout_seconds for c in r.components)
         health = max(c.startup_health_check_timeout_seconds for c in r.components)
         config = sagemaker.CfnEndpointConfig(
@@ -203,7 +203,7 @@ class SharedEndpoint(Construct):
                     container_startup_health_check_timeout_in_seconds=health,
                 )
             ],
-            # No DataCaptureConfig: refused for models on shared endpoints (config.IC_DATA_CAPTURE_REFUSAL).
+            # No DataCaptureConfig: refused for models on shared endpoints (stacks.config.shared_endpoints.IC_DATA_CAPTURE_REFUSAL).
             # Instances with local NVMe storage encrypt it with a hardware key and
             # CreateEndpointConfig rejects a KmsKeyId for them.
             kms_key_id=None if r.instance.local_nvme else data_key.key_arn,

@@ -10,9 +10,51 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from stacks.compliance.nag import acknowledge, finding_id
+from stacks.constructs.log_retention import log_retention
 from stacks.constructs.python_function import CustomResourceHandler
-from stacks.log_retention import log_retention
-from stacks.nag import acknowledge, finding_id
+
+_WHY_NO_VPC = (
+    "Runs once per stack deletion and calls only the SageMaker control plane and CloudFormation's "
+    "S3 response URL; outside the VPC it works with imported VPCs that lack endpoints and does "
+    "not hold Lambda network interfaces that delay the VPC's deletion."
+)
+# It would take from the account's unreserved pool, whose minimum is 100 (Lambda,
+# "Configuring reserved concurrency"), and may fail a first deploy.
+_WHY_NO_RESERVATION = (
+    "Invoked only by CloudFormation, once per stack deletion; reserving concurrency "
+    "would take from the account's unreserved pool (minimum 100) and can fail the first deploy in new "
+    "accounts."
+)
+
+
+def _description(delete_home_efs: bool) -> str:
+    return (
+        "Deletes Studio apps, spaces, profiles, the domain and its home EFS volume on stack delete"
+        if delete_home_efs
+        else "Deletes Studio apps and spaces when the domain is deleted"
+    )
+
+
+def _properties(domain: sagemaker.CfnDomain, delete_home_efs: bool, vpc_id: str | None) -> dict:
+    """The custom resource's properties: the domain, whether to tear it down, and (if so) its VPC."""
+    properties: dict = {"DomainId": domain.attr_domain_id, "DeleteHomeEfsOnDestroy": delete_home_efs}
+    if delete_home_efs:
+        properties["VpcId"] = vpc_id
+    return properties
+
+
+def _wildcard_reason(delete_home_efs: bool) -> str:
+    """Why the role has `Resource: *` statements: the List*/Describe* actions of what it deletes."""
+    return (
+        "sagemaker:ListApps/ListSpaces/ListUserProfiles, ec2:DescribeSecurityGroups and the "
+        "X-Ray PutTraceSegments/PutTelemetryRecords actions support no resource-level permissions; deletes "
+        "are limited to this domain's apps, spaces, profiles and itself, and to security groups in "
+        "its VPC (ec2:Vpc condition)."
+        if delete_home_efs
+        else "sagemaker:ListApps/ListSpaces and the X-Ray PutTraceSegments/PutTelemetryRecords actions "
+        "support no resource-level permissions; deletes are limited to this domain's apps and spaces."
+    )
 
 
 class StudioCleanup(CustomResourceHandler):
@@ -46,37 +88,26 @@ class StudioCleanup(CustomResourceHandler):
     ) -> None:
         if delete_home_efs and not vpc_id:
             raise ValueError("StudioCleanup: delete_home_efs needs the domain's vpc_id")
-        properties: dict = {"DomainId": domain.attr_domain_id, "DeleteHomeEfsOnDestroy": delete_home_efs}
-        if delete_home_efs:
-            properties["VpcId"] = vpc_id
         super().__init__(
             scope,
             id_,
             handler="index.on_event",
-            description="Deletes Studio apps, spaces, profiles, the domain and its home EFS volume on stack delete"
-            if delete_home_efs
-            else "Deletes Studio apps and spaces when the domain is deleted",
+            description=_description(delete_home_efs),
             timeout=Duration.minutes(15),
             key=key,
             log_retention=log_retention(log_retention_days),
             resource_type="Custom::StudioCleanup",
-            properties=properties,
-            why_no_vpc="Runs once per stack deletion and calls only the SageMaker control plane and CloudFormation's "
-            "S3 response URL; outside the VPC it works with imported VPCs that lack endpoints and does "
-            "not hold Lambda network interfaces that delay the VPC's deletion.",
-            # It would take from the account's unreserved pool, whose minimum is 100 (Lambda,
-            # "Configuring reserved concurrency"), and may fail a first deploy.
-            why_no_reservation="Invoked only by CloudFormation, once per stack deletion; reserving concurrency "
-            "would take from the account's unreserved pool (minimum 100) and can fail the first deploy in new "
-            "accounts.",
-            wildcard_reason="sagemaker:ListApps/ListSpaces/ListUserProfiles, ec2:DescribeSecurityGroups and the "
-            "X-Ray PutTraceSegments/PutTelemetryRecords actions support no resource-level permissions; deletes "
-            "are limited to this domain's apps, spaces, profiles and itself, and to security groups in "
-            "its VPC (ec2:Vpc condition)."
-            if delete_home_efs
-            else "sagemaker:ListApps/ListSpaces and the X-Ray PutTraceSegments/PutTelemetryRecords actions "
-            "support no resource-level permissions; deletes are limited to this domain's apps and spaces.",
+            properties=_properties(domain, delete_home_efs, vpc_id),
+            why_no_vpc=_WHY_NO_VPC,
+            why_no_reservation=_WHY_NO_RESERVATION,
+            wildcard_reason=_wildcard_reason(delete_home_efs),
         )
+        self._grant_app_and_space_deletes(domain)
+        if delete_home_efs:
+            self._grant_domain_teardown(domain, vpc_id)
+
+    def _grant_app_and_space_deletes(self, domain: sagemaker.CfnDomain) -> None:
+        """What every cleanup needs: list and delete the apps and spaces of this domain."""
         stack = Stack.of(self)
         apps = stack.format_arn(service="sagemaker", resource="app", resource_name=f"{domain.attr_domain_id}/*")
         spaces = stack.format_arn(service="sagemaker", resource="space", resource_name=f"{domain.attr_domain_id}/*")
@@ -97,8 +128,6 @@ class StudioCleanup(CustomResourceHandler):
                 "at deploy time, so the grant is this domain's ARN prefix.",
                 finding_id(self, "AwsSolutions-IAM5", value),
             )
-        if delete_home_efs:
-            self._grant_domain_teardown(domain, vpc_id)
 
     def _grant_domain_teardown(self, domain: sagemaker.CfnDomain, vpc_id: str) -> None:
         """Only what deleting the profiles, the domain and SageMaker's NFS groups needs."""

@@ -11,11 +11,11 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from stacks.compliance.nag import acknowledge, finding_id
 from stacks.config import StudioConfig
 from stacks.constructs.jumpstart_endpoint import JumpStartEndpoint
 from stacks.constructs.roles import ManagedPolicyRole
 from stacks.constructs.studio_cleanup import StudioCleanup
-from stacks.nag import acknowledge, finding_id
 
 STUDIO_PREFIX = "studio/"
 STUDIO_LOG_GROUP = "/aws/sagemaker/studio"
@@ -117,7 +117,19 @@ class StudioDomain(Construct):
         return sg
 
     def _build_role(self, key: kms.IKey, bucket: s3.IBucket) -> ManagedPolicyRole:
-        stack = Stack.of(self)
+        """`ExecutionRole`: JumpStart's public catalogue, the Studio UI's List* calls, the
+        `studio/` prefix of `bucket`, `key`, and Studio's log group; the domain's own ARNs
+        come later (`_grant_domain_actions`), since the domain references this role."""
+        role = self._new_execution_role()
+        jumpstart_objects, public_hub_content = self._grant_jumpstart(role)
+        self._grant_studio_ui(role)
+        studio_objects = self._grant_studio_prefix(role, bucket)
+        key.grant(role, "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey")
+        studio_logs = self._grant_studio_logs(role)
+        self._acknowledge_role_wildcards(role, jumpstart_objects, public_hub_content, studio_objects, studio_logs)
+        return role
+
+    def _new_execution_role(self) -> ManagedPolicyRole:
         role = ManagedPolicyRole(
             self,
             "ExecutionRole",
@@ -132,6 +144,12 @@ class StudioDomain(Construct):
                 principals=[iam.ServicePrincipal("sagemaker.amazonaws.com")],
             )
         )
+        return role
+
+    @staticmethod
+    def _grant_jumpstart(role: ManagedPolicyRole) -> tuple[str, str]:
+        """Read the region's JumpStart catalogue bucket and browse AWS's public model hub;
+        returns the wildcard ARNs granted (catalogue objects, hub content)."""
         jumpstart_bucket = f"arn:{Aws.PARTITION}:s3:::jumpstart-cache-prod-{Aws.REGION}"
         role.add_to_policy(
             iam.PolicyStatement(
@@ -157,6 +175,10 @@ class StudioDomain(Construct):
                 resources=[public_hub, public_hub_content],
             )
         )
+        return f"{jumpstart_bucket}/*", public_hub_content
+
+    @staticmethod
+    def _grant_studio_ui(role: ManagedPolicyRole) -> None:
         role.add_to_policy(
             iam.PolicyStatement(
                 sid="ListForStudioUi",
@@ -171,6 +193,10 @@ class StudioDomain(Construct):
                 resources=["*"],
             )
         )
+
+    @staticmethod
+    def _grant_studio_prefix(role: ManagedPolicyRole, bucket: s3.IBucket) -> str:
+        """Read, write and list `studio/` in `bucket`; returns the objects' ARN pattern."""
         objects = bucket.arn_for_objects(f"{STUDIO_PREFIX}*")
         role.add_to_policy(
             iam.PolicyStatement(
@@ -187,8 +213,11 @@ class StudioDomain(Construct):
                 conditions={"StringLike": {"s3:prefix": [f"{STUDIO_PREFIX}*"]}},
             )
         )
-        key.grant(role, "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey")
-        studio_logs = stack.format_arn(
+        return objects
+
+    def _grant_studio_logs(self, role: ManagedPolicyRole) -> str:
+        """Write to Studio's log group; returns its ARN pattern (streams included)."""
+        studio_logs = Stack.of(self).format_arn(
             service="logs",
             resource="log-group",
             resource_name=f"{STUDIO_LOG_GROUP}:*",
@@ -201,6 +230,11 @@ class StudioDomain(Construct):
                 resources=[studio_logs],
             )
         )
+        return studio_logs
+
+    def _acknowledge_role_wildcards(self, role: ManagedPolicyRole, jumpstart_objects: str,
+                                    public_hub_content: str, objects: str, studio_logs: str) -> None:
+        """Why each wildcard resource of the execution role's policy is as narrow as it can be."""
         acknowledge(
             role.policy,
             "The List* actions Studio's UI calls (ListApps, ListSpaces, ListUserProfiles, ListDomains, "
@@ -209,7 +243,7 @@ class StudioDomain(Construct):
             "AwsSolutions-IAM5[Resource::*]",
         )
         for arn, reason in (
-            (f"{jumpstart_bucket}/*", "JumpStart's public catalogue (model specs, notebooks, artifacts) is "
+            (jumpstart_objects, "JumpStart's public catalogue (model specs, notebooks, artifacts) is "
              "one AWS-owned bucket per region with keys unknown in advance; read-only."),
             (public_hub_content, "Browsing JumpStart in Studio reads the content of AWS's public model hub "
              "(SageMakerPublicHub) in this region; read-only and limited to that hub."),
@@ -219,7 +253,6 @@ class StudioDomain(Construct):
              "log group; the stream names are created at run time."),
         ):
             acknowledge(role.policy, reason, finding_id(self, "AwsSolutions-IAM5", arn))
-        return role
 
     def _idle(self, config: StudioConfig) -> sagemaker.CfnDomain.AppLifecycleManagementProperty:
         return sagemaker.CfnDomain.AppLifecycleManagementProperty(
@@ -289,55 +322,13 @@ class StudioDomain(Construct):
         managed-policy list cannot name a policy that references the domain, which
         itself references the role.
         """
-        stack = Stack.of(self)
-        domain_id = self.domain.attr_domain_id
-
-        def arn(resource: str, name: str) -> str:
-            return stack.format_arn(service="sagemaker", resource=resource, resource_name=name)
-
-        apps, spaces, profiles = arn("app", f"{domain_id}/*"), arn("space", f"{domain_id}/*"), arn(
-            "user-profile", f"{domain_id}/*"
-        )
+        apps, spaces, profiles = (self._domain_arn(kind) for kind in ("app", "space", "user-profile"))
         policy = iam.ManagedPolicy(
             self,
             "DomainPolicy",
             description="Studio users: apps, spaces and profiles of this domain only",
             roles=[self.role],
-            statements=[
-                iam.PolicyStatement(
-                    sid="DescribeThisDomain",
-                    actions=["sagemaker:DescribeDomain"],
-                    resources=[self.domain.attr_domain_arn],
-                ),
-                iam.PolicyStatement(
-                    sid="DescribeProfilesOfThisDomain",
-                    actions=["sagemaker:DescribeUserProfile"],
-                    resources=[profiles],
-                ),
-                iam.PolicyStatement(
-                    sid="RunAppsInThisDomain",
-                    actions=[
-                        "sagemaker:AddTags",
-                        "sagemaker:CreateApp",
-                        "sagemaker:DeleteApp",
-                        "sagemaker:DescribeApp",
-                        "sagemaker:ListTags",
-                    ],
-                    resources=[apps],
-                ),
-                iam.PolicyStatement(
-                    sid="ManageSpacesInThisDomain",
-                    actions=[
-                        "sagemaker:AddTags",
-                        "sagemaker:CreateSpace",
-                        "sagemaker:DeleteSpace",
-                        "sagemaker:DescribeSpace",
-                        "sagemaker:ListTags",
-                        "sagemaker:UpdateSpace",
-                    ],
-                    resources=[spaces],
-                ),
-            ],
+            statements=self._domain_statements(apps, spaces, profiles),
         )
         for value, what in ((apps, "apps"), (spaces, "spaces")):
             acknowledge(
@@ -353,3 +344,47 @@ class StudioDomain(Construct):
             finding_id(self, "AwsSolutions-IAM5", profiles),
         )
         self.domain_policy = policy
+
+    def _domain_arn(self, resource: str) -> str:
+        """The ARN prefix of this domain's `resource`s (app, space, user-profile)."""
+        return Stack.of(self).format_arn(
+            service="sagemaker", resource=resource, resource_name=f"{self.domain.attr_domain_id}/*"
+        )
+
+    def _domain_statements(self, apps: str, spaces: str, profiles: str) -> list[iam.PolicyStatement]:
+        """Describe the domain and its profiles; run apps and manage spaces in it."""
+        return [
+            iam.PolicyStatement(
+                sid="DescribeThisDomain",
+                actions=["sagemaker:DescribeDomain"],
+                resources=[self.domain.attr_domain_arn],
+            ),
+            iam.PolicyStatement(
+                sid="DescribeProfilesOfThisDomain",
+                actions=["sagemaker:DescribeUserProfile"],
+                resources=[profiles],
+            ),
+            iam.PolicyStatement(
+                sid="RunAppsInThisDomain",
+                actions=[
+                    "sagemaker:AddTags",
+                    "sagemaker:CreateApp",
+                    "sagemaker:DeleteApp",
+                    "sagemaker:DescribeApp",
+                    "sagemaker:ListTags",
+                ],
+                resources=[apps],
+            ),
+            iam.PolicyStatement(
+                sid="ManageSpacesInThisDomain",
+                actions=[
+                    "sagemaker:AddTags",
+                    "sagemaker:CreateSpace",
+                    "sagemaker:DeleteSpace",
+                    "sagemaker:DescribeSpace",
+                    "sagemaker:ListTags",
+                    "sagemaker:UpdateSpace",
+                ],
+                resources=[spaces],
+            ),
+        ]

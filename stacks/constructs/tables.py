@@ -8,7 +8,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from stacks.nag import acknowledge
+from stacks.compliance.nag import acknowledge
 
 
 def retained_table(scope: Construct, id_: str, key: kms.IKey, partition: str, sort: str | None = None,

@@ -497,3 +497,27 @@ def containers(model: Res | None) -> list[dict]:
     if model is None:
         return []
     return listify(model.props.get("PrimaryContainer")) + listify(model.props.get("Containers"))
+
+
+def may_use_key(dep: Deployment, role: Res, key: Res, action: str, grant_condition: bool) -> bool:
+    """Whether `role` may do the KMS `action` on `key` by its identity policies or the key policy
+    (`grant_condition`: only where kms:GrantIsForAWSResource is true)."""
+
+    def satisfies(stack: str, statement: dict) -> bool:
+        if not allows_action(statement, action):
+            return False
+        if grant_condition and "true" not in [
+            (v or "").lower() for v in condition_values(dep, stack, statement, "kms:GrantIsForAWSResource", ("Bool",))
+        ]:
+            return False
+        return True
+
+    for stack, document in identity_documents(dep, role):
+        if any(satisfies(stack, s) and covers(dep, stack, s, key) for s in listify(document.get("Statement"))):
+            return True
+    for statement in key_policy(key):
+        principal = statement.get("Principal")
+        aws = principal.get("AWS") if isinstance(principal, dict) else None
+        if aws is not None and dep.references(key.stack, aws, role) and satisfies(key.stack, statement):
+            return True
+    return False

@@ -33,11 +33,10 @@ from tests.deploy.conftest import (
     Res,
     allows_action,
     assert_none,
-    condition_values,
     covers,
     identity_documents,
-    key_policy,
     listify,
+    may_use_key,
 )
 from tests.synth import CONFIGS, REPO, cli_context
 
@@ -56,27 +55,6 @@ def _roles_allowed_to_create(dep: Deployment, endpoint: Res, config: Res) -> lis
                 roles.append(role)
                 break
     return roles
-
-
-def _may_use_key(dep: Deployment, role: Res, key: Res, action: str, grant_condition: bool) -> bool:
-    def satisfies(stack: str, statement: dict) -> bool:
-        if not allows_action(statement, action):
-            return False
-        if grant_condition and "true" not in [
-            (v or "").lower() for v in condition_values(dep, stack, statement, "kms:GrantIsForAWSResource", ("Bool",))
-        ]:
-            return False
-        return True
-
-    for stack, document in identity_documents(dep, role):
-        if any(satisfies(stack, s) and covers(dep, stack, s, key) for s in listify(document.get("Statement"))):
-            return True
-    for statement in key_policy(key):
-        principal = statement.get("Principal")
-        aws = principal.get("AWS") if isinstance(principal, dict) else None
-        if aws is not None and dep.references(key.stack, aws, role) and satisfies(key.stack, statement):
-            return True
-    return False
 
 
 def volume_key_problems(dep: Deployment) -> list[str]:
@@ -100,7 +78,7 @@ def volume_key_problems(dep: Deployment) -> list[str]:
                         ("kms:CreateGrant (kms:GrantIsForAWSResource)", "kms:CreateGrant", True),
                         ("kms:DescribeKey", "kms:DescribeKey", False),
                     )
-                    if not _may_use_key(dep, role, key, action, condition)
+                    if not may_use_key(dep, role, key, action, condition)
                 ]
                 if missing:
                     problems.append(

@@ -22,7 +22,7 @@ from tests.deploy.conftest import (
     listify,
     statements,
 )
-from tests.deploy.test_startup_timeouts import FAMILY_FLOOR, SPEC_KEYS, TIMEOUTS, _family, _spec_of
+from tests.deploy.startup_specs import FAMILY_FLOOR, SPEC_KEYS, TIMEOUTS, family_of, spec_of
 
 
 def _components_on(dep: Deployment, endpoint: Res) -> list[Res]:
@@ -172,9 +172,9 @@ def test_inference_component_startup_timeouts(deployment):
         spec_props = ic.props.get("Specification") or {}
         startup = spec_props.get("StartupParameters") or {}
         model = dep.ref(ic.stack, spec_props.get("ModelName"))
-        spec = _spec_of(dep, model) or {}
+        spec = spec_of(dep, model) or {}
         deploy_kwargs = spec.get("deploy_kwargs") or {}
-        family = _family(dep, model)
+        family = family_of(dep, model)
         for prop in TIMEOUTS:
             value = startup.get(prop)
             floor = deploy_kwargs.get(SPEC_KEYS[prop]) or FAMILY_FLOOR.get(family)
@@ -282,7 +282,7 @@ def test_api_5xx_alarms_exclude_the_503s_of_models_scaling_up(deployment):
 
     Source: Amazon API Gateway Developer Guide, "Amazon API Gateway dimensions and metrics"
     (5XXError), https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-metrics-and-dimensions.html ;
-    the 503 contract: README "Shared endpoints".
+    the 503 contract: docs/shared-endpoints.md.
     """
     dep = deployment
     scales_to_zero = any(

@@ -8,8 +8,7 @@ function role lacks kms:Decrypt never delivers a message. Both deploy cleanly.
 
 from __future__ import annotations
 
-from tests.deploy.conftest import Deployment, Res, allows_action, assert_none, covers, identity_documents, statements
-from tests.deploy.test_endpoint_volume_keys import _may_use_key
+from tests.deploy.conftest import Deployment, Res, allows_action, assert_none, covers, identity_documents, may_use_key, statements
 
 
 def _queue_key(dep: Deployment, queue: Res) -> Res | None:
@@ -18,7 +17,7 @@ def _queue_key(dep: Deployment, queue: Res) -> Res | None:
 
 
 def _missing(dep: Deployment, role: Res, key: Res, actions: tuple[str, ...]) -> list[str]:
-    return [a for a in actions if not _may_use_key(dep, role, key, a, grant_condition=False)]
+    return [a for a in actions if not may_use_key(dep, role, key, a, grant_condition=False)]
 
 
 def test_queue_producers_and_consumers_may_use_its_key(deployment):

@@ -80,7 +80,7 @@ class Api:
 
 @pytest.fixture(scope="session")
 def stack():
-    from local.serve import start_stack
+    from local.stack import start_stack
 
     # A 15 s sync budget (25 s deployed): one-call texts stay inline, a 10-page document becomes a job.
     # Generations are stored for feedback (api.feedback.store_generations), as in a deployment

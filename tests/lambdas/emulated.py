@@ -11,7 +11,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from local.sagemaker_emulator import Emulator, EndpointConfig
+from local.emulator.models import EndpointConfig
+from local.emulator.server import Emulator
 
 
 def serve(*endpoints: EndpointConfig) -> Iterator[Emulator]:

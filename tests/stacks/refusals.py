@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from stacks.config import ConfigError, parse_config
-from stacks.jumpstart import resolve_endpoints
+from stacks.models.jumpstart import resolve_endpoints
 
 
 def refusal(data: dict) -> str:

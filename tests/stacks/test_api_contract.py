@@ -5,7 +5,7 @@ The document is `lambdas/frontdoor/openapi.json` (generated from the Lambda's
 pydantic models); the gateway side is the synthesized Api stack template
 (`AWS::ApiGateway::Method`, `::Resource`, `::Model`, `::RequestValidator`). The
 comparison reads both as JSON and does not use the synth-time converter
-(`stacks.api_contract`), so a converter bug shows up as a difference.
+(`stacks.contract.openapi`), so a converter bug shows up as a difference.
 
 API Gateway's rules for models, as documented by AWS:
 - Developer Guide, "Data models for REST APIs": "In API Gateway, models are
@@ -27,7 +27,7 @@ import re
 
 import pytest
 
-from stacks.api_contract import document_path
+from stacks.contract.openapi import document_path
 from tests.synth import CONFIGS, synth
 
 JSON = "application/json"
@@ -337,7 +337,7 @@ def test_every_method_uses_an_authorization_the_document_declares(document, reso
 
 
 def test_converter_spells_2020_12_in_draft_4():
-    from stacks.api_contract import draft4
+    from stacks.contract.openapi import draft4
 
     components = {"Inner": {"type": "object", "title": "Inner", "properties": {"k": {"const": "v"}},
                             "additionalProperties": False}}
@@ -370,7 +370,7 @@ def test_converter_spells_2020_12_in_draft_4():
 
 
 def test_converter_refuses_what_a_model_cannot_hold():
-    from stacks.api_contract import ContractError, draft4
+    from stacks.contract.openapi import ContractError, draft4
 
     with pytest.raises(ContractError, match="refers to itself"):
         draft4({"$ref": "#/components/schemas/Node"},

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from aws_cdk import CfnResource, Stack
 
-from stacks.scanner import checkov_skips, skip_checkov
+from stacks.compliance.scanner import checkov_skips, skip_checkov
 from tests.synth import CONFIGS, REPO, synth
 
 CHECKOV = REPO / ".venv-checkov" / "bin" / "checkov"

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from stacks.config import ConfigError, load_config, parse_config
-from stacks.jumpstart import resolve_endpoints
+from stacks.models.jumpstart import resolve_endpoints
 from tests.stacks.refusals import refusal
 
 BASE = {
@@ -85,12 +85,12 @@ def test_model_larger_than_gpu_memory_names_need_and_cheapest_fit():
 
 def test_memory_fit_is_checked_even_for_a_supported_instance(monkeypatch):
     # Given a catalogue where Falcon-40B claims support for a one-GPU instance
-    from stacks import jumpstart
+    from stacks.models import pinned
 
-    spec_key = jumpstart._manifest(jumpstart.METADATA_DIR)["huggingface-llm-falcon-40b-instruct-bf16"]["spec_key"]
-    spec = copy.deepcopy(jumpstart._spec(jumpstart.METADATA_DIR, spec_key))
+    spec_key = pinned.read_manifest(pinned.METADATA_DIR)["huggingface-llm-falcon-40b-instruct-bf16"]["spec_key"]
+    spec = copy.deepcopy(pinned.read_spec(pinned.METADATA_DIR, spec_key))
     spec["supported_inference_instance_types"].insert(0, "ml.g5.2xlarge")
-    monkeypatch.setattr(jumpstart, "_spec", lambda _dir, _key: spec)
+    monkeypatch.setattr(pinned, "read_spec", lambda _dir, _key: spec)
     # When it is configured there, the memory check still refuses it
     msg = refusal(with_endpoint(model_id="huggingface-llm-falcon-40b-instruct-bf16", instance_type="ml.g5.2xlarge"))
     assert "needs ~82.4 GiB of GPU memory" in msg
@@ -172,7 +172,7 @@ def test_load_config_reports_file_and_yaml_errors(tmp_path):
 
 
 def test_operator_templates_are_checked_by_the_front_doors_own_validator():
-    from stacks.lambda_env import validate_extra_templates
+    from stacks.contract.lambda_env import validate_extra_templates
 
     good = {"name": "haiku", "description": "A haiku.", "template": "Write a haiku about ${topic}.",
             "variables": [{"name": "topic", "description": "Topic"}]}
@@ -214,7 +214,7 @@ def test_feedback_storage_refusals_name_the_field(feedback, expected):
 
 def test_generations_are_not_stored_unless_the_config_says_so():
     """Prompts and outputs are user data: off by default, 90 days once on."""
-    from stacks.lambda_env import feedback_env
+    from stacks.contract.lambda_env import feedback_env
 
     default = parse_config(copy.deepcopy(BASE)).api
     assert (default.feedback.store_generations, default.feedback.retention_days) == (False, 90)

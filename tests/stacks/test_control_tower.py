@@ -13,7 +13,7 @@ import pytest
 from aws_cdk import aws_logs as logs
 
 from stacks.app_builder import build_app
-from stacks.control_tower import control_acknowledgments, control_of
+from stacks.compliance.control_tower import control_acknowledgments, control_of
 from tests.synth import CONFIGS, REPO, cli_context, synth
 
 LEDGER = Path(__file__).with_name("control_tower_ledger.json")
@@ -94,7 +94,7 @@ def test_default_config_meets_the_controls_it_can():
 
 
 def _found(jobs) -> list[tuple[str, tuple]]:
-    from stacks.control_tower import _run, _violations
+    from stacks.compliance.control_tower import _run, _violations
 
     return sorted(
         (v.rule_name, tuple(sorted((Path(r.template_path).name, r.resource_logical_id or "", tuple(r.locations or []))
@@ -109,7 +109,7 @@ def test_each_rule_over_only_the_resources_of_its_types_finds_the_same(name):
     per rule grows with the data file: ~20 ms per rule on the default Api template); all 237
     controls over every whole template must report exactly the same violations, at the same
     logical ids and paths, named by the synthesized template."""
-    from stacks.control_tower import _jobs
+    from stacks.compliance.control_tower import _jobs
 
     templates = sorted(str(p) for p in synth(CONFIGS[name]).outdir.glob("*.template.json"))
     relevant = _jobs(templates)
@@ -125,7 +125,7 @@ def test_a_rule_that_follows_a_reference_sees_the_referenced_resource_of_another
     """CT.LAMBDA.PR.2 accepts a SourceArn that is a Ref/GetAtt of ANY resource of the template
     (its `query_for_resource` checks no type): the filtered copy keeps what the kept resources
     reference, or a compliant permission would be reported."""
-    from stacks.control_tower import _jobs
+    from stacks.compliance.control_tower import _jobs
 
     template = tmp_path / "Probe.template.json"
     template.write_text(json.dumps({"Resources": {

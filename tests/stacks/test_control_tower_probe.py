@@ -16,7 +16,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_s3 as s3
 
-from stacks.control_tower import PLUGIN_NAME, acknowledge_control, attach_control_tower, control_acknowledgments
+from stacks.compliance.control_tower import PLUGIN_NAME, acknowledge_control, attach_control_tower, control_acknowledgments
 from tests.synth import cli_context
 
 REASON = "object lock would block the lifecycle expiry this bucket relies on"
@@ -122,7 +122,7 @@ def test_acknowledgments_need_a_known_control_and_a_specific_reason():
 
 
 def test_probe_the_raw_plugin_passes_synth_once_anything_is_acknowledged():
-    """Why stacks.control_tower wraps CfnGuardValidator: its violations carry no severity,
+    """Why stacks.compliance.control_tower wraps CfnGuardValidator: its violations carry no severity,
     and aws-cdk-lib 2.275.0 re-decides a report's success after acknowledgments as "no
     error-severity violation left", so one acknowledgment passes synth with every other
     finding still reported. If this starts failing, upstream fixed it: revisit the wrapper."""

@@ -63,7 +63,7 @@ def test_nvme_instance_omits_kms_key_and_captures_encrypted(default):
     [variant] = props["ProductionVariants"]
     assert variant["InstanceType"] == "ml.g5.2xlarge"
     assert variant["InitialInstanceCount"] == 1
-    assert variant["ContainerStartupHealthCheckTimeoutInSeconds"] == 1200  # the TGI floor (stacks.jumpstart.TIMEOUT_FLOOR)
+    assert variant["ContainerStartupHealthCheckTimeoutInSeconds"] == 1200  # the TGI floor (stacks.models.jumpstart.TIMEOUT_FLOOR)
 
 
 def test_instance_without_nvme_gets_kms_key(stable_diffusion):

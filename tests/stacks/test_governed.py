@@ -259,7 +259,7 @@ def _list(value) -> list:
 
 
 def test_imported_vpc_takes_literal_subnets_and_creates_no_endpoints(imported):
-    """network.mode import: the VPC's owner provides the endpoints (README); the config's
+    """network.mode import: the VPC's owner provides the endpoints (docs/governed-accounts.md); the config's
     subnet ids are literals in VpcConfig, only the function group comes from a parameter."""
     network = imported.template(imported.deployment.network)["Resources"]
     assert sorted(r["Type"] for r in network.values()) == [
@@ -290,7 +290,7 @@ def test_studio_bucket_takes_the_default_retention_and_its_cleanup_stays_outside
     """The Studio bucket is a SecureBucket like the capture bucket; the Studio cleanup handler
     keeps its CT.LAMBDA.PR.3 exception (in the VPC, its own network interface would hold up
     the VPC's deletion after the domain's)."""
-    from stacks.control_tower import control_acknowledgments
+    from stacks.compliance.control_tower import control_acknowledgments
 
     buckets = _buckets(imported)
     assert buckets["Studio", "Bucket"]["ObjectLockConfiguration"]["Rule"] == {

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from stacks.config import parse_config
-from stacks.jumpstart import resolve_endpoints
+from stacks.models.jumpstart import resolve_endpoints
 
 FACTS = json.loads(
     (Path(__file__).resolve().parents[1] / "fixtures/jumpstart/catalog-excerpt.json").read_text()
@@ -115,23 +115,23 @@ def test_user_environment_overrides_spec_and_variant():
 def test_resolution_cache_answers_like_the_sdk_and_keys_on_metadata(tmp_path, monkeypatch):
     import shutil
 
-    from stacks import jumpstart
+    from stacks.models import pinned, sdk_resolution
 
     config = parse_config({"region": "eu-west-1", "endpoints": [{"model_id": CASES[2][0], "instance_type": "ml.g5.12xlarge"}]})
     cache_file = tmp_path / "cache.json"
-    [fresh] = resolve_endpoints(config, cache=jumpstart.ResolutionCache(cache_file))
+    [fresh] = resolve_endpoints(config, cache=sdk_resolution.ResolutionCache(cache_file))
     # A second run answers from the file without the SDK
-    monkeypatch.setattr(jumpstart, "_sdk_resolve_cached", lambda *a: pytest.fail("SDK called on a cache hit"))
-    [cached] = resolve_endpoints(config, cache=jumpstart.ResolutionCache(cache_file))
+    monkeypatch.setattr(sdk_resolution, "_sdk_resolve_cached", lambda *a: pytest.fail("SDK called on a cache hit"))
+    [cached] = resolve_endpoints(config, cache=sdk_resolution.ResolutionCache(cache_file))
     assert (cached.image_uri, cached.artifact_s3_uri, cached.environment) == (
         fresh.image_uri, fresh.artifact_s3_uri, fresh.environment
     )
     # Any change to the pinned metadata changes every key
     copy = tmp_path / "metadata"
-    shutil.copytree(jumpstart.METADATA_DIR, copy)
+    shutil.copytree(pinned.METADATA_DIR, copy)
     (copy / "models_manifest.json").write_text((copy / "models_manifest.json").read_text() + " ")
-    old = jumpstart.ResolutionCache(cache_file)
-    new = jumpstart.ResolutionCache(cache_file, metadata_dir=copy)
+    old = sdk_resolution.ResolutionCache(cache_file)
+    new = sdk_resolution.ResolutionCache(cache_file, metadata_dir=copy)
     assert old.key("a") != new.key("a")
 
 
@@ -139,7 +139,7 @@ def test_startup_timeouts_take_jumpstart_deploy_kwargs_then_size_from_weights():
     """Issue 9, fault 11: JumpStart's own deploy_kwargs win (what JumpStartModel.deploy
     passes); without them the timeouts are sized from the weights, never below the TGI
     floor, never above SageMaker's 3600 s (ProductionVariant API reference)."""
-    from stacks.jumpstart import TIMEOUT_FLOOR, startup_timeouts
+    from stacks.models.pinned import TIMEOUT_FLOOR, startup_timeouts
 
     spec = {"deploy_kwargs": {"model_data_download_timeout": 2400, "container_startup_health_check_timeout": 1800}}
     assert startup_timeouts(spec, weights_gib=12.9) == (2400, 1800)

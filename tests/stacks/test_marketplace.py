@@ -10,12 +10,12 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from stacks import catalog
+from stacks.config import catalog
 from stacks.config import ConfigError, parse_config
-from stacks.jumpstart import resolve_endpoints
-from stacks.lambda_env import frontdoor_models
-from stacks.marketplace import ResolvedPackage
-from stacks.marketplace_catalog import ARN_RE, PackageInstance, packages
+from stacks.models.jumpstart import resolve_endpoints
+from stacks.contract.lambda_env import frontdoor_models
+from stacks.models.marketplace import ResolvedPackage
+from stacks.config.marketplace_catalog import ARN_RE, PackageInstance, packages
 from tests.stacks.refusals import refusal
 from tests.synth import CONFIGS, cli_context, synth
 
@@ -128,7 +128,7 @@ def test_supported_but_unpriced_instance_is_refused(monkeypatch):
     unpriced = ultra.model_copy(update={"instances": {**ultra.instances,
                                                       "ml.p4de.24xlarge": PackageInstance(context_tokens=8191)}})
     patched = cat.model_copy(update={"packages": {**cat.packages, "ai21-j2-ultra": unpriced}})
-    monkeypatch.setattr("stacks.marketplace.packages", lambda: patched)
+    monkeypatch.setattr("stacks.models.marketplace.packages", lambda: patched)
     assert refusal(config(instance_type="ml.p4de.24xlarge")).startswith(
         "endpoints[0].instance_type: no pinned facts for 'ml.p4de.24xlarge' (config/catalog/instances.yaml); known: ")
 
@@ -230,7 +230,7 @@ def test_front_door_gets_an_ai21_entry_with_the_instances_context(example):
 
 
 def test_package_in_a_vpc_gets_vpc_config_and_eni_permissions():
-    from stacks.constructs.jumpstart_endpoint import ModelNetwork
+    from stacks.constructs.model_hosting import ModelNetwork
     from stacks.endpoints_stack import EndpointsStack
 
     app = cdk.App(context=cli_context())

@@ -12,7 +12,7 @@ import pytest
 from aws_cdk import aws_s3 as s3
 
 from stacks.app_builder import build_app
-from tests.stacks.nag_report import acknowledgments, counts_by_pack
+from tests.nag_report import acknowledgments, counts_by_pack
 from tests.synth import CONFIGS, REPO, cli_context, synth
 
 LEDGER = Path(__file__).with_name("nag_ledger.json")

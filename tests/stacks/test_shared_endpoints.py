@@ -22,19 +22,13 @@ import pytest
 import yaml
 from aws_cdk.assertions import Match, Template
 
-from stacks import catalog
+from stacks.config import catalog
 from stacks.app_builder import build_app
 from stacks.config import ConfigError, load_config, parse_config
-from stacks.jumpstart import resolve_endpoints
-from stacks.lambda_env import frontdoor_models
-from stacks.shared_endpoints import (
-    IC_NAME_MAX,
-    check_models,
-    component_name,
-    instances_needed,
-    reference_instance,
-    resolve_shared_endpoints,
-)
+from stacks.models.jumpstart import resolve_endpoints
+from stacks.contract.lambda_env import frontdoor_models
+from stacks.models.placement import instances_needed, reference_instance
+from stacks.models.shared_endpoints import IC_NAME_MAX, check_models, component_name, resolve_shared_endpoints
 from tests.synth import CONFIGS, cli_context, synth
 
 FALCON_7B = "huggingface-llm-falcon-7b-instruct-bf16"

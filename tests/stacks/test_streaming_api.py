@@ -26,7 +26,7 @@ import json
 import pytest
 
 from inference.params import TGI_FAMILIES
-from stacks.constructs.front_door import STREAM_TIMEOUT, STREAMING_FAMILIES, WEB_ADAPTER_LAYER_VERSION
+from stacks.constructs.frontdoor import STREAM_TIMEOUT, WEB_ADAPTER_LAYER_VERSION
 from tests.synth import CONFIGS, synth
 
 STREAM_PATHS = {"v1/generate/stream", "v1/templates/{name}/stream"}
@@ -73,10 +73,6 @@ def _actions(statement: dict) -> set[str]:
 def _resources(statement: dict) -> list:
     resource = statement["Resource"]
     return resource if isinstance(resource, list) else [resource]
-
-
-def test_streaming_families_are_the_tgi_families_the_lambdas_stream():
-    assert set(STREAMING_FAMILIES) == set(TGI_FAMILIES)
 
 
 @pytest.mark.parametrize("config", sorted(CONFIGS))
@@ -129,7 +125,7 @@ def test_the_streaming_role_may_stream_from_exactly_the_models_that_stream(confi
     _, fn = _streaming(resources)
     invoking = [st for st in _statements(resources, fn) if _actions(st) & INVOKE]
     families = {m["family"] for m in _models(s)}
-    if not families & set(STREAMING_FAMILIES):
+    if not families & set(TGI_FAMILIES):
         assert invoking == []
         return
     [statement] = invoking
@@ -144,13 +140,13 @@ def test_the_streaming_role_may_stream_from_exactly_the_models_that_stream(confi
     # ... and exactly those of streaming models: one per own-endpoint model, endpoint + ICs when shared.
     expected = _streamable_arn_count(s)
     assert len(granted) == expected
-    if families - set(STREAMING_FAMILIES):  # ai21-j2, stable-diffusion: never streamed from
+    if families - set(TGI_FAMILIES):  # ai21-j2, stable-diffusion: never streamed from
         assert len(granted) < len(front_invoke)
 
 
 def _models(s) -> list[dict]:
     """MODELS_JSON of the deployment, endpoint names standing for themselves."""
-    from stacks.lambda_env import frontdoor_models
+    from stacks.contract.lambda_env import frontdoor_models
 
     deployment = s.deployment
     names = {n: n for n in deployment.endpoints.endpoints}
@@ -159,7 +155,7 @@ def _models(s) -> list[dict]:
 
 
 def _streamable_arn_count(s) -> int:
-    streamable = [m for m in _models(s) if m["kind"] == "text" and m["family"] in STREAMING_FAMILIES]
+    streamable = [m for m in _models(s) if m["kind"] == "text" and m["family"] in TGI_FAMILIES]
     own = [m for m in streamable if not m.get("inference_component")]
     shared = {m["endpoint_name"] for m in streamable if m.get("inference_component")}
     return len(own) + len(shared) + len(streamable) - len(own)

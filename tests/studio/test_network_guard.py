@@ -274,8 +274,8 @@ def test_create_and_update_check_nothing(aws, request_type):
 
 def test_the_handler_imports_as_the_lambda_runtime_loads_it():
     # The runtime puts the asset root on sys.path and imports `network_guard` top-level.
-    code = "import network_guard; print(network_guard._cleanup.__name__, callable(network_guard.on_event))"
+    code = "import network_guard; print(network_guard.pages.__module__, callable(network_guard.on_event))"
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO / "lambdas" / "studio_cleanup", capture_output=True, text=True, check=True
     )
-    assert out.stdout.split() == ["index", "True"]
+    assert out.stdout.split() == ["aws_calls", "True"]

@@ -10,7 +10,7 @@ import pytest
 from cfnlint.api import ManualArgs, lint
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from tests.stacks.nag_report import acknowledgments
+from tests.nag_report import acknowledgments
 from tests.synth import normalize
 
 VARIANTS = ["studio_vpc", "studio_imported", "studio_nat"]

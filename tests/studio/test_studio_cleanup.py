@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from studio_cleanup import index
+from studio_cleanup import cfn_response, index, studio_apps, waiting
 from tests.studio.fakes import Clock
 
 DOMAIN = "d-abc123"
@@ -99,7 +99,7 @@ def test_deletes_every_app_across_pages_then_every_space_and_waits():
     apps = apps_in_spaces(5) + [{"UserProfileName": "ana", "AppType": "JupyterServer", "AppName": "default"}]
     fake, clock = FakeSageMaker(apps=apps, spaces=spaces(5)), Clock()
     # When the cleanup runs
-    counts = index.delete_apps_and_spaces(fake, DOMAIN, deadline=600, clock=clock, sleep=clock.sleep)
+    counts = studio_apps.delete_apps_and_spaces(fake, DOMAIN, deadline=600, clock=clock, sleep=clock.sleep)
     # Then everything is gone, apps strictly before spaces
     assert counts == {"apps": 6, "spaces": 5}
     assert all(a["Status"] == "Deleted" for a in fake.apps) and fake.spaces == []
@@ -107,7 +107,7 @@ def test_deletes_every_app_across_pages_then_every_space_and_waits():
     assert deletes == ["delete_app"] * 6 + ["delete_space"] * 5
     assert ("delete_app", "ana", "JupyterServer", "default") in fake.calls
     assert ("list_apps", "2") in fake.calls and ("list_apps", "4") in fake.calls  # paginated
-    assert clock.sleeps and all(s == index.POLL_SECONDS for s in clock.sleeps)
+    assert clock.sleeps and all(s == waiting.POLL_SECONDS for s in clock.sleeps)
 
 
 def test_apps_already_deleting_or_deleted_are_waited_for_not_deleted_again():
@@ -117,7 +117,7 @@ def test_apps_already_deleting_or_deleted_are_waited_for_not_deleted_again():
     ]
     fake, clock = FakeSageMaker(apps=apps, spaces=[{"SpaceName": "s0"}]), Clock()
     fake.countdown[id(fake.apps[0])] = 2
-    index.delete_apps_and_spaces(fake, DOMAIN, deadline=600, clock=clock, sleep=clock.sleep)
+    studio_apps.delete_apps_and_spaces(fake, DOMAIN, deadline=600, clock=clock, sleep=clock.sleep)
     assert not [c for c in fake.calls if c[0] == "delete_app"]
     assert fake.spaces == []
 
@@ -125,13 +125,13 @@ def test_apps_already_deleting_or_deleted_are_waited_for_not_deleted_again():
 def test_a_space_already_deleting_is_not_deleted_again():
     fake, clock = FakeSageMaker(spaces=[{"SpaceName": "s0", "Status": "Deleting"}]), Clock()
     fake.countdown[id(fake.spaces[0])] = 1
-    index.delete_apps_and_spaces(fake, DOMAIN, deadline=600, clock=clock, sleep=clock.sleep)
+    studio_apps.delete_apps_and_spaces(fake, DOMAIN, deadline=600, clock=clock, sleep=clock.sleep)
     assert [c for c in fake.calls if c[0] == "delete_space"] == []
 
 
 def test_empty_domain_needs_no_wait():
     fake, clock = FakeSageMaker(), Clock()
-    assert index.delete_apps_and_spaces(fake, DOMAIN, deadline=600, clock=clock, sleep=clock.sleep) == {
+    assert studio_apps.delete_apps_and_spaces(fake, DOMAIN, deadline=600, clock=clock, sleep=clock.sleep) == {
         "apps": 0,
         "spaces": 0,
     }
@@ -140,7 +140,7 @@ def test_empty_domain_needs_no_wait():
 
 def test_a_domain_that_is_already_gone_is_a_success():
     fake, clock = FakeSageMaker(domain_exists=False), Clock()
-    assert index.delete_apps_and_spaces(fake, DOMAIN, deadline=600, clock=clock, sleep=clock.sleep) == {
+    assert studio_apps.delete_apps_and_spaces(fake, DOMAIN, deadline=600, clock=clock, sleep=clock.sleep) == {
         "apps": 0,
         "spaces": 0,
     }
@@ -148,8 +148,8 @@ def test_a_domain_that_is_already_gone_is_a_success():
 
 def test_apps_that_never_finish_deleting_time_out_with_their_names():
     fake, clock = FakeSageMaker(apps=apps_in_spaces(1), settle_after=10_000), Clock()
-    with pytest.raises(index.CleanupTimeout, match=r"1 apps still deleting: \['space-0/JupyterLab/default'\]"):
-        index.delete_apps_and_spaces(fake, DOMAIN, deadline=60, clock=clock, sleep=clock.sleep)
+    with pytest.raises(waiting.CleanupTimeout, match=r"1 apps still deleting: \['space-0/JupyterLab/default'\]"):
+        studio_apps.delete_apps_and_spaces(fake, DOMAIN, deadline=60, clock=clock, sleep=clock.sleep)
 
 
 def test_unexpected_api_errors_propagate():
@@ -158,7 +158,7 @@ def test_unexpected_api_errors_propagate():
             raise client_error("AccessDeniedException", "not allowed")
 
     with pytest.raises(ClientError, match="AccessDenied"):
-        index.delete_apps_and_spaces(Denied(apps=apps_in_spaces(1)), DOMAIN, deadline=60, clock=Clock(), sleep=lambda s: None)
+        studio_apps.delete_apps_and_spaces(Denied(apps=apps_in_spaces(1)), DOMAIN, deadline=60, clock=Clock(), sleep=lambda s: None)
 
 
 def event(request_type: str) -> dict:
@@ -193,7 +193,7 @@ def test_delete_reports_failure_to_cloudformation_instead_of_hanging():
     [(_, status, reason, _)] = responses
     assert status == "FAILED" and reason.startswith("CleanupTimeout: 1 apps still deleting")
     # the deadline leaves the safety margin to report before the Lambda timeout
-    assert clock.now <= 120 - index.SAFETY_MARGIN_SECONDS + index.POLL_SECONDS
+    assert clock.now <= 120 - index.SAFETY_MARGIN_SECONDS + waiting.POLL_SECONDS
 
 
 def test_send_response_puts_the_cloudformation_body(monkeypatch):
@@ -213,8 +213,8 @@ def test_send_response_puts_the_cloudformation_body(monkeypatch):
         sent.update(url=request.full_url, method=request.get_method(), body=request.data, timeout=timeout)
         return Response()
 
-    monkeypatch.setattr(index.urllib.request, "urlopen", urlopen)
-    index.send_response(event("Delete"), "SUCCESS", "OK", "pid")
+    monkeypatch.setattr(cfn_response.urllib.request, "urlopen", urlopen)
+    cfn_response.send_response(event("Delete"), "SUCCESS", "OK", "pid")
     import json
 
     assert (sent["url"], sent["method"]) == ("https://example.invalid/response", "PUT")

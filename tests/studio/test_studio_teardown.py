@@ -15,7 +15,7 @@ from __future__ import annotations
 import pytest
 from botocore.stub import Stubber
 
-from studio_cleanup import index
+from studio_cleanup import domain_teardown, index, waiting
 from tests.studio.fakes import Clock, stubbed
 
 DOMAIN = "d-abc123"
@@ -167,7 +167,7 @@ def test_delete_removes_profiles_then_the_domain_with_its_home_then_the_nfs_grou
 
     assert (status, reason) == ("SUCCESS", "OK")
     # one poll for the profile, one for the domain, one backoff for the security group
-    assert clock.sleeps == [index.POLL_SECONDS, index.POLL_SECONDS, index.BACKOFF_FIRST_SECONDS]
+    assert clock.sleeps == [waiting.POLL_SECONDS, waiting.POLL_SECONDS, domain_teardown.BACKOFF_FIRST_SECONDS]
 
 
 def test_a_domain_already_gone_with_groups_already_gone_is_a_success(aws):
@@ -206,7 +206,7 @@ def test_delete_domain_resource_in_use_means_already_deleting_and_is_waited_for(
     sm.add_response("describe_domain", domain("InService"))
     sm.add_client_error("delete_domain", "ResourceInUse", "Domain is being deleted", 400)
     sm.add_client_error("describe_domain", "ResourceNotFound", "Domain not found", 400)
-    home = index.delete_domain_and_home(clients["sagemaker"], DOMAIN, deadline=600, clock=clock, sleep=clock.sleep)
+    home = domain_teardown.delete_domain_and_home(clients["sagemaker"], DOMAIN, deadline=600, clock=clock, sleep=clock.sleep)
     assert home == HOME and clock.sleeps == []
 
 
@@ -238,8 +238,8 @@ def test_a_failed_domain_deletion_is_reported_with_sagemakers_reason(aws):
     sm.add_response("describe_domain", domain("InService"))
     sm.add_response("delete_domain", {})
     sm.add_response("describe_domain", domain("Delete_Failed"))
-    with pytest.raises(index.CleanupFailed, match=f"domain {DOMAIN} failed to delete: EFS file system is in use; home EFS {HOME} may remain"):
-        index.delete_domain_and_home(clients["sagemaker"], DOMAIN, deadline=600, clock=Clock(), sleep=lambda s: None)
+    with pytest.raises(waiting.CleanupFailed, match=f"domain {DOMAIN} failed to delete: EFS file system is in use; home EFS {HOME} may remain"):
+        domain_teardown.delete_domain_and_home(clients["sagemaker"], DOMAIN, deadline=600, clock=Clock(), sleep=lambda s: None)
 
 
 def test_a_profile_that_fails_to_delete_is_named(aws):
@@ -248,8 +248,8 @@ def test_a_profile_that_fails_to_delete_is_named(aws):
     sm.add_response("list_user_profiles", {"UserProfiles": [profile("ana")]})
     sm.add_response("delete_user_profile", {})
     sm.add_response("list_user_profiles", {"UserProfiles": [profile("ana", "Delete_Failed")]})
-    with pytest.raises(index.CleanupFailed, match=r"user profiles of domain d-abc123 failed to delete: \['ana'\]"):
-        index.delete_user_profiles(clients["sagemaker"], DOMAIN, deadline=600, clock=Clock(), sleep=lambda s: None)
+    with pytest.raises(waiting.CleanupFailed, match=r"user profiles of domain d-abc123 failed to delete: \['ana'\]"):
+        domain_teardown.delete_user_profiles(clients["sagemaker"], DOMAIN, deadline=600, clock=Clock(), sleep=lambda s: None)
 
 
 def test_profiles_that_never_go_time_out_with_their_names(aws):
@@ -259,8 +259,8 @@ def test_profiles_that_never_go_time_out_with_their_names(aws):
     for _ in range(3):
         sm.add_response("list_user_profiles", {"UserProfiles": [profile("ana", "Deleting")]})
     clock = Clock()
-    with pytest.raises(index.CleanupTimeout, match=r"domain d-abc123: 1 user profiles still deleting: \['ana'\]; run `cdk destroy` again"):
-        index.delete_user_profiles(clients["sagemaker"], DOMAIN, deadline=30, clock=clock, sleep=clock.sleep)
+    with pytest.raises(waiting.CleanupTimeout, match=r"domain d-abc123: 1 user profiles still deleting: \['ana'\]; run `cdk destroy` again"):
+        domain_teardown.delete_user_profiles(clients["sagemaker"], DOMAIN, deadline=30, clock=clock, sleep=clock.sleep)
 
 
 def test_security_groups_held_by_interfaces_past_the_deadline_fail_naming_them_after_backoff(aws):
@@ -274,8 +274,8 @@ def test_security_groups_held_by_interfaces_past_the_deadline_fail_naming_them_a
         for _ in (INBOUND, OUTBOUND):
             ec2.add_client_error("delete_security_group", "DependencyViolation", "has a dependent object", 400)
     clock = Clock()
-    with pytest.raises(index.CleanupTimeout) as err:
-        index.delete_nfs_security_groups(clients["ec2"], VPC, DOMAIN, deadline=180, clock=clock, sleep=clock.sleep)
+    with pytest.raises(waiting.CleanupTimeout) as err:
+        domain_teardown.delete_nfs_security_groups(clients["ec2"], VPC, DOMAIN, deadline=180, clock=clock, sleep=clock.sleep)
     assert clock.sleeps == [5, 10, 20, 40, 60]  # exponential, capped at BACKOFF_MAX_SECONDS
     assert str(err.value) == (
         f"security groups still in use by network interfaces (DependencyViolation): {INBOUND} ({NFS_NAMES[0]}), "
@@ -288,7 +288,7 @@ def test_unexpected_ec2_errors_propagate(aws):
     clients, stubs = aws
     stubs["ec2"].add_client_error("describe_security_groups", "UnauthorizedOperation", "not allowed", 403)
     with pytest.raises(Exception, match="UnauthorizedOperation"):
-        index.delete_nfs_security_groups(clients["ec2"], VPC, DOMAIN, deadline=180, clock=Clock(), sleep=lambda s: None)
+        domain_teardown.delete_nfs_security_groups(clients["ec2"], VPC, DOMAIN, deadline=180, clock=Clock(), sleep=lambda s: None)
 
 
 @pytest.mark.parametrize("status", ["UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS"])

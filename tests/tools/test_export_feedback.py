@@ -13,7 +13,7 @@ from moto import mock_aws
 
 from frontdoor.adapters.feedback_store import DynamoFeedbackStore
 from frontdoor.services.feedback import build_generation_record, build_record
-from tests.tools.jsonl_formats import validate_instructions, validate_preferences
+from tests.jsonl_formats import validate_instructions, validate_preferences
 from tools import export_feedback
 
 TABLE = "feedback"

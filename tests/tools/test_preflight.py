@@ -12,7 +12,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from stacks.config import load_config
-from stacks.jumpstart import resolve_endpoints
+from stacks.models.jumpstart import resolve_endpoints
 from tests.tools.preflight_stubs import (
     ACCOUNT, DEFAULT, IMPORTED, OK_BUCKET_PAGE, REPO, account_settings, client, queue_quotas, quota, session_for,
     stack_summary, statuses, subnet, toolkit)

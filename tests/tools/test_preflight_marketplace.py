@@ -13,8 +13,8 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from stacks.config import load_config
-from stacks.jumpstart import resolve_endpoints
-from stacks.marketplace import ResolvedPackage
+from stacks.models.jumpstart import resolve_endpoints
+from stacks.models.marketplace import ResolvedPackage
 from tests.tools.preflight_stubs import (
     OK_BUCKET_PAGE, account_settings, client, queue_quotas, quota, session_for, statuses, toolkit)
 from tools import preflight

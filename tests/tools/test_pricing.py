@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stacks.catalog import InstanceCatalog
+from stacks.config.catalog import InstanceCatalog
 from tools import pricing
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures/pricing/get_products_sagemaker_us-east-1.json"

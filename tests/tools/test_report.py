@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.stacks.nag_report import acknowledgments
+from tests.nag_report import acknowledgments
 from tests.synth import CONFIGS, REPO, synth
 from tools.report import build, render, short_summary, write_report
 from tools.report.assembly import Assembly
@@ -165,7 +165,7 @@ def test_studio_and_network_change_the_picture_and_add_no_public_surface():
 
 
 def test_control_tower_acknowledgments_are_listed_beside_the_nag_ones(default, report, markdown):
-    from stacks.control_tower import control_acknowledgments
+    from stacks.compliance.control_tower import control_acknowledgments
 
     expected = {(p, c, r) for stack in default.deployment.stacks for p, c, r in control_acknowledgments(stack)}
     listed = {(a["path"], a["control"], a["reason"]) for a in report["control_tower_acknowledgments"]}

@@ -84,8 +84,8 @@ def test_picture_labels_the_shared_endpoint_with_its_models(example, report):
 
 def test_preflight_counts_a_shared_endpoint_at_its_max_instances():
     from stacks.config import load_config
-    from stacks.jumpstart import resolve_endpoints
-    from stacks.shared_endpoints import resolve_shared_endpoints
+    from stacks.models.jumpstart import resolve_endpoints
+    from stacks.models.shared_endpoints import resolve_shared_endpoints
     from tools import preflight
 
     config = load_config(REPO / SHARED)

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from tools.report.markdown import render
-from tools.report.review import _money, build
+from tools.report.review import build, money
 
 __all__ = ["build", "render", "short_summary", "write_report"]
 
@@ -44,8 +44,8 @@ def short_summary(assembly: Path | str, config_path: str | None = None, resolved
         f"{sum(len(r['statements']) for r in report['iam_roles'])} statements",
         f"  nag acks         {len(acks)} on {len({a['path'] for a in acks})} constructs",
         f"  Control Tower    {len(report.get('control_tower_acknowledgments', []))} acknowledged findings",
-        f"  GPU cost         {_money(t['min']['usd_per_hour'])}/h..{_money(t['max']['usd_per_hour'])}/h"
-        f" ({_money(t['min']['usd_per_month'], 0)}..{_money(t['max']['usd_per_month'], 0)}/month) from min to max scale",
+        f"  GPU cost         {money(t['min']['usd_per_hour'])}/h..{money(t['max']['usd_per_hour'])}/h"
+        f" ({money(t['min']['usd_per_month'], 0)}..{money(t['max']['usd_per_month'], 0)}/month) from min to max scale",
     ]
     lines += [f"  WARNING          {w}" for w in report["warnings"]]
     return lines

@@ -264,6 +264,13 @@ class Assembly:
         return sorted(seen.values(), key=lambda a: (a[1], a[2]))
 
 
+def as_list(value: Any) -> list:
+    """A template value that may be one item, a list or absent, as a list."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
 def _region_of(environment: str) -> str | None:
     # "aws://<account>/<region>"; "unknown-region" for environment-agnostic stacks.
     region = environment.rsplit("/", 1)[-1] if environment.startswith("aws://") else ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tools.report.review import _money
+from tools.report.review import money
 
 
 def _cell(text: object) -> str:
@@ -32,23 +32,23 @@ def cost_table(report: dict) -> list[str]:
         )
         if "cost" in e:
             lo, hi = e["cost"]["min"], e["cost"]["max"]
-            money = [
-                _money(lo["usd_per_hour"]),
-                _money(lo["usd_per_month"], 0),
-                _money(hi["usd_per_hour"]),
-                _money(hi["usd_per_month"], 0),
+            prices = [
+                money(lo["usd_per_hour"]),
+                money(lo["usd_per_month"], 0),
+                money(hi["usd_per_hour"]),
+                money(hi["usd_per_month"], 0),
             ]
         else:
-            money = ["no price"] * 4
+            prices = ["no price"] * 4
         lines.append(
             f"| {e['name']} | {_code(model)} | {e['instance_type']} | {_count(e['count'])} | "
-            + " | ".join(money)
+            + " | ".join(prices)
             + " |"
         )
     t = report["endpoint_totals"]
     lines.append(
-        f"| **total** | | | | **{_money(t['min']['usd_per_hour'])}** | **{_money(t['min']['usd_per_month'], 0)}** "
-        f"| **{_money(t['max']['usd_per_hour'])}** | **{_money(t['max']['usd_per_month'], 0)}** |"
+        f"| **total** | | | | **{money(t['min']['usd_per_hour'])}** | **{money(t['min']['usd_per_month'], 0)}** "
+        f"| **{money(t['max']['usd_per_hour'])}** | **{money(t['max']['usd_per_month'], 0)}** |"
     )
     note = (
         f"On-demand list prices pinned {p['pinned']} ({p['source']}); {p['hours_per_month']} hours a month; "
@@ -86,17 +86,17 @@ def shared_endpoints(report: dict) -> list[str]:
             out.append(
                 f"| {c['name']} | `{c['inference_component']}` | {c['accelerators']} | {_count(c['copies'])} | "
                 f"{fit['weights_gib']:.1f} GiB | {fit['copy_gib']:g} GiB | {'yes' if fit['fits'] else '**NO**'} | "
-                f"{_money(c['share_usd_per_hour']['min'])} | {_money(c['share_usd_per_hour']['max'])} | "
-                + (f"{classic['instance_type']} {_money(classic['usd_per_hour'])}/h |" if classic["instance_type"] else "none fits |")
+                f"{money(c['share_usd_per_hour']['min'])} | {money(c['share_usd_per_hour']['max'])} | "
+                + (f"{classic['instance_type']} {money(classic['usd_per_hour'])}/h |" if classic["instance_type"] else "none fits |")
             )
         cmp = e.get("classic_comparison")
         if cmp:
             line = (
-                f"Classic endpoints for the same models (one always-on instance each): {_money(cmp['usd_per_hour'])}/h, "
-                f"{_money(cmp['usd_per_month'], 0)}/month. This endpoint saves {_money(cmp['saving_at_min_usd_per_month'], 0)}"
+                f"Classic endpoints for the same models (one always-on instance each): {money(cmp['usd_per_hour'])}/h, "
+                f"{money(cmp['usd_per_month'], 0)}/month. This endpoint saves {money(cmp['saving_at_min_usd_per_month'], 0)}"
                 "/month at min scale and "
-                + (f"{_money(cmp['saving_at_max_usd_per_month'], 0)}/month at max" if cmp["saving_at_max_usd_per_month"] >= 0
-                   else f"costs {_money(-cmp['saving_at_max_usd_per_month'], 0)}/month more at max")
+                + (f"{money(cmp['saving_at_max_usd_per_month'], 0)}/month at max" if cmp["saving_at_max_usd_per_month"] >= 0
+                   else f"costs {money(-cmp['saving_at_max_usd_per_month'], 0)}/month more at max")
             )
             if cmp.get("break_even_fraction_at_max") is not None:
                 line += f"; it is cheaper while at max scale less than {cmp['break_even_fraction_at_max']:.0%} of the hours"
@@ -106,6 +106,20 @@ def shared_endpoints(report: dict) -> list[str]:
 
 
 def render(report: dict, picture: str | None = "architecture.png") -> str:
+    out = _heading(report, picture)
+    out += ["## Endpoints and cost", ""] + cost_table(report) + [""]
+    out += _gpu_fit(report)
+    out += shared_endpoints(report)
+    out += _public_surfaces(report)
+    out += _iam_roles(report)
+    out += _stacks(report)
+    out += _acknowledgments(report)
+    out += _scanner_skips(report)
+    return "\n".join(out)
+
+
+def _heading(report: dict, picture: str | None) -> list[str]:
+    """Title, where the facts come from, the warnings and the picture."""
     d = report["deployment"]
     out = [
         f"# Review report: {d['project']} in {d['region']}",
@@ -118,8 +132,12 @@ def render(report: dict, picture: str | None = "architecture.png") -> str:
         out += ["## Warnings", ""] + [f"- {w}" for w in report["warnings"]] + [""]
     if picture:
         out += ["## Architecture", "", f"![architecture]({picture})", ""]
+    return out
 
-    out += ["## Endpoints and cost", ""] + cost_table(report) + [""]
+
+def _gpu_fit(report: dict) -> list[str]:
+    """The GPU-memory fit of each classic endpoint."""
+    out: list[str] = []
     classic = [e for e in report["endpoints"] if not e.get("shared")]  # shared ones: per copy, below
     if classic:
         out += [
@@ -143,10 +161,12 @@ def render(report: dict, picture: str | None = "architecture.png") -> str:
             f"Rule: {classic[0]['gpu']['rule']}; headroom is what remains for the KV cache and runtime.",
         ]
     out.append("")
-    out += shared_endpoints(report)
+    return out
 
+
+def _public_surfaces(report: dict) -> list[str]:
     surfaces = report["public_surfaces"]
-    out += ["## Public surfaces", "", f"{len(surfaces)} found (only the API should be one).", ""]
+    out = ["## Public surfaces", "", f"{len(surfaces)} found (only the API should be one).", ""]
     for s in surfaces:
         out.append(
             f"- **{s['kind']}** `{s['path']}` ({s['stack']}): auth {', '.join(s['auth']) or 'NONE'}"
@@ -161,8 +181,11 @@ def render(report: dict, picture: str | None = "architecture.png") -> str:
                 )
             out.append("")
     out.append("")
+    return out
 
-    out += [
+
+def _iam_roles(report: dict) -> list[str]:
+    out = [
         "## IAM roles",
         "",
         f"{len(report['iam_roles'])} roles. Every statement each role is granted:",
@@ -186,8 +209,11 @@ def render(report: dict, picture: str | None = "architecture.png") -> str:
         if not r["statements"]:
             out.append("| | (no inline or customer-managed statements) | | |")
         out.append("")
+    return out
 
-    out += ["## Stacks", ""]
+
+def _stacks(report: dict) -> list[str]:
+    out = ["## Stacks", ""]
     for s in report["stacks"]:
         out += [
             f"### {s['name']} ({s['id']}): {s['resource_count']} resources",
@@ -196,9 +222,13 @@ def render(report: dict, picture: str | None = "architecture.png") -> str:
             "|---|---:|",
         ]
         out += [f"| {t} | {n} |" for t, n in s["resources_by_type"].items()] + [""]
+    return out
 
+
+def _acknowledgments(report: dict) -> list[str]:
+    """The cdk-nag and the Control Tower acknowledgments."""
     acks = report["nag_acknowledgments"]
-    out += [
+    out = [
         "## cdk-nag acknowledgments",
         "",
         f"{len(acks)} acknowledged findings, each on the narrowest construct:",
@@ -219,12 +249,16 @@ def render(report: dict, picture: str | None = "architecture.png") -> str:
     ]
     out += [f"| `{a['path']}` | {a['control']} | {_cell(a['reason'])} |" for a in controls]
     out.append("")
+    return out
+
+
+def _scanner_skips(report: dict) -> list[str]:
     skips = report["scanner_skips"]
-    out += ["## Scanner skips", ""]
+    out = ["## Scanner skips", ""]
     if skips:
         out += ["| resource | check | reason |", "|---|---|---|"]
         out += [f"| `{s['path']}` | {s['check']} | {_cell(s['reason'])} |" for s in skips]
     else:
         out.append("None recorded in resource metadata.")
     out.append("")
-    return "\n".join(out)
+    return out

@@ -12,7 +12,7 @@ _THROTTLE_CODES = frozenset({"ProvisionedThroughputExceededException", "Throttli
                              "RequestLimitExceeded"})
 
 
-def _attr(value: Any) -> dict[str, Any]:
+def to_attr(value: Any) -> dict[str, Any]:
     """A Python value as a DynamoDB attribute value (low-level client spelling)."""
     if value is None:
         return {"NULL": True}
@@ -21,14 +21,14 @@ def _attr(value: Any) -> dict[str, Any]:
     if isinstance(value, (int, float)):
         return {"N": repr(value) if isinstance(value, float) else str(value)}
     if isinstance(value, list):
-        return {"L": [_attr(v) for v in value]}
+        return {"L": [to_attr(v) for v in value]}
     if isinstance(value, dict):
-        return {"M": {str(k): _attr(v) for k, v in value.items()}}
+        return {"M": {str(k): to_attr(v) for k, v in value.items()}}
     return {"S": str(value)}
 
 
 def from_attr(attr: dict[str, Any]) -> Any:
-    """The inverse of ``_attr``: numbers come back as int when integral, else float."""
+    """The inverse of ``to_attr``: numbers come back as int when integral, else float."""
     (kind, value), = attr.items()
     if kind == "N":
         number = float(value)
@@ -67,7 +67,7 @@ class DynamoFeedbackStore:
         try:
             self.client.put_item(
                 TableName=self.table_name,
-                Item={key: _attr(value) for key, value in record.items()},
+                Item={key: to_attr(value) for key, value in record.items()},
                 # Never overwrite: the sort key is unique, so this only guards bugs.
                 ConditionExpression="attribute_not_exists(pk)",
             )

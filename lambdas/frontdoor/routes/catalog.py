@@ -3,7 +3,8 @@
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from frontdoor.config import runtime
-from frontdoor.models import ModelInfo, ModelsResponse, TemplateInfo, TemplatesResponse, responses
+from frontdoor.models.catalog import ModelInfo, ModelsResponse, TemplateInfo, TemplatesResponse
+from frontdoor.models.responses import responses
 
 router = Router()
 

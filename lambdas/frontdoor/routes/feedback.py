@@ -4,7 +4,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from frontdoor.config import runtime
 from inference.errors import ModelNotReady
-from frontdoor.models import FeedbackRequest, FeedbackResponse, responses
+from frontdoor.models.feedback import FeedbackRequest, FeedbackResponse
+from frontdoor.models.responses import responses
 from frontdoor.services.feedback import GENERATION_SK, build_record, partition, resolve_feedback
 
 router = Router()

@@ -11,35 +11,38 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from frontdoor import context
 from frontdoor.config import runtime
-from frontdoor.errors import error_body, status_of
-from frontdoor.models import (
+from frontdoor.errors import INTERNAL_ERROR_MESSAGE, error_body, status_of
+from frontdoor.models.generation import (
     BatchGenerateRequest,
     BatchItemResult,
     BatchResponse,
     BatchTemplateRequest,
     CandidateOutput,
-    ErrorResponse,
     GenerateRequest,
     GenerateResponse,
     TemplateRunRequest,
     TemplateRunResponse,
     Usage,
-    responses,
 )
+from frontdoor.models.responses import ErrorResponse, responses
 from frontdoor.services.batch import Outcome
 from frontdoor.services.feedback import build_generation_record
 from frontdoor.services.generation import TextResult, candidate_id
+from frontdoor.services.templating import MAX_TEMPLATE_NAME_CHARS, TEMPLATE_NAME_PATTERN
 from inference.catalog import ModelSpec
+from inference.control import wake_if_asleep
 from inference.errors import InferenceError
 from inference.observability import logger, metrics
 from inference.runtime import READ_TIMEOUT_S
 
 router = Router()
-_ERRORS = (400, 404, 413, 415, 422, 502, 503, 504)
+# The generation routes' statuses (the streaming routes answer the same before their first token).
+TEXT_ERRORS = (400, 404, 413, 415, 422, 502, 503, 504)
 # A batch answers 200 with each input's own status; the request itself fails only when
 # it is invalid, or names a model or template that does not exist or cannot take it.
 _BATCH_ERRORS = (400, 404, 413, 415, 422, 503)
-TemplateName = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+TemplateName = Annotated[str, Path(min_length=1, max_length=MAX_TEMPLATE_NAME_CHARS,
+                                   pattern=TEMPLATE_NAME_PATTERN)]
 # Time left for a batch input to start: its call may take READ_TIMEOUT_S (and retries),
 # and the function must answer before its own timeout (28 s deployed).
 BATCH_MARGIN_S = 3.0
@@ -84,7 +87,7 @@ def _store(result: TextResult, route: str, requested: dict[str, Any]) -> None:
 
 
 @router.post("/v1/generate", tags=["generation"], summary="Generate text",
-             responses=responses({200: (GenerateResponse, "The generated text")}, *_ERRORS))
+             responses=responses({200: (GenerateResponse, "The generated text")}, *TEXT_ERRORS))
 def generate(body: GenerateRequest) -> GenerateResponse:
     """Send ``inputs`` (wrapped in the model family's prompt format) to a text model.
 
@@ -103,7 +106,7 @@ def generate(body: GenerateRequest) -> GenerateResponse:
 
 
 @router.post("/v1/templates/<name>", tags=["generation"], summary="Run a prompt template",
-             responses=responses({200: (TemplateRunResponse, "The generated text")}, *_ERRORS))
+             responses=responses({200: (TemplateRunResponse, "The generated text")}, *TEXT_ERRORS))
 def run_template(name: TemplateName, body: TemplateRunRequest) -> TemplateRunResponse:
     """Render template ``name`` with ``variables`` and send it to a text model.
 
@@ -128,14 +131,6 @@ def _start_by(started: float) -> float:
     return started + max(0.0, remaining - READ_TIMEOUT_S - BATCH_MARGIN_S)
 
 
-def _wake_if_asleep(spec: ModelSpec) -> None:
-    """A sleeping model fails the whole batch at once with 503 model_asleep (and is
-    started), as on every route, rather than every input alone."""
-    waker = runtime().waker
-    if spec.wakeable and waker is not None and waker.wakeable(spec.endpoint_name):
-        waker.ensure_awake(spec.endpoint_name)
-
-
 def _item(index: int, outcome: Outcome[TextResult]) -> BatchItemResult:
     if outcome.value is not None:
         r = outcome.value
@@ -148,7 +143,7 @@ def _item(index: int, outcome: Outcome[TextResult]) -> BatchItemResult:
                                                      "reason": message})
     else:
         status, code, details, retry_after = 500, "internal_error", None, None
-        message = "internal error; quote the request_id when reporting it"
+        message = INTERNAL_ERROR_MESSAGE
         logger.error("batch input failed unexpectedly", exc_info=exc, extra={"index": index})
     return BatchItemResult(index=index, status=status, error=ErrorResponse(**error_body(code, message, details)),
                            retry_after=retry_after)
@@ -177,7 +172,9 @@ def generate_batch(body: BatchGenerateRequest) -> BatchResponse:
     """
     started = time.monotonic()
     text = runtime().text
-    _wake_if_asleep(text.catalog.resolve(body.model, "text"))
+    # A sleeping model fails the whole batch at once with 503 model_asleep (and is
+    # started), as on every route, rather than every input alone.
+    wake_if_asleep(runtime().waker, text.catalog.resolve(body.model, "text"))
     spec, outcomes = text.generate_batch(body.model, body.inputs, body.parameters.given(), system=body.system,
                                          start_by=_start_by(started))
     return _batch(spec, None, outcomes)
@@ -192,7 +189,9 @@ def run_template_batch(name: TemplateName, body: BatchTemplateRequest) -> BatchR
     started = time.monotonic()
     text = runtime().text
     text.templates.get(name)
-    _wake_if_asleep(text.catalog.resolve(body.model, "text"))
+    # A sleeping model fails the whole batch at once with 503 model_asleep (and is
+    # started), as on every route, rather than every input alone.
+    wake_if_asleep(runtime().waker, text.catalog.resolve(body.model, "text"))
     spec, outcomes = text.run_template_batch(name, body.model, [item.variables for item in body.items],
                                              body.parameters.given(), start_by=_start_by(started))
     return _batch(spec, name, outcomes)

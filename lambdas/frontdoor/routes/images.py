@@ -5,7 +5,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from frontdoor import context
 from frontdoor.config import runtime
-from frontdoor.models import ImagePresetInfo, ImagePresetsResponse, ImageRequest, ImageResponse, responses
+from frontdoor.models.images import ImagePresetInfo, ImagePresetsResponse, ImageRequest, ImageResponse
+from frontdoor.models.responses import responses
 from frontdoor.services import image_presets
 from inference.observability import metrics
 from inference.codecs import ImageParams

@@ -15,20 +15,33 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel
 
 from frontdoor.config import runtime
 from frontdoor.errors import PayloadTooLarge
-from frontdoor.models import Integral, exactly_one, responses
+from frontdoor.models.responses import responses
+from frontdoor.models.summarize import (
+    JobAccepted,
+    JobError,
+    JobResult,
+    JobStatus,
+    Progress,
+    Stats,
+    SummarizeRequest,
+    SummarizeResponse,
+    UploadRequest,
+    UploadTicket,
+)
+from inference.control import wake_if_asleep
 from inference.errors import BadRequest, ModelTimeout, NotFound
 from inference.prompts import prompt_format
 from summarizer.errors import DeadlineExceeded
-from summarizer.limits import MAX_INLINE_TEXT_BYTES, MAX_S3_INPUT_BYTES
+from summarizer.limits import MAX_S3_INPUT_BYTES
 
 if TYPE_CHECKING:
     from summarizer.jobs import Job
@@ -38,104 +51,6 @@ router = Router()
 
 # How long a presigned upload stays usable.
 UPLOAD_EXPIRES_S = 900
-
-
-class SummarizeRequest(BaseModel):
-    """Exactly one of ``text`` or ``s3_key``."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True,
-                              json_schema_extra=exactly_one("text", "s3_key"))
-
-    model: str | None = Field(default=None, min_length=1, max_length=64)
-    text: str | None = Field(default=None, min_length=1, max_length=MAX_INLINE_TEXT_BYTES)
-    # Only objects the caller uploaded under inputs/ in the jobs bucket, never
-    # another job's results.
-    s3_key: str | None = Field(default=None, pattern=r"^inputs/[A-Za-z0-9!_.*'()/=-]{1,512}$")
-    style: Literal["paragraph", "bullets"] = "paragraph"
-    max_words: Annotated[int, Field(ge=10, le=2000), Integral] | None = None
-
-    @model_validator(mode="after")
-    def _one_source(self) -> SummarizeRequest:
-        if (self.text is None) == (self.s3_key is None):
-            raise ValueError("send exactly one of 'text' or 's3_key'")
-        return self
-
-
-class UploadRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
-
-    # When given, the upload must be exactly this many bytes; else 1 byte .. the S3 input limit.
-    content_length: Annotated[int, Field(ge=1, le=MAX_S3_INPUT_BYTES), Integral] | None = None
-
-
-class _Out(BaseModel):
-    # Built on first use, not in every cold start of the front door.
-    model_config = ConfigDict(defer_build=True)
-
-
-class UploadTicket(_Out):
-    s3_key: str
-    url: str
-    method: Literal["POST"] = "POST"
-    fields: dict[str, str]
-    expires_in: int
-    max_bytes: int
-
-
-class Stats(_Out):
-    chunks: int
-    calls: int
-    retries: int
-    resplits: int
-    recalibrations: int
-    checkpoint_hits: int
-    rounds: int
-    input_tokens: int
-    output_tokens: int
-    map_budget_tokens: int
-    elapsed_s: float
-
-
-class SummarizeResponse(_Out):
-    summary: str
-    model: str
-    style: str
-    stats: Stats
-
-
-class JobAccepted(_Out):
-    job_id: str
-    status: str
-    status_url: str
-
-
-class Progress(_Out):
-    chunks_done: int
-    chunks_total: int
-
-
-class JobError(_Out):
-    code: str
-    message: str
-    stage: str | None = None
-    chunk: int | None = None
-
-
-class JobResult(_Out):
-    summary: str
-    stats: Stats | None = None
-
-
-class JobStatus(_Out):
-    job_id: str
-    status: Literal["QUEUED", "RUNNING", "SUCCEEDED", "FAILED"]
-    model: str | None = None
-    style: str
-    progress: Progress
-    result: JobResult | None = None
-    error: JobError | None = None
-    created_at: int
-    updated_at: int
 
 
 def _services() -> Services:
@@ -227,9 +142,7 @@ def summarize(body: SummarizeRequest):
 
     # A sleeping model answers 503 model_asleep (and is started) here, as on every
     # route, before any work is accepted: a job queued for it would only fail.
-    waker = runtime().waker
-    if spec.wakeable and waker is not None and waker.wakeable(spec.endpoint_name):
-        waker.ensure_awake(spec.endpoint_name)
+    wake_if_asleep(runtime().waker, spec)
     if body.s3_key is not None:
         return _enqueue(services, spec.name, body, None, who)
 

@@ -124,7 +124,7 @@ class PreparedText:
     """One text generation, checked and ready to send: the model, the exact prompt (family
     format, tag refusal, template rendering) and the parameters (family rules, budget,
     stops). The buffered call (``TextService._complete``) and the token stream
-    (``frontdoor.services.streaming``) both start from it, so they send the same request."""
+    (``frontdoor.services.token_stream``) both start from it, so they send the same request."""
 
     spec: ModelSpec
     prompt: str

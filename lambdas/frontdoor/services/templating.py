@@ -18,13 +18,18 @@ from pathlib import Path
 from typing import Any
 
 from inference.errors import BadRequest, ConfigError, NotFound, json_list
+from inference.params import TEXT_PARAMETERS
 from inference.prompts import STYLES, PromptFormat
 
 BUILTIN_PATH = Path(__file__).resolve().parent.parent / "templates" / "builtin.json"
 DEFAULT_MAX_CHARS = 4000
 MAX_PROMPT_CHARS = 48_000  # ~12k tokens: beyond every configured model's input window
-_ALLOWED_PARAMETERS = {"max_new_tokens", "temperature", "top_p", "top_k", "do_sample",
-                       "repetition_penalty", "stop", "seed"}
+MAX_TEMPLATE_NAME_CHARS = 64
+# A template name as the routes' `{name}` path parameter matches it (the front door's and the
+# streaming function's); ``parse_template`` checks names with str.isalnum, which allows more.
+TEMPLATE_NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
+_ALLOWED_PARAMETERS = set(TEXT_PARAMETERS)
+_TEMPLATE_KEYS = {"name", "description", "template", "variables", "parameters", "style", "system", "output"}
 
 
 @dataclass(frozen=True)
@@ -92,12 +97,10 @@ def parse_template(raw: Any, source: str, index: int) -> PromptTemplate:
     where = f"{source}[{index}]"
     if not isinstance(raw, dict):
         raise _fail(where, "must be an object")
-    unknown = set(raw) - {"name", "description", "template", "variables", "parameters", "style", "system", "output"}
+    unknown = set(raw) - _TEMPLATE_KEYS
     if unknown:
         raise _fail(where, f"unknown keys {sorted(unknown)}")
-    name = raw.get("name")
-    if not isinstance(name, str) or not name or len(name) > 64 or not all(c.isalnum() or c in "-_" for c in name):
-        raise _fail(where, "name must be 1-64 characters of letters, digits, '-' or '_'")
+    name = _parse_name(raw.get("name"), where)
     where = f"{source} template {name!r}"
     text = raw.get("template")
     if not isinstance(text, str) or not text:
@@ -105,20 +108,8 @@ def parse_template(raw: Any, source: str, index: int) -> PromptTemplate:
     tpl = string.Template(text)
     if not tpl.is_valid():
         raise _fail(where, "template has an invalid placeholder (write a literal $ as $$)")
-    variables = []
-    for j, var in enumerate(raw.get("variables", [])):
-        if not isinstance(var, dict) or not isinstance(var.get("name"), str) or not var["name"].isidentifier():
-            raise _fail(where, f"variables[{j}] needs a 'name' that is a Python identifier")
-        default = var.get("default")
-        if default is not None and not isinstance(default, str):
-            raise _fail(where, f"variables[{j}].default must be a string")
-        max_chars = var.get("max_chars", DEFAULT_MAX_CHARS)
-        if isinstance(max_chars, bool) or not isinstance(max_chars, int) or not 1 <= max_chars <= MAX_PROMPT_CHARS:
-            raise _fail(where, f"variables[{j}].max_chars must be an integer in 1..{MAX_PROMPT_CHARS}")
-        variables.append(Variable(var["name"], str(var.get("description", "")), default, max_chars))
+    variables = _parse_variables(raw.get("variables", []), where)
     declared = [v.name for v in variables]
-    if len(set(declared)) != len(declared):
-        raise _fail(where, "variable names must be unique")
     used = set(tpl.get_identifiers())
     if used != set(declared):
         raise _fail(where, f"placeholders {sorted(used)} must match declared variables {sorted(declared)}")
@@ -131,15 +122,7 @@ def parse_template(raw: Any, source: str, index: int) -> PromptTemplate:
     system = raw.get("system")
     if system is not None and not isinstance(system, str):
         raise _fail(where, "system must be a string")
-    output = raw.get("output", {"type": "text"})
-    if not isinstance(output, dict) or output.get("type") not in ("text", "label"):
-        raise _fail(where, "output.type must be 'text' or 'label'")
-    if output["type"] == "label":
-        if "labels_from_variable" in output:
-            if output["labels_from_variable"] not in declared:
-                raise _fail(where, "output.labels_from_variable must name a declared variable")
-        elif not isinstance(output.get("labels"), list) or len(output["labels"]) < 2:
-            raise _fail(where, "a label template needs output.labels (>= 2) or output.labels_from_variable")
+    output = _parse_output(raw.get("output", {"type": "text"}), declared, where)
     return PromptTemplate(
         name=name,
         description=str(raw.get("description", "")),
@@ -151,6 +134,45 @@ def parse_template(raw: Any, source: str, index: int) -> PromptTemplate:
         output=dict(output),
         source=source,
     )
+
+
+def _parse_name(name: Any, where: str) -> str:
+    if (not isinstance(name, str) or not name or len(name) > MAX_TEMPLATE_NAME_CHARS
+            or not all(c.isalnum() or c in "-_" for c in name)):
+        raise _fail(where, f"name must be 1-{MAX_TEMPLATE_NAME_CHARS} characters of letters, digits, '-' or '_'")
+    return name
+
+
+def _parse_variables(raw: Any, where: str) -> list[Variable]:
+    """The declared variables, each checked; their names unique."""
+    variables = []
+    for j, var in enumerate(raw):
+        if not isinstance(var, dict) or not isinstance(var.get("name"), str) or not var["name"].isidentifier():
+            raise _fail(where, f"variables[{j}] needs a 'name' that is a Python identifier")
+        default = var.get("default")
+        if default is not None and not isinstance(default, str):
+            raise _fail(where, f"variables[{j}].default must be a string")
+        max_chars = var.get("max_chars", DEFAULT_MAX_CHARS)
+        if isinstance(max_chars, bool) or not isinstance(max_chars, int) or not 1 <= max_chars <= MAX_PROMPT_CHARS:
+            raise _fail(where, f"variables[{j}].max_chars must be an integer in 1..{MAX_PROMPT_CHARS}")
+        variables.append(Variable(var["name"], str(var.get("description", "")), default, max_chars))
+    declared = [v.name for v in variables]
+    if len(set(declared)) != len(declared):
+        raise _fail(where, "variable names must be unique")
+    return variables
+
+
+def _parse_output(output: Any, declared: list[str], where: str) -> dict[str, Any]:
+    """``{"type": "text"}``, or a label output whose labels are listed or come from a variable."""
+    if not isinstance(output, dict) or output.get("type") not in ("text", "label"):
+        raise _fail(where, "output.type must be 'text' or 'label'")
+    if output["type"] == "label":
+        if "labels_from_variable" in output:
+            if output["labels_from_variable"] not in declared:
+                raise _fail(where, "output.labels_from_variable must name a declared variable")
+        elif not isinstance(output.get("labels"), list) or len(output["labels"]) < 2:
+            raise _fail(where, "a label template needs output.labels (>= 2) or output.labels_from_variable")
+    return output
 
 
 class TemplateRegistry:

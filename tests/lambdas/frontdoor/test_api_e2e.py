@@ -436,7 +436,7 @@ def test_images_rejects_invalid_requests(api, emulator, body, status):
 
 # ------------------------------------------------------------------ feedback
 def _feedback_items(stack, request_id):
-    from local.serve import FEEDBACK_TABLE
+    from local.moto_backend import FEEDBACK_TABLE
 
     host, port = stack.moto.get_host_and_port()
     ddb = boto3.client("dynamodb", endpoint_url=f"http://{host}:{port}", region_name="us-east-1",

@@ -15,8 +15,8 @@ import pytest
 
 from frontdoor.adapters.feedback_store import from_item
 from inference.prompts import prompt_format
-from local.serve import FEEDBACK_TABLE
-from tests.tools.jsonl_formats import validate_instructions, validate_preferences
+from local.moto_backend import FEEDBACK_TABLE
+from tests.jsonl_formats import validate_instructions, validate_preferences
 from tools import export_feedback
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from frontdoor.adapters.feedback_store import _attr, from_attr
+from frontdoor.adapters.feedback_store import from_attr, to_attr
 from frontdoor.config import Environment
 from frontdoor.errors import status_of
 from frontdoor.services.feedback import (
@@ -77,8 +77,8 @@ def test_feedback_naming_outputs_the_generation_lacks_is_422(ranking, candidate_
 
 def test_dynamodb_encoding_round_trips_nested_values():
     value = {"a": [1, 0.7, "x", True, None, {"b": -3}], "c": 2.0}
-    assert from_attr(_attr(value)) == value
-    assert _attr(0.7) == {"N": "0.7"} and _attr({"k": None}) == {"M": {"k": {"NULL": True}}}
+    assert from_attr(to_attr(value)) == value
+    assert to_attr(0.7) == {"N": "0.7"} and to_attr({"k": None}) == {"M": {"k": {"NULL": True}}}
 
 
 def test_the_environment_says_whether_to_store_generations():

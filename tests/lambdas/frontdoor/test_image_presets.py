@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from frontdoor.models import ImageRequest
+from frontdoor.models.images import ImageRequest
 from frontdoor.routes.meta import DOCUMENT
 from frontdoor.services import image_presets
 

@@ -22,8 +22,8 @@ from inference.catalog import Catalog
 from inference.codecs import WireRequest
 from inference.errors import ConfigError, InvocationFailed, ModelNotReady, ModelScalingUp
 from inference.runtime import SageMakerRuntime, Target, target_key
-from local import sagemaker_emulator
-from local.sagemaker_emulator import ACCOUNT, IC_NOT_ALLOWED, IC_REQUIRED, NO_CAPACITY_MESSAGE, EndpointConfig
+from local.emulator.api import ACCOUNT, IC_HEADER, IC_NOT_ALLOWED, IC_REQUIRED, NO_CAPACITY_MESSAGE
+from local.emulator.models import EndpointConfig
 from tests.lambdas.emulated import runtime_client, serve
 
 TGI = WireRequest(json.dumps({"inputs": "Hello", "parameters": {"max_new_tokens": 4}}).encode())
@@ -96,7 +96,7 @@ def test_the_client_sends_the_component_in_botocores_header():
     model = botocore.session.get_session().get_service_model("sagemaker-runtime")
     operation = model.operation_model("InvokeEndpoint")
     member = operation.input_shape.members["InferenceComponentName"]
-    assert member.serialization == {"location": "header", "name": sagemaker_emulator.IC_HEADER}
+    assert member.serialization == {"location": "header", "name": IC_HEADER}
 
 
 def test_one_endpoint_name_serves_each_component_with_its_own_latency(emu, client):
@@ -195,7 +195,7 @@ def test_a_scale_in_after_n_calls_and_the_control_api(emu, client):
 
 
 def test_serve_puts_models_with_a_component_behind_one_endpoint():
-    from local.serve import emulator_endpoints
+    from local.deployment import emulator_endpoints
 
     models = [entry("a", component="ic-a"), {**entry("b", component="ic-b"), "family": "mistral"},
               entry("solo", endpoint="ep-solo")]
@@ -209,7 +209,7 @@ def test_serve_puts_models_with_a_component_behind_one_endpoint():
 def test_the_shared_endpoint_example_serves_its_models_as_components_of_one_endpoint():
     """What `make serve CONFIG=config/examples/shared-endpoint.yaml` builds: MODELS_JSON as the
     Api stack builds it, the front door's catalog of it, and the emulator's endpoints."""
-    from local.serve import ROOT, emulator_endpoints, models_from_config
+    from local.deployment import ROOT, emulator_endpoints, models_from_config
 
     models = models_from_config(ROOT / "config" / "examples" / "shared-endpoint.yaml")
     catalog = Catalog.from_json(json.dumps(models))

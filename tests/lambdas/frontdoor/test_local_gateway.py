@@ -11,7 +11,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from local.serve import AuthRefused, Routes, iam_identity
+from local.gateway import Routes
+from local.iam import AuthRefused, iam_identity
 
 HOST = "127.0.0.1:8080"
 

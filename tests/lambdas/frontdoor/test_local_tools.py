@@ -6,8 +6,11 @@ import json
 
 import pytest
 
-from local.sagemaker_emulator import EndpointConfig, count_tokens, generate_text, solid_jpeg, tgi_invoke
-from local.serve import models_from_config, to_event
+from local.deployment import models_from_config
+from local.emulator.generation import count_tokens, generate_text
+from local.emulator.jpeg import solid_jpeg
+from local.emulator.models import EndpointConfig, tgi_invoke
+from local.gateway import to_event
 
 FALCON = EndpointConfig("e", "falcon", max_input_length=1024, max_total_tokens=2048)
 
@@ -68,7 +71,7 @@ def test_http_request_becomes_api_gateway_rest_event():
 
 
 def test_default_config_yields_models_json_for_local_run():
-    stacks_lambda_env = pytest.importorskip("stacks.lambda_env")
+    stacks_lambda_env = pytest.importorskip("stacks.contract.lambda_env")
     assert stacks_lambda_env
     models = models_from_config()
     default = [m for m in models if m["default"] and m["kind"] == "text"]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from local.sagemaker_emulator import EndpointConfig, ai21_invoke
+from local.emulator.models import EndpointConfig, ai21_invoke
 
 REPO = Path(__file__).resolve().parents[3]
 CONFIG = "config/examples/ai21-marketplace.yaml"

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from frontdoor.services import streaming
+from frontdoor.services import token_stream
 from frontdoor.services.generation import TextService
 from frontdoor.services.templating import TemplateRegistry
 from inference.catalog import Catalog
@@ -205,9 +205,9 @@ def text() -> TextService:
 def test_events_skip_special_tokens_cut_stops_and_end_with_the_buffered_text(text):
     call = text.prepare_generate(None, "Say hello", {"stop": ["\nUser:"], "max_new_tokens": 30})
     rng = random.Random(3)
-    items = list(streaming.events(call, cuts(tgi_lines(TOKENS), rng, 25)))
+    items = list(token_stream.events(call, cuts(tgi_lines(TOKENS), rng, 25)))
     tokens, done = items[:-1], items[-1]
-    assert all(isinstance(t, streaming.TokenEvent) for t in tokens)
+    assert all(isinstance(t, token_stream.TokenEvent) for t in tokens)
     assert "".join(t.text for t in tokens) == done.text == strip_stops("".join(TOKENS), ["\nUser:"])[0]
     assert "</s>" not in done.text and done.finish_reason == "stop_sequence"
     assert done.usage == {"input_tokens_estimate": call.params.input_tokens_estimate, "max_new_tokens": 30,
@@ -217,17 +217,17 @@ def test_events_skip_special_tokens_cut_stops_and_end_with_the_buffered_text(tex
 
 def test_label_templates_end_with_their_label(text):
     call = text.prepare_template("sentiment", None, {"tweet": "I love it"}, {})
-    done = list(streaming.events(call, [tgi_lines([" Pos", "itive", "\n"], eos=False)]))[-1]
+    done = list(token_stream.events(call, [tgi_lines([" Pos", "itive", "\n"], eos=False)]))[-1]
     assert done.template == "sentiment" and done.label == "positive" and done.text == " Positive"
 
 
 def test_families_that_do_not_stream_and_candidates_are_refused_before_any_call(text):
     with pytest.raises(BadRequest, match="does not stream"):
-        streaming.check_streamable(text.prepare_generate("j2", "hi", {}), None)
+        token_stream.check_streamable(text.prepare_generate("j2", "hi", {}), None)
     with pytest.raises(BadRequest, match="one answer"):
-        streaming.check_streamable(text.prepare_generate(None, "hi", {}), 2)
-    streaming.check_streamable(text.prepare_generate(None, "hi", {}), 1)
+        token_stream.check_streamable(text.prepare_generate(None, "hi", {}), 2)
+    token_stream.check_streamable(text.prepare_generate(None, "hi", {}), 1)
 
 
 def test_sse_encoding_is_one_event_and_one_json_data_line():
-    assert streaming.encode(streaming.TokenEvent("a\nb", 4)) == b'event: token\ndata: {"text":"a\\nb","index":4}\n\n'
+    assert token_stream.encode(token_stream.TokenEvent("a\nb", 4)) == b'event: token\ndata: {"text":"a\\nb","index":4}\n\n'

@@ -30,13 +30,14 @@ import pytest
 from botocore.eventstream import EventStreamBuffer
 from botocore.exceptions import EventStreamError
 
-from frontdoor import streaming as stream_server
+from frontdoor import stream_server
+from frontdoor.services.templating import TEMPLATE_NAME_PATTERN
 from frontdoor.routes import meta
 from inference.codecs import TgiCodec
 from inference.errors import ModelFailed, ModelScalingUp, ModelTimeout, ModelUnavailable, Throttled
 from inference.params import TextParams
 from inference.runtime import SageMakerRuntime
-from local import sagemaker_emulator as emu_module
+from local.emulator.eventstream import payload_part
 from tools import call_api
 
 GENERATE = "/v1/generate/stream"
@@ -110,7 +111,7 @@ def tgi_body(inputs: str, **parameters: Any) -> bytes:
 
 
 def test_an_event_stream_message_is_what_botocore_parses_crc_included():
-    message = emu_module.payload_part(b'data:{"x":"\xc3\xa7"}\n')
+    message = payload_part(b'data:{"x":"\xc3\xa7"}\n')
     buffer = EventStreamBuffer()
     buffer.add_data(message[:7])
     assert list(buffer) == []  # not a whole message yet
@@ -363,7 +364,7 @@ def test_a_model_failing_mid_stream_ends_it_with_an_error_event(stack, fault, co
 
 def test_a_stream_past_the_function_deadline_ends_with_model_timeout(stack, slow_falcon, monkeypatch):
     monkeypatch.setattr(stream_server, "FUNCTION_TIMEOUT_S", stream_server.DEADLINE_MARGIN_S + 0.4)
-    monkeypatch.setattr("local.serve.STREAM_FUNCTION_TIMEOUT_S", stream_server.DEADLINE_MARGIN_S + 0.4)
+    monkeypatch.setattr("local.gateway_server.STREAM_FUNCTION_TIMEOUT_S", stream_server.DEADLINE_MARGIN_S + 0.4)
     reply = post_stream(stack.url, GENERATE, {"inputs": "long story", "parameters": {"max_new_tokens": 60}})
     assert reply.status == 200 and reply.of("token") and reply.of("error")[0]["error"] == "model_timeout"
 
@@ -396,7 +397,8 @@ def test_call_api_prints_tokens_as_they_arrive_and_fails_on_an_error_event():
 def test_the_buffered_resolver_answers_the_same_events_in_one_body(stack, api):
     """Deployed, API Gateway sends these methods to the streaming function; the resolver's
     own routes (the document's source) answer the same events, buffered."""
-    from local.serve import LocalContext, to_event
+    from local.gateway import to_event
+    from local.lambda_runtime import LocalContext
 
     body = {"inputs": "Tell me about Paris.", "parameters": {"max_new_tokens": 20, "seed": 4}}
     event = to_event("POST", GENERATE, [("Content-Type", "application/json")], json.dumps(body).encode())
@@ -422,13 +424,13 @@ def test_the_document_lists_both_routes_with_event_streams_and_their_twins_error
         assert op["requestBody"] == buffered_op["requestBody"]
         assert op.get("parameters") == buffered_op.get("parameters")
     name = document["paths"]["/v1/templates/{name}/stream"]["post"]["parameters"][0]["schema"]
-    assert name["pattern"] == stream_server.TEMPLATE_NAME_PATTERN and (name["minLength"], name["maxLength"]) == (1, 64)
+    assert name["pattern"] == TEMPLATE_NAME_PATTERN and (name["minLength"], name["maxLength"]) == (1, 64)
 
 
 def test_every_event_is_what_the_document_says(stack):
     """The event payloads validate against the models the document's event schemas come from
     (the schemathesis fuzz checks the same against the served document)."""
-    from frontdoor.routes.streaming import StreamDone, StreamError, StreamToken
+    from frontdoor.models.streams import StreamDone, StreamError, StreamToken
 
     models = {"token": StreamToken, "done": StreamDone, "error": StreamError}
     replies = [post_stream(stack.url, "/v1/templates/sentiment/stream", {"variables": {"tweet": "great"}}),
@@ -455,4 +457,4 @@ def test_the_startup_script_is_executable_and_runs_the_server():
     script = Path(stream_server.__file__).with_name("stream.sh")
     text = script.read_text()
     assert os.access(script, os.X_OK) and text.startswith("#!/bin/bash\n") and "\r" not in text
-    assert "python3 -m frontdoor.streaming" in text
+    assert "python3 -m frontdoor.stream_server" in text

@@ -269,7 +269,8 @@ def test_http_answer_is_503_model_asleep_with_retry_after(monkeypatch, waker, sm
     from frontdoor.routes import generation
     from frontdoor.services.generation import ImageService, TextService
     from frontdoor.services.templating import TemplateRegistry
-    from local.serve import LocalContext, to_event
+    from local.gateway import to_event
+    from local.lambda_runtime import LocalContext
 
     catalog = Catalog.from_json(_models(wakeable=True, endpoint_config_parameter=PARAM))
     invoker = SageMakerRuntime(FakeRuntime(sm), waker=waker, sleep=lambda _: None)

@@ -9,7 +9,7 @@ import pytest
 
 from idle_sleeper import handler
 from idle_sleeper.policy import ConfigError, EndpointState, Watch, decide, parse_watches
-from local.serve import LocalContext
+from local.lambda_runtime import LocalContext
 from tests.lambdas.fake_sagemaker import FakeCloudWatch, FakeSageMaker, client_error
 
 WATCH = Watch("falcon-7b-instruct", "ep-falcon", "AllTraffic", idle_after_hours=2)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from moto import mock_aws
 
-from bench.summarize_bench import make_document
+from bench.documents import make_document
 from summarizer_aws import Clock
 
 

@@ -16,7 +16,7 @@ import pytest
 from inference.catalog import Catalog
 from inference.errors import ModelScalingUp
 from summarizer.jobs import FAILED, MAX_DELAY_S, QUEUED, SUCCEEDED, new_job_id
-from summarizer.mapreduce import ModelLimits, SummarizeConfig
+from summarizer.run_config import ModelLimits, SummarizeConfig
 from summarizer.settings import CAPACITY_RETRY_S, CAPACITY_WAIT_S, Settings
 from summarizer.worker import Worker
 from summarizer_aws import MODELS_JSON, make_job_infra

@@ -12,9 +12,10 @@ import re
 import pytest
 
 from inference.runtime import SageMakerRuntime
-from local.sagemaker_emulator import EndpointConfig
+from local.emulator.models import EndpointConfig
 from summarizer.errors import ChunkFailed
-from summarizer.mapreduce import SummarizeConfig, Summarizer
+from summarizer.mapreduce import Summarizer
+from summarizer.run_config import SummarizeConfig
 from summarizer.model import make_generate
 from summarizer_fakes import normalize
 from tests.lambdas.emulated import runtime_client, serve

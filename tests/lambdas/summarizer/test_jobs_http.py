@@ -13,7 +13,7 @@ import time
 import pytest
 import requests
 
-from local.sagemaker_emulator import ACCOUNT
+from local.emulator.api import ACCOUNT
 from summarizer_fakes import normalize
 
 SENTENCE = "The harbour reopened after the storm, and the ferries ran on time again. "
@@ -95,7 +95,7 @@ def test_a_job_whose_message_was_dead_lettered_ends_failed(api, worker, stack):
     # As after throttled deliveries: the job is QUEUED and its message sits in the DLQ.
     import boto3
 
-    from local.serve import JOBS_TABLE
+    from local.moto_backend import JOBS_TABLE
     from summarizer.jobs import MAX_RECEIVES, JobStore, new_job_id
 
     assert stack.dead_letters is not None

@@ -12,10 +12,11 @@ import pytest
 
 from inference.errors import InvocationFailed, ModelFailed, ModelInputRejected, SpecialTokensRejected, Throttled
 from summarizer.errors import ChunkFailed, DeadlineExceeded, InvalidInput
-from summarizer.mapreduce import ModelLimits, SummarizeConfig, Summarizer
+from summarizer.mapreduce import Summarizer
+from summarizer.run_config import ModelLimits, SummarizeConfig
 from summarizer.prompts import Stage, instruction
 from inference.tokens import TokenEstimator
-from bench.summarize_bench import make_document
+from bench.documents import make_document
 from summarizer_fakes import FakeTGI, normalize, true_tokens
 
 FAST = SummarizeConfig(max_concurrency=4, backoff_base_s=0.001, backoff_cap_s=0.005)

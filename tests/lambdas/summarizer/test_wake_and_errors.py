@@ -17,11 +17,13 @@ from inference.catalog import Catalog
 from inference.control import EndpointWaker, WakeTarget
 from inference.errors import InvocationFailed, ModelAsleep
 from inference.runtime import SageMakerRuntime
-from local.sagemaker_emulator import ACCOUNT, EndpointConfig
+from local.emulator.api import ACCOUNT
+from local.emulator.models import EndpointConfig
 from frontdoor.routes import summarize as routes
 from summarizer.errors import ChunkFailed
 from summarizer.jobs import FAILED, new_job_id
-from summarizer.mapreduce import SummarizeConfig, Summarizer
+from summarizer.mapreduce import Summarizer
+from summarizer.run_config import SummarizeConfig
 from summarizer.model import make_generate
 from summarizer.settings import Services, Settings
 from summarizer.worker import Worker

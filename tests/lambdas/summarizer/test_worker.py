@@ -20,7 +20,7 @@ from summarizer import worker as worker_module
 from inference.errors import ModelFailed, ModelInputRejected
 from inference.tokens import base_units
 from summarizer.jobs import FAILED, INLINE_LIMIT_BYTES, QUEUED, RUNNING, SUCCEEDED, new_job_id
-from summarizer.mapreduce import ModelLimits, SummarizeConfig
+from summarizer.run_config import ModelLimits, SummarizeConfig
 from summarizer.prompts import Stage, instruction
 from summarizer.worker import MAX_ATTEMPTS, MAX_RECEIVES, JobBusy, Worker
 from summarizer_aws import MODELS_JSON, make_job_infra, queued_job_ids
@@ -143,7 +143,7 @@ def deliver(store, clock, job_id: str, receive_counts, model_for=lambda: FakeTGI
 
 def test_the_queue_allows_five_deliveries_and_the_worker_keeps_the_last_to_record_a_crash():
     # AWS recommends maxReceiveCount >= 5 for a queue feeding a Lambda event source;
-    # stacks/constructs/summarize_jobs.py JOB_MAX_RECEIVES must equal it (tests/stacks pins the two).
+    # stacks/constructs/summarizer.py JOB_MAX_RECEIVES must equal it (tests/stacks pins the two).
     assert MAX_RECEIVES == 5 and worker_module.MAX_RECEIVES is jobs_module.MAX_RECEIVES
     assert 1 <= MAX_ATTEMPTS < MAX_RECEIVES
 

@@ -1,0 +1,231 @@
+"""The fake models behind the emulator's endpoints: what each family's container answers
+(the model behaviour the package docstring lists), and the endpoint config naming them.
+
+A family's ``*_invoke`` takes the request body and answers ``(body, tokens)``: the
+tokens set the latency the handler waits out. A container's own HTTP errors are
+``ModelErr``; the handler wraps them as SageMaker does (ModelError, 424).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from local.emulator.generation import count_tokens, generate_text, seeded_rng, token_pieces
+from local.emulator.jpeg import solid_jpeg
+
+TGI_FAMILIES = ("falcon", "llama2", "mistral", "flan-t5")
+FAMILIES = (*TGI_FAMILIES, "stable-diffusion", "ai21-j2")
+
+
+@dataclass
+class EndpointConfig:
+    """A model behind an endpoint name: the endpoint's one model, or, with
+    ``inference_component``, one of the ICs sharing the endpoint ``name``.
+
+    ``copies`` and ``scale_out_after_s`` are the IC's: running copies (0: every call
+    answers no capacity), and how long after the first such call a copy is running
+    (None: never on its own)."""
+
+    name: str
+    family: str
+    max_input_length: int = 1024
+    max_total_tokens: int = 2048
+    first_token_ms: float = 0.0
+    per_token_ms: float = 0.0
+    variant: str = "primary"
+    max_stop_sequences: int = 4
+    inference_component: str | None = None
+    copies: int = 1
+    scale_out_after_s: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.family not in FAMILIES:
+            raise ValueError(f"family must be one of {FAMILIES}, got {self.family!r}")
+        if self.copies < 0:
+            raise ValueError(f"copies must be 0 or more, got {self.copies}")
+
+    @property
+    def key(self) -> tuple[str, str | None]:
+        return self.name, self.inference_component
+
+
+class ModelErr(Exception):
+    """The container answered an HTTP error; SageMaker wraps it as ModelError (424)."""
+
+    def __init__(self, status: int, body: str) -> None:
+        super().__init__(body)
+        self.status = status
+        self.body = body
+
+
+def _tgi_error(message: str, error_type: str = "validation") -> ModelErr:
+    # TGI's router answers 422 {"error": "Input validation error: ...", "error_type": "validation"}.
+    return ModelErr(422, json.dumps({"error": f"Input validation error: {message}", "error_type": error_type},
+                                    separators=(",", ":")))
+
+
+def tgi_invoke(cfg: EndpointConfig, raw: bytes) -> tuple[bytes, int]:
+    try:
+        payload = json.loads(raw)
+    except ValueError as exc:
+        raise ModelErr(422, f"Failed to deserialize the JSON body into the target type: {exc}") from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("inputs"), str):
+        raise ModelErr(422, "Failed to deserialize the JSON body into the target type: inputs: invalid type")
+    inputs: str = payload["inputs"]
+    params = payload.get("parameters") or {}
+    if not isinstance(params, dict):
+        raise ModelErr(422, "Failed to deserialize the JSON body into the target type: parameters: invalid type")
+    if not inputs:
+        raise _tgi_error("`inputs` cannot be empty")
+    temperature = params.get("temperature")
+    if temperature is not None and temperature <= 0:
+        raise _tgi_error("`temperature` must be strictly positive")
+    if params.get("repetition_penalty") is not None and params["repetition_penalty"] <= 0:
+        raise _tgi_error("`repetition_penalty` must be strictly positive")
+    top_p = params.get("top_p")
+    if top_p is not None and not 0.0 < top_p < 1.0:
+        raise _tgi_error("`top_p` must be > 0.0 and < 1.0")
+    if params.get("top_k") is not None and params["top_k"] <= 0:
+        raise _tgi_error("`top_k` must be strictly positive")
+    stop = params.get("stop") or []
+    if len(stop) > cfg.max_stop_sequences:
+        raise _tgi_error(f"`stop` supports up to {cfg.max_stop_sequences} stop sequences. Given: {len(stop)}")
+    input_length = count_tokens(inputs)
+    max_new = params.get("max_new_tokens")
+    if max_new is not None and max_new <= 0:
+        raise _tgi_error("`max_new_tokens` must be strictly positive")
+    if max_new is None:  # TGI 2.x default: the rest of the budget
+        max_new = max(1, cfg.max_total_tokens - input_length)
+    if input_length + max_new > cfg.max_total_tokens:
+        raise _tgi_error(f"`inputs` tokens + `max_new_tokens` must be <= {cfg.max_total_tokens}. "
+                         f"Given: {input_length} `inputs` tokens and {max_new} `max_new_tokens`")
+    if input_length > cfg.max_input_length:
+        raise _tgi_error(f"`inputs` must have less than {cfg.max_input_length} tokens. Given: {input_length}")
+    text, n, finish = generate_text(inputs, max_new, stop, params.get("seed"))
+    item: dict[str, Any] = {"generated_text": (inputs + text) if params.get("return_full_text") else text}
+    if params.get("details"):
+        item["details"] = {"finish_reason": finish, "generated_tokens": n, "seed": params.get("seed"),
+                           "prefill": [], "tokens": []}
+    return json.dumps([item]).encode(), n
+
+
+def _ai21_param(payload: dict, key: str, default: Any, kind: Any, low: float, high: float | None = None) -> Any:
+    """A numeric J2 request field, type- and range-checked (400 like a malformed body)."""
+    value = payload.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, kind) or value < low or (high is not None and value > high):
+        bounds = f">= {low}" + (f" and <= {high}" if high is not None else "")
+        raise ModelErr(400, json.dumps({"detail": f"{key} must be a number {bounds}, got {value!r}"}))
+    return value
+
+
+def ai21_invoke(cfg: EndpointConfig, raw: bytes) -> tuple[bytes, int]:
+    try:
+        payload = json.loads(raw)
+    except ValueError:
+        raise ModelErr(400, json.dumps({"detail": "Invalid JSON body"})) from None
+    prompt = payload.get("prompt") if isinstance(payload, dict) else None
+    if not isinstance(prompt, str) or not prompt:
+        raise ModelErr(400, json.dumps({"detail": "prompt is required"}))
+    # J2 Complete API defaults (docs.ai21.com/reference/j2-complete-api-ref): maxTokens 16,
+    # temperature 0.7 (0: greedy), topP 1, numResults 1; stopSequences a list of strings.
+    max_tokens = _ai21_param(payload, "maxTokens", 16, int, 0)
+    temperature = _ai21_param(payload, "temperature", 0.7, (int, float), 0)
+    top_p = _ai21_param(payload, "topP", 1, (int, float), 0, 1)
+    num_results = _ai21_param(payload, "numResults", 1, int, 1)
+    stops = payload.get("stopSequences") or []
+    if not isinstance(stops, list) or not all(isinstance(x, str) for x in stops):
+        raise ModelErr(400, json.dumps({"detail": "stopSequences must be a list of strings"}))
+    if count_tokens(prompt) + max_tokens > cfg.max_total_tokens:
+        raise ModelErr(422, json.dumps({"detail": f"Prompt length plus maxTokens exceeds {cfg.max_total_tokens}"}))
+    completions = []
+    total = 0
+    for i in range(num_results):
+        # Greedy decoding (temperature 0) answers the same text every time; sampling differs per result.
+        seed = "ai21-greedy" if temperature == 0 else f"ai21-{i}-{temperature}-{top_p}"
+        text, n, finish = generate_text(prompt, max_tokens, stops, seed)
+        reason: dict[str, Any] = {"reason": "endoftext" if finish == "eos_token" else "length"}
+        for s in stops:  # J2 leaves the stop sequence out of the text
+            if finish == "stop_sequence" and text.endswith(s):
+                text, reason = text[: -len(s)], {"reason": "stop", "sequence": s}
+                break
+        completions.append({"data": {"text": text, "tokens": [{"generatedToken": {"token": t}} for t in text.split()]},
+                            "finishReason": reason})
+        total += n
+    body = {"id": hashlib.sha256(prompt.encode()).hexdigest()[:16], "prompt": {"text": prompt, "tokens": []},
+            "completions": completions}
+    return json.dumps(body).encode(), total
+
+
+def sd_invoke(cfg: EndpointConfig, raw: bytes, accept: str) -> tuple[bytes, int]:
+    try:
+        payload = json.loads(raw)
+    except ValueError:
+        raise ModelErr(400, "Invalid JSON in request body") from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("prompt"), str):
+        raise ModelErr(400, "prompt is required")
+    if accept.replace(" ", "") != "application/json;jpeg":
+        raise ModelErr(400, f"Accept {accept!r} is not supported by this emulator; use application/json;jpeg")
+    width, height = int(payload.get("width", 512)), int(payload.get("height", 512))
+    if width % 8 or height % 8:
+        raise ModelErr(400, f"`height` and `width` have to be divisible by 8 but are {height} and {width}.")
+    count = int(payload.get("num_images_per_prompt", 1))
+    images = []
+    for i in range(count):
+        shade = seeded_rng(payload["prompt"], payload.get("seed"), i).randrange(32, 224)
+        images.append(base64.b64encode(solid_jpeg(width, height, shade)).decode())
+    steps = int(payload.get("num_inference_steps", 50))
+    return json.dumps({"generated_images": images, "prompt": payload["prompt"]}).encode(), steps
+
+
+def invoke(cfg: EndpointConfig, raw: bytes, accept: str) -> tuple[bytes, int]:
+    """The answer of ``cfg``'s container to an InvokeEndpoint body: (body, tokens)."""
+    if cfg.family in TGI_FAMILIES:
+        return tgi_invoke(cfg, raw)
+    if cfg.family == "ai21-j2":
+        return ai21_invoke(cfg, raw)
+    return sd_invoke(cfg, raw, accept)
+
+
+# TGI's stream of the same answer, for InvokeEndpointWithResponseStream (local.emulator.streaming).
+
+_EOS = {"falcon": "<|endoftext|>"}  # others: </s>
+
+
+def tgi_stream_events(cfg: EndpointConfig, raw: bytes) -> list[dict[str, Any]]:
+    """The ``StreamResponse`` objects TGI streams for ``raw`` (its ``error`` object when it
+    refuses the input), consistent with ``tgi_invoke``'s buffered answer."""
+    try:
+        body, _ = tgi_invoke(cfg, raw)
+    except ModelErr as err:
+        try:
+            error = json.loads(err.body)
+        except ValueError:
+            raise err from None
+        if isinstance(error, dict) and "error" in error:
+            return [error]
+        raise
+    payload = json.loads(raw)
+    params = payload.get("parameters") or {}
+    item = json.loads(body)[0]
+    text = item["generated_text"]
+    details = item.get("details") or {}
+    pieces = [{"text": p, "special": False} for p in token_pieces(text)]
+    if details.get("finish_reason", "eos_token") == "eos_token" or not pieces:
+        pieces.append({"text": _EOS.get(cfg.family, "</s>"), "special": True})
+    events: list[dict[str, Any]] = []
+    for i, piece in enumerate(pieces, start=1):
+        rng = seeded_rng(piece["text"], i)
+        events.append({"index": i, "token": {"id": rng.randrange(3, 65000), "text": piece["text"],
+                                             "logprob": round(-rng.random() * 3, 4), "special": piece["special"]},
+                       "generated_text": None, "details": None})
+    last = events[-1]
+    last["generated_text"] = text
+    if params.get("details"):
+        last["details"] = {"finish_reason": details.get("finish_reason"),
+                           "generated_tokens": details.get("generated_tokens"), "seed": params.get("seed"),
+                           "input_length": count_tokens(payload["inputs"])}
+    return events

@@ -1,0 +1,1 @@
+"""Compliance plumbing: the cdk-nag packs and ledger, the Control Tower plugin, checkov skips."""

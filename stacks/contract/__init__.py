@@ -1,0 +1,1 @@
+"""What the app promises the Lambda code: the OpenAPI contract and the functions' environment."""

@@ -1,0 +1,1 @@
+"""Model resolution: the pinned catalogs -> JumpStart / Marketplace / shared-endpoint resolution -> the `Resolved*` values constructs build from."""
