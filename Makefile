@@ -6,19 +6,26 @@ BIN := $(VENV)/bin
 CONFIG ?= config/default.yaml
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+# Python writes each module's bytecode on its first import and every later process reuses it;
+# with PYTHONDONTWRITEBYTECODE set (some images set it) every process would compile aws-cdk-lib's
+# bindings again (~10 s per test worker, ~4 s per synth; docs/testing.md). cdk.json runs the app
+# with -O (jsii's Python-side type checks off at synth, kept in the tests), whose .opt-1.pyc
+# files are written the same way on the first synth. __pycache__ is ignored by git and left out
+# of the Lambda assets.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: setup synth test serve bench clean report preflight
 
+# uv installs the pinned requirements in seconds where pip takes minutes (parallel downloads,
+# no bytecode compile of every file: Python compiles what is imported, see above); it is itself
+# a pinned wheel from PyPI, put in the venv by the venv's own pip.
+UV_VERSION := 0.13.10
+UV := $(BIN)/uv
+
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
-	# cdk.json runs the app with -O: jsii's Python-side type checks are skipped there (jsii
-	# PR #3660; its kernel still checks every value), the tests keep them. -O reads
-	# .opt-1.pyc files, which pip does not write; Python writes them on the first -O run
-	# unless PYTHONDONTWRITEBYTECODE is set (then every synth recompiles aws-cdk-lib's ~4 s
-	# of bindings), so they are written here once.
-	$(BIN)/python -O -m compileall -q -j 0 "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" > /dev/null
+	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(UV) pip install --quiet --python $(BIN)/python -r requirements-dev.txt
 	touch $@
 
 # The Lambda packages (lambdas/: frontdoor, summarizer, inference, ...) importable by the app
@@ -40,10 +47,9 @@ setup: $(BIN)/.installed $(BIN)/.lambdas-importable node_modules/.installed
 ## checkov (tests/stacks/test_checkov.py) in its own venv: its pins never meet the app's.
 .PHONY: checkov-setup
 CHECKOV_VENV := .venv-checkov
-$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt $(BIN)/.installed
 	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
-	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
+	$(UV) pip install --quiet --python $(CHECKOV_VENV)/bin/python -r requirements-checkov.txt
 	touch $@
 
 checkov-setup: $(CHECKOV_VENV)/.installed
@@ -65,7 +71,7 @@ preflight: setup
 
 ## The whole test suite.
 test: setup checkov-setup
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 ## Local front door + SageMaker runtime emulator on 127.0.0.1:8080.
 serve: setup

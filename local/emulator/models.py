@@ -14,10 +14,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from inference.params import TGI_FAMILIES  # the families whose containers are TGI: one list
+
 from local.emulator.generation import count_tokens, generate_text, seeded_rng, token_pieces
 from local.emulator.jpeg import solid_jpeg
 
-TGI_FAMILIES = ("falcon", "llama2", "mistral", "flan-t5")
 FAMILIES = (*TGI_FAMILIES, "stable-diffusion", "ai21-j2")
 
 
