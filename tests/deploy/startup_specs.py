@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
-from tests.deploy.conftest import Deployment, Res, containers
+from tests.deploy.model import Deployment, Res, containers
 from tests.synth import REPO
 
 TIMEOUTS = ("ModelDataDownloadTimeoutInSeconds", "ContainerStartupHealthCheckTimeoutInSeconds")

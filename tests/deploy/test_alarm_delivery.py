@@ -12,7 +12,7 @@ to publish -- and, by this project's rule, only on behalf of this account.
 
 from __future__ import annotations
 
-from tests.deploy.conftest import (
+from tests.deploy.model import (
     ACCOUNT,
     Deployment,
     Res,

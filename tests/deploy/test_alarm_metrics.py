@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.deploy.conftest import (
+from tests.deploy.model import (
     INSTANCE_FACTS,
     AlarmMetric,
     Deployment,

@@ -14,7 +14,7 @@ model returns 503 `model_asleep` while it wakes).
 
 from __future__ import annotations
 
-from tests.deploy.conftest import (
+from tests.deploy.model import (
     INSTANCE_FACTS,
     alarm_metrics,
     assert_none,

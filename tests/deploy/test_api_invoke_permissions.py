@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import fnmatch
 
-from tests.deploy.conftest import ACCOUNT, Deployment, Res, assert_none
+from tests.deploy.model import ACCOUNT, Deployment, Res, assert_none
 
 # A Lambda proxy integration's URI: Invoke (buffered), or InvokeWithResponseStream for a
 # method with `ResponseTransferMode: STREAM` (API Gateway Developer Guide, "Set up a Lambda

@@ -8,7 +8,7 @@ delete anything: the stack deploys and the retention promise is broken.
 
 from __future__ import annotations
 
-from tests.deploy.conftest import assert_none, listify
+from tests.deploy.model import assert_none, listify
 
 
 def test_ttl_attributes_are_enabled_and_not_string_keys(deployment):

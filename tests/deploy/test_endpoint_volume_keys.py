@@ -28,7 +28,7 @@ import yaml
 
 from stacks.app_builder import build_app
 from stacks.config import ConfigError
-from tests.deploy.conftest import (
+from tests.deploy.model import (
     Deployment,
     Res,
     allows_action,

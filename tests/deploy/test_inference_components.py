@@ -10,7 +10,7 @@ shipped config (configs without inference components pass trivially).
 
 from __future__ import annotations
 
-from tests.deploy.conftest import (
+from tests.deploy.model import (
     Deployment,
     Res,
     alarm_metrics,
@@ -309,7 +309,7 @@ def _mutated(change) -> Deployment:
     """The shared-endpoint example's templates with one fault put in by `change(templates)`."""
     import copy
 
-    from tests.deploy.conftest import load
+    from tests.deploy.model import load
 
     dep = load("shared-endpoint")
     templates = copy.deepcopy(dep.templates)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 
-from tests.deploy.conftest import (
+from tests.deploy.model import (
     Deployment,
     Res,
     alarm_topics,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from tests.deploy.conftest import assert_none, listify
+from tests.deploy.model import assert_none, listify
 
 # Powertools for AWS Lambda (Python), "Lambda Layer" (Install page),
 # https://docs.powertools.aws.dev/lambda/python/latest/#lambda-layer :

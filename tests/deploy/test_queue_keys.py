@@ -8,7 +8,7 @@ function role lacks kms:Decrypt never delivers a message. Both deploy cleanly.
 
 from __future__ import annotations
 
-from tests.deploy.conftest import Deployment, Res, allows_action, assert_none, covers, identity_documents, may_use_key, statements
+from tests.deploy.model import Deployment, Res, allows_action, assert_none, covers, identity_documents, may_use_key, statements
 
 
 def _queue_key(dep: Deployment, queue: Res) -> Res | None:

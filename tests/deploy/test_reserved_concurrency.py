@@ -12,7 +12,7 @@ against the account's quota.
 
 from __future__ import annotations
 
-from tests.deploy.conftest import Res, assert_none
+from tests.deploy.model import Res, assert_none
 
 
 def _reserved(function: Res) -> int:

@@ -12,7 +12,7 @@ every resource of every stack for both.
 
 from __future__ import annotations
 
-from tests.deploy.conftest import assert_none
+from tests.deploy.model import assert_none
 
 RETAINED = {"Retain", "RetainExceptOnCreate"}
 

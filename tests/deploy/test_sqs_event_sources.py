@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 
-from tests.deploy.conftest import Deployment, Res, assert_none, load
+from tests.deploy.model import Deployment, Res, assert_none, load
 
 LAMBDA_DEFAULT_TIMEOUT = 3  # seconds (AWS::Lambda::Function Timeout)
 SQS_DEFAULT_VISIBILITY = 30  # seconds (AWS::SQS::Queue VisibilityTimeout)

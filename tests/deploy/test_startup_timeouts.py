@@ -14,7 +14,7 @@ carry (table below, with where each value was read).
 
 from __future__ import annotations
 
-from tests.deploy.conftest import Deployment, assert_none, listify
+from tests.deploy.model import Deployment, assert_none, listify
 from tests.deploy.startup_specs import FAMILY_FLOOR, SPEC_KEYS, TIMEOUTS, family_of, spec_of
 
 def _variants(dep: Deployment):
