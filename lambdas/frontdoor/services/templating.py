@@ -12,6 +12,7 @@ validated at cold start.
 from __future__ import annotations
 
 import json
+import re
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,8 @@ DEFAULT_MAX_CHARS = 4000
 MAX_PROMPT_CHARS = 48_000  # ~12k tokens: beyond every configured model's input window
 MAX_TEMPLATE_NAME_CHARS = 64
 # A template name as the routes' `{name}` path parameter matches it (the front door's and the
-# streaming function's); ``parse_template`` checks names with str.isalnum, which allows more.
+# streaming function's), and as ``parse_template`` accepts it: a name the routes refuse
+# (str.isalnum would let "café" through) could be loaded but never called.
 TEMPLATE_NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
 _ALLOWED_PARAMETERS = set(TEXT_PARAMETERS)
 _TEMPLATE_KEYS = {"name", "description", "template", "variables", "parameters", "style", "system", "output"}
@@ -137,9 +139,9 @@ def parse_template(raw: Any, source: str, index: int) -> PromptTemplate:
 
 
 def _parse_name(name: Any, where: str) -> str:
-    if (not isinstance(name, str) or not name or len(name) > MAX_TEMPLATE_NAME_CHARS
-            or not all(c.isalnum() or c in "-_" for c in name)):
-        raise _fail(where, f"name must be 1-{MAX_TEMPLATE_NAME_CHARS} characters of letters, digits, '-' or '_'")
+    if (not isinstance(name, str) or len(name) > MAX_TEMPLATE_NAME_CHARS
+            or not re.fullmatch(TEMPLATE_NAME_PATTERN, name)):
+        raise _fail(where, f"name must be 1-{MAX_TEMPLATE_NAME_CHARS} characters of ASCII letters, digits, '-' or '_'")
     return name
 
 

@@ -171,6 +171,9 @@ def test_unknown_template_is_404():
 
 @pytest.mark.parametrize(("raw", "message"), [
     ({"name": "a b", "template": "x"}, "name must be"),
+    # The routes' {name} pattern is ASCII: a name it refuses could be loaded but never called.
+    ({"name": "caf\u00e9", "template": "x"}, "name must be 1-64 characters of ASCII letters"),
+    ({"name": "", "template": "x"}, "name must be"),
     ({"name": "t", "template": "${x}", "variables": []}, "must match declared variables"),
     ({"name": "t", "template": "x", "variables": [{"name": "y"}]}, "must match declared variables"),
     ({"name": "t", "template": "cost $5"}, "invalid placeholder"),
