@@ -51,7 +51,7 @@ from inference.observability import logger, metrics
 
 PORT = 8080  # AWS_LWA_PORT's default
 HEALTH_PATH = "/_health"  # AWS_LWA_READINESS_CHECK_PATH (never routed by API Gateway)
-# The streaming function's timeout (stacks/constructs/front_door.py); the stream ends with a
+# The streaming function's timeout (stacks/constructs/frontdoor.py); the stream ends with a
 # model_timeout event this long before it, so the caller hears why.
 FUNCTION_TIMEOUT_S = 300.0
 DEADLINE_MARGIN_S = 5.0

@@ -24,12 +24,14 @@ from typing import Any, Callable
 
 from botocore.exceptions import ClientError
 
+from summarizer.limits import JOB_ID_PATTERN
+
 INLINE_LIMIT_BYTES = 256 * 1024
-JOB_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+JOB_ID_RE = re.compile(JOB_ID_PATTERN)
 QUEUED, RUNNING, SUCCEEDED, FAILED = "QUEUED", "RUNNING", "SUCCEEDED", "FAILED"
 TERMINAL = (SUCCEEDED, FAILED)
 # Deliveries SQS makes of one job message before it moves the message to the
-# dead-letter queue: the jobs queue's maxReceiveCount (stacks/constructs/summarize_jobs.py
+# dead-letter queue: the jobs queue's maxReceiveCount (stacks/constructs/summarizer.py
 # JOB_MAX_RECEIVES; tests/stacks pins the two). AWS recommends at least 5 for a
 # queue that feeds a Lambda event source, so a few throttled deliveries do not
 # dead-letter a job. summarizer.worker spends them; summarizer.dead_letters

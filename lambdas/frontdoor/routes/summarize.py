@@ -41,7 +41,7 @@ from inference.control import wake_if_asleep
 from inference.errors import BadRequest, ModelTimeout, NotFound
 from inference.prompts import prompt_format
 from summarizer.errors import DeadlineExceeded
-from summarizer.limits import MAX_S3_INPUT_BYTES
+from summarizer.limits import JOB_ID_PATTERN, MAX_S3_INPUT_BYTES
 
 if TYPE_CHECKING:
     from summarizer.jobs import Job
@@ -182,7 +182,7 @@ def _status(services: Services, job: Job) -> JobStatus:
     "/v1/jobs/<job_id>", tags=["summarization"], summary="Status of a summarization job",
     responses=responses({200: (JobStatus, "Job status")}, 400, 404),
 )
-def get_job(job_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]):
+def get_job(job_id: Annotated[str, Path(pattern=JOB_ID_PATTERN)]):
     """Status, progress (map chunks done / total), and the result or the error."""
     services = _services()
     if services.store is None:
