@@ -17,7 +17,6 @@ from pathlib import Path
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined
 
 from stacks.config import AppConfig
 
@@ -70,9 +69,7 @@ def _type_name(annotation: object) -> str:
 def _default(info: FieldInfo) -> str:
     if info.is_required():
         return "(required)"
-    value = info.default_factory() if info.default_factory is not None else info.default
-    if value is PydanticUndefined:
-        return "(required)"
+    value = info.get_default(call_default_factory=True)
     if isinstance(value, BaseModel):
         # A section's table gives its model's own defaults; say where this field's differ.
         changed = [
@@ -123,11 +120,7 @@ def sections(model: type[BaseModel] = AppConfig, path: str = "") -> list[tuple[s
 
 def render() -> str:
     lines = [HEADER]
-    seen: set[str] = set()
     for path, model in sections():
-        if path in seen:
-            continue
-        seen.add(path)
         title = path or "top level"
         lines.append(f"\n## `{title}` ({model.__name__})\n")
         doc = (model.__doc__ or "").strip()

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from stacks.config.api import ApiConfig
-from stacks.config.base import NAME_RE, REGION_RE, StrictModel
+from stacks.config.base import NAME_RE, REGION_RE, StrictModel, require_unique
 from stacks.config.endpoints import EndpointConfig
 from stacks.config.network import NetworkConfig
 from stacks.config.shared_endpoints import SharedEndpointConfig
@@ -81,10 +81,7 @@ class AppConfig(StrictModel):
                 "no model configured: add one under `endpoints` (its own endpoint) or under "
                 "`shared_endpoints[].models` (a shared endpoint)"
             )
-        names = [s.name for s in shared]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"shared endpoint names must be unique, repeated: {', '.join(dupes)}")
+        require_unique([s.name for s in shared], "shared endpoint names")
         return shared
 
     @field_validator("network")

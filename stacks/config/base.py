@@ -1,4 +1,4 @@
-"""What every config model shares: strictness, name patterns, ordered bounds."""
+"""What every config model shares: strictness, name patterns, ordered bounds, unique names."""
 
 from __future__ import annotations
 
@@ -27,3 +27,10 @@ def require_ordered(model: BaseModel, low: str, high: str) -> None:
     low_value, high_value = getattr(model, low), getattr(model, high)
     if low_value > high_value:
         raise ValueError(f"{low} ({low_value}) must be <= {high} ({high_value})")
+
+
+def require_unique(names: list[str], what: str) -> None:
+    """Refuse repeated `names`, listing each repeated one once."""
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"{what} must be unique, repeated: {', '.join(repeated)}")

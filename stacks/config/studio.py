@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from stacks.config.base import StrictModel, require_ordered
+from stacks.config.base import StrictModel, require_ordered, require_unique
 
 # SageMaker's UserProfileName pattern (CreateUserProfile API reference).
 USER_PROFILE_RE = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
@@ -55,7 +55,5 @@ class StudioConfig(StrictModel):
     @model_validator(mode="after")
     def _idle_within_max(self) -> "StudioConfig":
         require_ordered(self, "idle_timeout_minutes", "max_idle_timeout_minutes")
-        dupes = sorted({n for n in self.user_profiles if self.user_profiles.count(n) > 1})
-        if dupes:
-            raise ValueError(f"user_profiles must be unique, repeated: {', '.join(dupes)}")
+        require_unique(self.user_profiles, "user_profiles")
         return self

@@ -154,11 +154,8 @@ def _choose_instance(ep: EndpointConfig, key: str, p: PackageFacts, priced: list
     (pinned us-east-1 list prices); a package has no weights to fit, its seller names the
     instances. A named, costlier instance may be chosen for its longer context: the note
     says what the cheapest would save."""
-    if not priced:  # no supported instance priced: let the support check name the list
-        return ep.instance_type or next(iter(p.instances)), ""
-    context = p.instances[priced[0][1]].context_tokens
-
     def chosen_note(cheapest: str, price: float) -> str:
+        context = p.instances[cheapest].context_tokens
         longest = max(p.instances.items(), key=lambda kv: kv[1].context_tokens)
         more = (f"; {longest[0]} serves {longest[1].context_tokens}" if longest[1].context_tokens > context else "")
         return (f"{cheapest}: the cheapest instance {key} supports ({catalog.usd(price)}/h us-east-1 "
@@ -168,8 +165,9 @@ def _choose_instance(ep: EndpointConfig, key: str, p: PackageFacts, priced: list
         named = ep.instance_type
         if named not in p.instances:  # refused right after, by the support check
             return ""
-        return (f"{cheapest} is also supported ({catalog.usd(price)}/h, {context}-token context against "
-                f"{p.instances[named].context_tokens}): {saved}/month less per instance than {named}")
+        return (f"{cheapest} is also supported ({catalog.usd(price)}/h, {p.instances[cheapest].context_tokens}-token "
+                f"context against {p.instances[named].context_tokens}): {saved}/month less per instance than {named}")
 
-    return sizing.choose_instance(ep.instance_type, priced, fallback=("", ""), chosen_note=chosen_note,
-                                   cheaper_note=cheaper_note)
+    # No supported instance priced: the first listed, and the support check names the list.
+    return sizing.choose_instance(ep.instance_type, priced, fallback=(next(iter(p.instances)), ""),
+                                  chosen_note=chosen_note, cheaper_note=cheaper_note)
