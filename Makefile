@@ -14,7 +14,7 @@ export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 # of the Lambda assets.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: setup synth test serve bench clean report preflight
+.PHONY: setup synth test serve bench clean report preflight tenant
 
 # uv installs the pinned requirements in seconds where pip takes minutes (parallel downloads,
 # no bytecode compile of every file: Python compiles what is imported, see above); it is itself
@@ -68,6 +68,12 @@ report: setup
 ## Read-only checks of the target AWS account for $(CONFIG) before a deploy (needs credentials).
 preflight: setup
 	$(BIN)/python -m tools.preflight --config $(CONFIG)
+
+## Tenants of a tenant_keys deployment (docs/tenants.md), e.g.
+## make tenant ARGS="create acme --tier standard" CONFIG=config/examples/tenants.yaml
+## (ARGS="--local create demo --tier free" against `make serve`).
+tenant: setup
+	$(BIN)/python -m tools.tenants --config $(CONFIG) $(ARGS)
 
 ## The whole test suite.
 test: setup checkov-setup

@@ -65,7 +65,7 @@ def package_size() -> tuple[int, int, int]:
     return len(files), raw, len(buffer.getvalue())
 
 
-def _import_env(mode: str) -> dict[str, str]:
+def import_env(mode: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("LAMBDA_", "AWS_LAMBDA_", "POWERTOOLS_", "_X_AMZN", "PYTHONDONTWRITEBYTECODE"))}
     env.update({"MODELS_JSON": json.dumps(BENCH_MODELS), "POWERTOOLS_SERVICE_NAME": "frontdoor",
@@ -84,7 +84,7 @@ def cold_import_ms(module: str, mode: str, runs: int) -> tuple[float, float]:
     """
     code = (f"import time; w = time.perf_counter(); c = time.process_time(); import {module}; "
             "print((time.perf_counter() - w) * 1000, (time.process_time() - c) * 1000)")
-    env = _import_env(mode)
+    env = import_env(mode)
     subprocess.run([sys.executable, "-c", f"import {module}"], env=env, check=True)  # warm the .pyc cache
     walls, cpus = [], []
     for _ in range(runs):
@@ -111,14 +111,14 @@ print(imported, (time.perf_counter() - w) * 1000)
 def deferred_modules() -> list[str]:
     """Which of ``DEFERRED`` a cold import of the handler leaves unimported (Lambda env)."""
     code = f"import sys, json; import frontdoor.handler; print(json.dumps([m for m in {DEFERRED!r} if m not in sys.modules]))"
-    out = subprocess.run([sys.executable, "-c", code], env=_import_env("lambda"), check=True, capture_output=True,
+    out = subprocess.run([sys.executable, "-c", code], env=import_env("lambda"), check=True, capture_output=True,
                          text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def first_request_ms(runs: int) -> tuple[float, float]:
     """Median (import ms, first GET /v1/templates ms after it), Lambda env: what deferred work costs."""
-    env = _import_env("lambda")
+    env = import_env("lambda")
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "lambdas"), str(ROOT)])
     env["POWERTOOLS_METRICS_DISABLED"] = "true"
     pairs = [tuple(map(float, subprocess.run([sys.executable, "-c", FIRST_REQUEST], env=env, check=True,

@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from local import openapi_fuzz
     from local.stack import start_stack
+    from stacks.contract import openapi
 
     report_dir = args.report_dir or Path(tempfile.mkdtemp(prefix="openapi-fuzz-"))
     report_dir.mkdir(parents=True, exist_ok=True)
@@ -76,9 +77,12 @@ def main(argv: list[str] | None = None) -> int:
           f"{report_dir}")
     print(openapi_fuzz.table(result))
     operations = {name for name in result.operations if name != openapi_fuzz.STATEFUL}
+    documented = {f"{op.method} {op.path}" for op in openapi.operations(openapi.load())
+                  if (op.path, op.method) not in openapi.UNDOCUMENTED_ROUTES}
     ok = (not result.failures and not result.failed_checks and result.exit_code == 0
-          and result.cases >= 1000 and len(operations) == 9 and idle)
-    print(f"bar: >= 1,000 cases across all 9 operations, 0 failures: {'yes' if ok else 'NO'}")
+          and result.cases >= 1000 and operations == documented and idle)
+    print(f"bar: >= 1,000 cases across all {len(documented)} operations of the document, 0 failures: "
+          f"{'yes' if ok else 'NO'}")
     return 0 if ok else 1
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from inference.embeddings import embedding_model
+
 from local.emulator.models import EndpointConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +55,9 @@ def emulator_endpoints(models: list[dict[str, Any]], first_token_ms: float = 0.0
         limits = {}
         if m.get("max_input_length") and m.get("max_total_tokens"):
             limits = {"max_input_length": m["max_input_length"], "max_total_tokens": m["max_total_tokens"]}
+        embedding = embedding_model(m.get("model_id", ""))
+        if embedding is not None:  # the model's vector length and per-input token limit
+            limits = {"max_input_length": embedding.max_input_tokens, "dimensions": embedding.dimensions}
         component = {}
         if m.get("inference_component"):
             component = {"inference_component": m["inference_component"], "copies": ic_copies,

@@ -18,9 +18,10 @@ MISSING_TOKEN_MESSAGE = "Missing Authentication Token"
 
 def to_event(method: str, raw_path: str, headers: list[tuple[str, str]], body: bytes,
              source_ip: str = "127.0.0.1", stage: str = "local",
-             identity: dict[str, str] | None = None) -> dict[str, Any]:
+             identity: dict[str, str] | None = None, authorizer: dict[str, str] | None = None) -> dict[str, Any]:
     """An API Gateway REST (v1) proxy event, as a ``{proxy+}`` resource delivers it
-    (``identity``: what IAM authorization adds to ``requestContext.identity``)."""
+    (``identity``: what IAM authorization adds to ``requestContext.identity``; ``authorizer``:
+    a Lambda authorizer's principalId and context, ``requestContext.authorizer``)."""
     parts = urlsplit(raw_path)
     path = unquote(parts.path) or "/"
     single: dict[str, str] = {}
@@ -56,6 +57,7 @@ def to_event(method: str, raw_path: str, headers: list[tuple[str, str]], body: b
             "accountId": "123456789012",
             "apiId": "local",
             "identity": {"sourceIp": source_ip, "userAgent": single.get("User-Agent", ""), **(identity or {})},
+            **({"authorizer": authorizer} if authorizer is not None else {}),
         },
         "body": text if body else None,
         "isBase64Encoded": is_b64,

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
+from local.authorizer import LocalAuthorizer, Refused
 from local.gateway import (API_GATEWAY_MAX_BODY, API_GATEWAY_MAX_BODY_MESSAGE, MISSING_TOKEN_MESSAGE, Routes,
                            gateway_response, to_event)
 from local.iam import ACCOUNT_ID, AuthRefused, iam_identity
@@ -28,20 +29,25 @@ class FrontDoorHTTPServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], handler: Callable[[dict, Any], dict],
                  routes: Routes | None = None, *, auth: str = "none",
-                 invoke_lock: threading.Lock | None = None, stream_url: str | None = None) -> None:
+                 invoke_lock: threading.Lock | None = None, stream_url: str | None = None,
+                 authorizer: LocalAuthorizer | None = None) -> None:
         """``auth="iam"`` authorizes every routed request as the deployed API does with
-        ``api.auth: iam`` (``iam_identity``); ``"none"`` lets every request through
-        without an identity. Servers in front of one handler share its ``invoke_lock``.
+        ``api.auth: iam`` (``iam_identity``); ``"tenant_keys"`` runs ``authorizer`` (the tenant
+        keys' Lambda authorizer, ``local.authorizer``) on every routed request, streaming ones
+        included; ``"none"`` lets every request through without an identity. Servers in front of one handler share its ``invoke_lock``.
         ``stream_url``: the streaming function's web server (``frontdoor.stream_server``), which
         the streaming methods reach as the Lambda Web Adapter forwards them; without it they
         go to ``handler`` too (one buffered body)."""
-        if auth not in ("none", "iam"):
-            raise ValueError(f"auth must be 'none' or 'iam', got {auth!r}")
+        if auth not in ("none", "iam", "tenant_keys"):
+            raise ValueError(f"auth must be 'none', 'iam' or 'tenant_keys', got {auth!r}")
+        if (auth == "tenant_keys") != (authorizer is not None):
+            raise ValueError("auth 'tenant_keys' needs an authorizer, and only it takes one")
         super().__init__(address, _ProxyHandler)
         self.lambda_handler = handler
         self.invoke_lock = invoke_lock or threading.Lock()
         self.routes = routes if routes is not None else Routes.from_contract()
         self.auth = auth
+        self.authorizer = authorizer
         self.stream_url = stream_url
 
     @property
@@ -87,7 +93,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
                                              "MissingAuthenticationTokenException")
             self._write(403, headers, data)
             return
-        identity = None
+        identity, authorizer = None, None
         if self.server.auth == "iam":
             try:
                 identity = iam_identity(self.command, self.path, list(self.headers.items()), body)
@@ -95,8 +101,17 @@ class _ProxyHandler(BaseHTTPRequestHandler):
                 headers, data = gateway_response(refused.response_type, refused.message, refused.error_type)
                 self._write(403, headers, data)
                 return
+        elif self.server.authorizer is not None:
+            try:
+                authorizer = self.server.authorizer.authorize(
+                    self.command, urlsplit(self.path).path, dict(self.headers.items()))
+            except Refused as refused:
+                answer = refused.answer
+                headers, data = gateway_response(answer.response_type, answer.message, answer.error_type)
+                self._write(answer.status, headers, data)
+                return
         event = to_event(self.command, self.path, list(self.headers.items()), body, self.client_address[0],
-                         identity=identity)
+                         identity=identity, authorizer=authorizer)
         if self.server.stream_url and self.server.routes.streams(self.command, self.path):
             return self._stream(event, body)
         with self.server.invoke_lock:

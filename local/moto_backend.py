@@ -15,6 +15,7 @@ from local.workers import WORKER_TIMEOUT_S
 FEEDBACK_TABLE = "frontdoor-local-feedback"
 JOBS_TABLE = JOBS_QUEUE = JOBS_BUCKET = "summarizer-local-jobs"
 JOBS_DLQ = f"{JOBS_QUEUE}-dlq"
+TENANT_KEYS_TABLE, TENANT_USAGE_TABLE = "tenants-local-keys", "tenants-local-usage"
 
 
 class MotoProcess:
@@ -98,3 +99,32 @@ def create_jobs_infra(endpoint_url: str) -> dict[str, str]:
     })["QueueUrl"]
     return {"JOBS_TABLE_NAME": JOBS_TABLE, "JOBS_QUEUE_URL": queue_url, "JOBS_BUCKET_NAME": JOBS_BUCKET,
             "AWS_ENDPOINT_URL_SQS": endpoint_url, "AWS_ENDPOINT_URL_S3": endpoint_url}
+
+
+def create_tenant_infra(endpoint_url: str, tiers: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The tenant keys' resources as the Api stack makes them (stacks/constructs/tenants.py): the
+    keys table (by key hash), the usage table (pk/sk) and one usage plan per tier (throttle and
+    quota as configured; moto keeps them, nothing enforces them locally). Returns
+    {"keys_table", "usage_table", "usage_plans": {tier: plan id}}."""
+    import boto3
+
+    dynamodb = boto3.client("dynamodb", endpoint_url=endpoint_url)
+    dynamodb.create_table(
+        TableName=TENANT_KEYS_TABLE, AttributeDefinitions=[{"AttributeName": "key_hash", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "key_hash", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.create_table(
+        TableName=TENANT_USAGE_TABLE,
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    apigateway = boto3.client("apigateway", endpoint_url=endpoint_url)
+    plans = {}
+    for name, tier in tiers.items():
+        kwargs: dict[str, Any] = {"throttle": {"rateLimit": float(tier["rate_limit"]),
+                                               "burstLimit": int(tier["burst_limit"])}}
+        if tier.get("quota"):
+            kwargs["quota"] = {"limit": tier["quota"]["limit"], "period": tier["quota"]["period"]}
+        plans[name] = apigateway.create_usage_plan(name=name, **kwargs)["id"]
+    return {"keys_table": TENANT_KEYS_TABLE, "usage_table": TENANT_USAGE_TABLE, "usage_plans": plans}

@@ -23,6 +23,12 @@ Starts, all on loopback:
   the DLQ through ``summarizer.dead_letters.lambda_handler`` (batches of up to
   10), so a job whose message was dead-lettered ends FAILED as deployed.
 
+With a config in ``api.auth: tenant_keys`` mode, the gateway runs the real tenant
+authorizer on every request (``local.authorizer``) against a keys table in moto, a demo
+tenant is created with the same code as ``tools/tenants.py`` and one line
+``local tenant key: <key>`` is printed; ``python -m tools.tenants --local ...`` manages
+more tenants (the moto endpoint and table names are in ``.cache/local-tenants.json``).
+
 Handler calls are serialized, like one warm Lambda execution environment:
 Powertools' resolver keeps the current event on the class, so two threads must
 not be inside it at once.
@@ -42,7 +48,9 @@ import time
 from pathlib import Path
 
 from local.deployment import DEFAULT_CONFIG, feedback_env_from_config, models_from_config
-from local.stack import DEFAULT_SCALE_OUT_AFTER_S, start_stack
+from local.stack import DEFAULT_SCALE_OUT_AFTER_S, LocalStack, start_stack
+
+DEMO_TENANT = "demo"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -68,18 +76,22 @@ def main(argv: list[str] | None = None) -> None:
                         help="'iam': require SigV4 (service execute-api) from the local user, access key 'local', "
                              "secret 'local', as the deployed API requires it (default: none)")
     args = parser.parse_args(argv)
+    tenants = None
     if args.models_json:
         models = json.loads(Path(args.models_json).read_text())
         extra_env: dict[str, str] = {}
     else:
         models = models_from_config(args.config)
         extra_env = feedback_env_from_config(args.config)
+        tenants = tenants_from_config(args.config)
     stack = start_stack(models, port=args.port, first_token_ms=args.first_token_ms, per_token_ms=args.per_token_ms,
                         jobs=not args.no_jobs, sync_budget_s=args.sync_budget_s, auth=args.auth, extra_env=extra_env,
                         ic_copies=args.ic_copies, scale_out_after_s=args.scale_out_after_s,
-                        capacity_retry_s=args.capacity_retry_s)
+                        capacity_retry_s=args.capacity_retry_s, tenants=tenants)
     print(f"front door on {stack.url}  (emulator {stack.emulator.url}); models: "
           f"{', '.join(m['name'] for m in models)}", flush=True)
+    if tenants is not None:
+        print(f"local tenant key: {demo_tenant(stack, tenants)}", flush=True)
     # `kill` as well as Ctrl-C stops the stack, moto's process included.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
@@ -87,6 +99,29 @@ def main(argv: list[str] | None = None) -> None:
             time.sleep(3600)
     except KeyboardInterrupt:
         stack.stop()
+
+
+def tenants_from_config(path: str | Path) -> object | None:
+    """`api.tenants` of a config in tenant_keys mode, else None."""
+    from stacks.config import load_config
+
+    api = load_config(str(path)).api
+    return api.tenants if api.auth == "tenant_keys" else None
+
+
+def demo_tenant(stack: LocalStack, tenants: object, state_file: Path | None = None) -> str:
+    """A tenant `demo` in the tier that allows every model (else the first tier), made with
+    `tools.tenant_admin.TenantAdmin` as `tools/tenants.py create` makes one; the local stack's
+    resources are written to `state_file` for `tools/tenants.py --local`. Returns its key."""
+    from tools.tenant_admin import LOCAL_STATE, TenantAdmin
+
+    state_file = state_file or LOCAL_STATE
+    state_file.parent.mkdir(parents=True, exist_ok=True)
+    state_file.write_text(stack.tenants.to_json())
+    tiers = tenants.tiers
+    tier = next((name for name, t in tiers.items() if t.models == ["*"]), next(iter(tiers)))
+    key, _ = TenantAdmin(stack.tenants).create(DEMO_TENANT, tier)
+    return key
 
 
 if __name__ == "__main__":

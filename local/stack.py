@@ -11,11 +11,13 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from local.authorizer import LocalAuthorizer
 from local.deployment import ROOT, emulator_endpoints
 from local.emulator.server import Emulator
 from local.gateway_server import FrontDoorHTTPServer
 from local.lambda_runtime import LOCAL_ENV
-from local.moto_backend import FEEDBACK_TABLE, JOBS_DLQ, create_feedback_table, create_jobs_infra, start_moto
+from local.moto_backend import (FEEDBACK_TABLE, JOBS_DLQ, create_feedback_table, create_jobs_infra,
+                                create_tenant_infra, start_moto)
 from local.workers import DEAD_LETTERS_TIMEOUT_S, LocalWorker
 
 # How long after a call met an inference component at zero copies the emulator has one
@@ -43,6 +45,9 @@ class LocalStack:
     fronts: list[FrontDoorHTTPServer] = field(default_factory=list)
     stream_server: Any = None
     """The streaming function's web server (``frontdoor.stream_server.StreamServer``)."""
+    tenants: Any = None
+    """With tenant keys: where they live (``tools.tenant_admin.Resources``, for ``TenantAdmin``)."""
+    authorizer: LocalAuthorizer | None = None
 
     @property
     def url(self) -> str:
@@ -52,7 +57,8 @@ class LocalStack:
         """Another API Gateway in front of the same handler, e.g. one that authorizes as
         the deployed API does (``auth="iam"``); stopped with the stack."""
         server = FrontDoorHTTPServer((host, port), self.server.lambda_handler, self.server.routes, auth=auth,
-                                     invoke_lock=self.server.invoke_lock, stream_url=self.server.stream_url)
+                                     invoke_lock=self.server.invoke_lock, stream_url=self.server.stream_url,
+                                     authorizer=self.authorizer if auth == "tenant_keys" else None)
         threading.Thread(target=server.serve_forever, name=f"frontdoor-local-{auth}", daemon=True).start()
         self.fronts.append(server)
         return server
@@ -85,7 +91,8 @@ def start_stack(models: list[dict[str, Any]], *, host: str = "127.0.0.1", port: 
                 extra_templates: list[dict[str, Any]] | None = None,
                 extra_env: dict[str, str] | None = None, auth: str = "none", ic_copies: int = 1,
                 scale_out_after_s: float | None = DEFAULT_SCALE_OUT_AFTER_S,
-                capacity_retry_s: int | None = None) -> LocalStack:
+                capacity_retry_s: int | None = None, tenants: Any = None,
+                tenant_front_only: bool = False) -> LocalStack:
     """Start emulator, moto (optional), the front door, the jobs worker and the jobs DLQ's consumer;
     returns handles to stop them.
 
@@ -99,6 +106,10 @@ def start_stack(models: list[dict[str, Any]], *, host: str = "127.0.0.1", port: 
     Models on a shared endpoint start with ``ic_copies`` copies and scale out
     ``scale_out_after_s`` after a call met none; a job waiting for them runs again
     every ``capacity_retry_s`` (SUMMARIZE_CAPACITY_RETRY_S; default: as deployed, 60 s).
+    ``tenants`` (config ``api.tenants``, a ``TenantsConfig``) authorizes as ``api.auth:
+    tenant_keys`` does: the real authorizer against moto's keys table, usage plans per tier;
+    with ``tenant_front_only`` the stack's own gateway keeps ``auth`` and only gateways made
+    with ``front(auth="tenant_keys")`` authorize tenants (one stack serves both kinds of test).
     """
     endpoints = emulator_endpoints(models, first_token_ms, per_token_ms, ic_copies=ic_copies,
                                    scale_out_after_s=scale_out_after_s)
@@ -111,12 +122,13 @@ def start_stack(models: list[dict[str, Any]], *, host: str = "127.0.0.1", port: 
         env["SUMMARIZE_CAPACITY_RETRY_S"] = str(capacity_retry_s)
     if extra_templates is not None:
         env["EXTRA_TEMPLATES_JSON"] = json.dumps(extra_templates)
-    moto, moto_url = _start_moto(env, feedback=feedback, jobs=jobs)
+    moto, moto_url = _start_moto(env, feedback=feedback, jobs=jobs or tenants is not None)
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
     lambda_handler = _import_handler()  # puts lambdas/ on sys.path
     if moto_url is not None:
         _create_resources(moto_url, saved, feedback=feedback, jobs=jobs)
+    resources, authorizer = _start_tenants(moto_url, tenants, saved) if tenants is not None else (None, None)
     runtime, services = _warm_handlers()
     worker, dead_letters = _start_pollers(services)
     # The streaming function: its web server on a loopback port of its own, its SageMaker
@@ -125,10 +137,12 @@ def start_stack(models: list[dict[str, Any]], *, host: str = "127.0.0.1", port: 
     from frontdoor.stream_server import serve as serve_streams
 
     stream_server = serve_streams(host, 0, StreamApp(runtime).warm())
-    server = FrontDoorHTTPServer((host, port), lambda_handler, auth=auth, stream_url=stream_server.url)
+    server = FrontDoorHTTPServer((host, port), lambda_handler,
+                                 auth="tenant_keys" if authorizer and not tenant_front_only else auth,
+                                 stream_url=stream_server.url, authorizer=None if tenant_front_only else authorizer)
     threading.Thread(target=server.serve_forever, name="frontdoor-local", daemon=True).start()
     return LocalStack(emulator=emulator, server=server, moto=moto, worker=worker, dead_letters=dead_letters,
-                      saved_env=saved, stream_server=stream_server)
+                      saved_env=saved, stream_server=stream_server, tenants=resources, authorizer=authorizer)
 
 
 def _start_moto(env: dict[str, str], *, feedback: bool, jobs: bool) -> tuple[Any, str | None]:
@@ -157,6 +171,29 @@ def _create_resources(moto_url: str, saved: dict[str, str | None], *, feedback: 
         jobs_env = create_jobs_infra(moto_url)
         saved.update({key: os.environ.get(key) for key in jobs_env if key not in saved})
         os.environ.update(jobs_env)
+
+
+def _start_tenants(moto_url: str | None, tenants: Any, saved: dict[str, str | None]) -> tuple[Any, LocalAuthorizer]:
+    """The tenant keys' tables and usage plans in moto, their environment set (previous values
+    added to ``saved``), the tenants package's client built now; (their ``Resources``, the
+    authorizer running ``tenants.authorizer.handler`` with the configured cache TTL)."""
+    if moto_url is None:
+        raise RuntimeError("tenant keys need moto (pip install 'moto[server]'): the keys table lives there")
+    from tenants import authorizer as tenant_authorizer
+    from tenants import aws as tenant_aws
+    from tools.tenant_admin import Resources
+
+    infra = create_tenant_infra(moto_url, {name: t.model_dump() for name, t in tenants.tiers.items()})
+    tenant_env = {"TENANT_KEYS_TABLE": infra["keys_table"], "TENANT_USAGE_TABLE": infra["usage_table"],
+                  "TENANT_TIERS_JSON": json.dumps(tenants.authorizer_tiers())}
+    saved.update({key: os.environ.get(key) for key in tenant_env if key not in saved})
+    os.environ.update(tenant_env)
+    tenant_aws.reset()
+    tenant_aws.warm()
+    tenant_authorizer.tiers.cache_clear()
+    tenant_authorizer.tiers()
+    resources = Resources(infra["keys_table"], infra["usage_plans"], infra["usage_table"], "us-east-1", moto_url)
+    return resources, LocalAuthorizer(tenant_authorizer.handler, tenants.cache_ttl_seconds)
 
 
 def _warm_handlers() -> tuple[Any, Any]:

@@ -73,29 +73,42 @@ class ApiStack(Stack):
 
     def _grant_streaming(self, models: list[dict], endpoints: dict[str, JumpStartEndpoint],
                          shared_endpoints: list[SharedEndpoint]) -> None:
-        """The streaming function may stream from exactly the models that can stream (text
-        models of a TGI family): their endpoints, and for models on a shared endpoint the
-        endpoint and their inference components (InvokeEndpoint* authorizes both: Service
-        Authorization Reference, Amazon SageMaker AI). Actions: the Service Authorization
-        Reference's `sagemaker:InvokeEndpointWithResponseStream`, and `sagemaker:InvokeEndpoint`,
-        which the API Reference says the operation needs ("InvokeEndpointWithResponseStream":
+        """The streaming function serves the token streams and OpenAI's text routes
+        (`/v1/chat/completions`, `/v1/completions`: API Gateway routes by path, and either may
+        ask to stream). It may stream from exactly the models that can stream (text models of a
+        TGI family), and call every text model (an answer that cannot stream token by token --
+        several choices, an AI21 model -- is generated whole and sent as chunks): their
+        endpoints, and for models on a shared endpoint the endpoint and their inference
+        components (InvokeEndpoint* authorizes both: Service Authorization Reference, Amazon
+        SageMaker AI). Actions: the Service Authorization Reference's
+        `sagemaker:InvokeEndpointWithResponseStream`, and `sagemaker:InvokeEndpoint`, which
+        the API Reference says the streaming operation needs too ("InvokeEndpointWithResponseStream":
         "your IAM permissions must allow the sagemaker:InvokeEndpoint action"). It wakes
-        sleeping models as the front door does (the same 503 model_asleep answer)."""
+        sleeping text models as the front door does (the same 503 model_asleep answer)."""
         role = self.front_door.streaming.role
+        text = {m["name"] for m in models if m["kind"] == "text"}
         # Model families whose containers stream (TGI's "stream": true): the Lambda code's own list.
         streamable = {m["name"] for m in models if m["kind"] == "text" and m["family"] in TGI_FAMILIES}
-        arns = [endpoints[name].endpoint_arn for name in sorted(streamable & set(endpoints))]
-        for shared in shared_endpoints:
-            components = [c.component_arn for name, c in sorted(shared.components.items()) if name in streamable]
-            if components:
-                arns += [shared.endpoint_arn, *components]
-        if arns:
-            role.add_to_policy(iam.PolicyStatement(
-                sid="StreamFromModels",
-                actions=["sagemaker:InvokeEndpointWithResponseStream", "sagemaker:InvokeEndpoint"],
-                resources=arns,
-            ))
+        for sid, names, actions in (
+            ("StreamFromModels", streamable,
+             ["sagemaker:InvokeEndpointWithResponseStream", "sagemaker:InvokeEndpoint"]),
+            ("InvokeTextModels", text - streamable, ["sagemaker:InvokeEndpoint"]),
+        ):
+            arns = self._model_arns(names, endpoints, shared_endpoints)
+            if arns:
+                role.add_to_policy(iam.PolicyStatement(sid=sid, actions=actions, resources=arns))
         grant_wake(role, [
             (endpoints[m["name"]].endpoint_arn, m["endpoint_config_parameter"], endpoints[m["name"]].volume_key_arn)
-            for m in models if m.get("wakeable") and m["name"] in streamable
+            for m in models if m.get("wakeable") and m["name"] in text
         ])
+
+    @staticmethod
+    def _model_arns(names: set[str], endpoints: dict[str, JumpStartEndpoint],
+                    shared_endpoints: list[SharedEndpoint]) -> list[str]:
+        """The endpoints of `names`, and for those on a shared endpoint the endpoint and their components."""
+        arns = [endpoints[name].endpoint_arn for name in sorted(names & set(endpoints))]
+        for shared in shared_endpoints:
+            components = [c.component_arn for name, c in sorted(shared.components.items()) if name in names]
+            if components:
+                arns += [shared.endpoint_arn, *components]
+        return arns

@@ -31,6 +31,7 @@ CONFIGS = {
     "shared-endpoint": "config/examples/shared-endpoint.yaml",
     "ai21-marketplace": "config/examples/ai21-marketplace.yaml",
     "governed": "config/examples/governed.yaml",
+    "tenants": "config/examples/tenants.yaml",
 }
 
 

@@ -42,6 +42,7 @@ DEFAULT_MODELS = (
     "model-txt2img-stabilityai-stable-diffusion-v2-1-base",
     "huggingface-text2text-flan-t5-xl",
     "meta-textgeneration-llama-2-7b-f",
+    "huggingface-sentencesimilarity-bge-base-en-v1-5",
 )
 
 

@@ -122,6 +122,8 @@ def render_catalog(header: str, data: dict) -> str:
     fields = ("gpus", "gpu", "gpu_memory_gib", "vcpus", "memory_gib", "local_nvme", "usd_per_hour")
 
     def value(field: str, v) -> str:
+        if v is None:  # `gpu` of a CPU-only instance
+            return "null"
         if isinstance(v, bool):
             return "true" if v else "false"
         if isinstance(v, (int, float, Decimal)):

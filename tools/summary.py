@@ -55,13 +55,12 @@ def endpoint_lines(resolved: list[ResolvedEndpoint]) -> list[str]:
         lines += [
             f"  {r.name}: {r.model_id}@{r.model_version} ({r.family}, {r.kind})",
             f"    instance       {r.instance_type} x {r.settings.instance_count}"
-            f" (autoscaling {r.min_capacity}..{r.max_capacity}); {r.instance.gpus} x {r.instance.gpu}"
-            f" {r.instance.gpu_memory_gib:g} GiB",
+            f" (autoscaling {r.min_capacity}..{r.max_capacity}); {r.instance.hardware}",
             *([f"    why            {r.instance_note}"] if r.settings.instance_type is None else
               [f"    note           {r.instance_note}"] if r.instance_note else []),
             *(_package_lines(r) if isinstance(r, ResolvedPackage) else [
                 f"    SM_NUM_GPUS    {r.sm_num_gpus if r.sm_num_gpus is not None else '-'}"
-                f"; weights ~{r.weights_gib:.1f} GiB of {r.instance.total_gpu_memory_gib:g} GiB GPU memory",
+                f"; weights ~{r.weights_gib:.1f} GiB of {r.instance.model_memory_gib:g} GiB {r.instance.memory_kind}",
                 f"    image          {r.image_uri}",
                 f"    artifacts      {r.artifact_s3_uri}",
             ]),

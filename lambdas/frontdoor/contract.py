@@ -30,8 +30,13 @@ SECURITY_SCHEMES = {
     "cognito": {"type": "apiKey", "name": "Authorization", "in": "header",
                 "x-amazon-apigateway-authtype": "cognito_user_pools",
                 "description": "The ID token of a user of the deployment's Cognito user pool (api.auth: cognito)"},
+    # A Lambda REQUEST authorizer is API Gateway's `custom` authtype; OpenAPI's http bearer scheme
+    # is what a generated client needs to send `Authorization: Bearer <key>`.
+    "bearer": {"type": "http", "scheme": "bearer", "x-amazon-apigateway-authtype": "custom",
+               "description": "A tenant key, `Authorization: Bearer <key>`, as every OpenAI client sends it "
+                              "(api.auth: tenant_keys; docs/tenants.md)"},
 }
-SECURITY = [{"sigv4": []}, {"cognito": []}]
+SECURITY = [{"sigv4": []}, {"cognito": []}, {"bearer": []}]
 
 
 def generate() -> dict:

@@ -29,6 +29,22 @@ class PayloadTooLarge(InferenceError):
     code = "payload_too_large"
 
 
+class NotMetered(InferenceError):
+    """A route the tenant's token budget cannot meter yet (summarization: its map-reduce runs
+    on after the answer, in jobs): refused (403) for a tenant with a budget, so that no route
+    spends tokens past it."""
+
+    code = "not_metered"
+
+
+class QuotaExceeded(Throttled):
+    """The tenant's monthly token budget cannot cover the call (``tenants.budget``): 429
+    ``insufficient_quota`` with Retry-After = seconds to the next UTC month."""
+
+    code = "insufficient_quota"
+    retryable = False
+
+
 # What a caller is told, wherever the answer is made (the resolver, the streaming
 # function's server, a batch input, a stream's error event).
 INTERNAL_ERROR_MESSAGE = "internal error; quote the request_id when reporting it"
@@ -46,6 +62,7 @@ STATUS: dict[type[InferenceError], int] = {
     BadRequest: 422,
     NotFound: 404,
     PayloadTooLarge: 413,
+    NotMetered: 403,
     ModelInputRejected: 422,
     Throttled: 429,
     ModelFailed: 502,

@@ -11,7 +11,9 @@ import binascii
 import json
 from typing import Any
 
+from frontdoor import context
 from frontdoor.errors import error_body
+from frontdoor.openai_errors import is_openai_path, openai_error_body
 
 # Body caps in bytes as sent: the UTF-8 length of the body, or the decoded length
 # of a base64-encoded (binary media type) body -- never characters.
@@ -98,23 +100,30 @@ def set_header(response: dict[str, Any], name: str, value: str) -> None:
         response.setdefault("headers", {})[name] = value
 
 
+def refusal(path: str | None, status: int, code: str, message: str) -> dict[str, Any]:
+    """A guard's answer, in OpenAI's error shape on its routes (``frontdoor.openai_errors``)."""
+    if is_openai_path(path):
+        return raw_response(status, openai_error_body(status, code, message, request_id=context.request_id.get()))
+    return raw_response(status, error_body(code, message))
+
+
 def screen(event: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """(event to route, None) or (event, the 4xx response to send instead)."""
     method, path = event.get("httpMethod"), event.get("path")
     size, limit = body_bytes(event), body_limit(method, path)
     content_type = _content_type(event)
     # No Content-Type at all is read as JSON (Powertools does the same).
-    wrong_type = content_type is not None and not is_json_media_type(content_type[1]) and (
-        event.get("body") or (method or "").upper() in _BODY_METHODS)
+    wrong_type = content_type is not None and not is_json_media_type(content_type[1])
     if size > limit:
-        return event, raw_response(413, error_body(
-            "payload_too_large", f"request body is {size} bytes; the limit for {method} {path} is {limit}"))
+        return event, refusal(path, 413, "payload_too_large",
+                              f"request body is {size} bytes; the limit for {method} {path} is {limit}")
+    if (method or "").upper() not in _BODY_METHODS:  # no operation reads it: only its size is refused
+        return event, None
     if wrong_type:
-        return event, raw_response(415, error_body(
-            "unsupported_media_type",
-            f"Content-Type {_media(content_type[1])!r} is not JSON; send the body as application/json"))
+        return event, refusal(path, 415, "unsupported_media_type",
+                              f"Content-Type {_media(content_type[1])!r} is not JSON; send the body as application/json")
     if _undecodable(event):
-        return event, raw_response(400, error_body("invalid_json", "request body is not UTF-8 JSON"))
+        return event, refusal(path, 400, "invalid_json", "request body is not UTF-8 JSON")
     if content_type is not None and is_json_media_type(content_type[1]):
         event = _json_event(event, content_type)
     return event, None

@@ -4,9 +4,10 @@ Init validates the environment (a bad MODELS_JSON fails the cold start, not ever
 request) and loads only what every invocation needs. The resolver -- Powertools'
 event handler, the routes and their pydantic models, ~100 ms to import on the
 bench machine -- is built on the first request that passes the HTTP guards, and
-the X-Ray SDK with it (``inference.observability.traced``). Each invocation:
-guards (``frontdoor.guards``), then the resolver; the request id is stamped on
-every response, errors included.
+the X-Ray SDK with it (``inference.observability.traced``); each route module is
+mounted by the first request whose path it serves (``frontdoor.api.resolve``).
+Each invocation: guards (``frontdoor.guards``), then the resolver; the request id
+is stamped on every response, errors included.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from frontdoor import context, guards
 from frontdoor.config import runtime
 from frontdoor.errors import error_body
+from inference.catalog import VISIBLE
 from inference.observability import logger, metrics, traced
+from tenants.context import TenantContext
 
 # Validate the environment at cold start: a broken config fails init, not requests.
 runtime()
@@ -28,10 +31,11 @@ runtime()
 
 @lru_cache(maxsize=1)
 def resolver() -> Any:
-    """The API (``frontdoor.api.app``), imported on first use."""
-    from frontdoor.api import app
+    """The API (``frontdoor.api``), imported on first use; its ``resolve`` mounts the
+    routes a request's path can reach, on the first request that needs them."""
+    from frontdoor import api
 
-    return app
+    return api
 
 
 def _request_id(event: dict[str, Any], lambda_context: Any) -> str:
@@ -46,6 +50,9 @@ def lambda_handler(event: dict[str, Any], lambda_context: Any) -> dict[str, Any]
     rid = _request_id(event, lambda_context)
     rid_token = context.request_id.set(rid)
     ms_token = context.model_ms.set(None)
+    # A tenant (api.auth: tenant_keys) sees only its tier's models, on every route.
+    tenant = TenantContext.from_event(event)
+    visible_token = VISIBLE.set(tenant.models if tenant is not None else None)
     try:
         event, response = guards.screen(event)
         if response is None:
@@ -62,3 +69,4 @@ def lambda_handler(event: dict[str, Any], lambda_context: Any) -> dict[str, Any]
     finally:
         context.request_id.reset(rid_token)
         context.model_ms.reset(ms_token)
+        VISIBLE.reset(visible_token)

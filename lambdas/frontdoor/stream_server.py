@@ -33,19 +33,31 @@ import re
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
 from functools import cached_property
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Annotated, Any, Callable, Iterator
+from typing import Any, Callable
 
 from frontdoor import context, guards
+from frontdoor.stream_http import (  # noqa: F401 - tests import these from here
+    JSON_HEADERS,
+    SSE_HEADERS,
+    Answer,
+    RequestInvalid,
+    adapter,
+    json_answer,
+    no_route,
+    validate_body,
+    validate_template_name,
+)
 from frontdoor.errors import (
     INTERNAL_ERROR_MESSAGE,
-    INVALID_JSON_MESSAGE,
     SCHEMA_MISMATCH_MESSAGE,
     error_body,
     status_of,
 )
+from frontdoor.tenancy import metered
+from frontdoor.tenancy import tenant_of_request_context as tenant_of
+from inference.catalog import VISIBLE
 from inference.errors import InferenceError
 from inference.observability import logger, metrics
 
@@ -55,92 +67,11 @@ HEALTH_PATH = "/_health"  # AWS_LWA_READINESS_CHECK_PATH (never routed by API Ga
 # model_timeout event this long before it, so the caller hears why.
 FUNCTION_TIMEOUT_S = 300.0
 DEADLINE_MARGIN_S = 5.0
-SSE_HEADERS = [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache"),
-               ("X-Accel-Buffering", "no")]
-JSON_HEADERS = [("Content-Type", "application/json")]
 _GENERATE = re.compile(r"^/v1/generate/stream$")
+# OpenAI's text routes (``services.openai_serve``): streamed or not, as the body asks.
+OPENAI_TEXT_PATHS = ("/v1/chat/completions", "/v1/completions")
 _TEMPLATE = re.compile(r"^/v1/templates/([^/]+)/stream$")
 _metrics_lock = threading.Lock()
-
-
-class RequestInvalid(Exception):
-    """The request does not match the document (400), as ``frontdoor.api`` answers it."""
-
-    def __init__(self, code: str, message: str, details: list[dict[str, Any]]) -> None:
-        super().__init__(message)
-        self.code, self.message, self.details = code, message, details
-
-
-def _details(errors: list[dict[str, Any]], prefix: tuple[Any, ...]) -> list[dict[str, Any]]:
-    return [{"loc": [*prefix, *e.get("loc", ())], "type": e.get("type"), "msg": e.get("msg")} for e in errors]
-
-
-def validate_body(model: Any, body: str | None) -> Any:
-    """``model`` from a JSON body, with the Powertools resolver's errors (its
-    ``OpenAPIRequestValidationMiddleware``: JSON errors at ``["body", position]``, a missing
-    or null body ``["body"]`` ``missing``, field errors under ``"body"``)."""
-    from pydantic import ValidationError
-
-    try:
-        data = json.loads(body) if body else None
-    except json.JSONDecodeError as exc:
-        raise RequestInvalid("invalid_json", INVALID_JSON_MESSAGE,
-                             [{"loc": ["body", exc.pos], "type": "json_invalid", "msg": "JSON decode error"}]) from exc
-    if data is None:
-        raise RequestInvalid("validation_error", SCHEMA_MISMATCH_MESSAGE,
-                             [{"loc": ["body"], "type": "missing", "msg": "Field required"}])
-    try:
-        return _adapter(model).validate_python(data, from_attributes=True)
-    except ValidationError as exc:
-        raise RequestInvalid("validation_error", SCHEMA_MISMATCH_MESSAGE, _details(exc.errors(), ("body",))) from exc
-
-
-def validate_template_name(name: str) -> str:
-    """The path parameter as ``routes.generation.TemplateName`` constrains it."""
-    from pydantic import StringConstraints, ValidationError
-
-    from frontdoor.services.templating import MAX_TEMPLATE_NAME_CHARS, TEMPLATE_NAME_PATTERN
-
-    template_name = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEMPLATE_NAME_CHARS,
-                                                     pattern=TEMPLATE_NAME_PATTERN)]
-    try:
-        return _adapter(template_name).validate_python(name)
-    except ValidationError as exc:
-        raise RequestInvalid("validation_error", SCHEMA_MISMATCH_MESSAGE,
-                             _details(exc.errors(), ("path", "name"))) from exc
-
-
-_ADAPTERS: dict[Any, Any] = {}
-
-
-def _adapter(kind: Any) -> Any:
-    """One pydantic ``TypeAdapter`` per type (by its repr: ``Annotated`` aliases compare by value)."""
-    from pydantic import TypeAdapter
-
-    key = repr(kind)
-    if key not in _ADAPTERS:
-        _ADAPTERS[key] = TypeAdapter(kind)
-    return _ADAPTERS[key]
-
-
-@dataclass
-class Answer:
-    """What to send: a JSON body, or (``chunks``) a 200 event stream."""
-
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes = b""
-    chunks: Iterator[bytes] | None = None
-    log: dict[str, Any] = field(default_factory=dict)
-
-
-def json_answer(status: int, body: dict[str, Any], retry_after: int | None = None) -> Answer:
-    headers = list(JSON_HEADERS) + ([("Retry-After", str(retry_after))] if retry_after else [])
-    return Answer(status, headers, json.dumps(body).encode())
-
-
-def no_route(method: str, path: str) -> Answer:
-    return json_answer(404, error_body("not_found", f"no route for {method} {path}"))
 
 
 class StreamApp:
@@ -176,10 +107,11 @@ class StreamApp:
 
     def warm(self) -> StreamApp:
         """Import and build now (the init phase is free of the first request's latency)."""
-        from frontdoor.models.generation import GenerateRequest, TemplateRunRequest
+        from frontdoor.models.chat import ChatCompletionRequest, CompletionRequest
+        from frontdoor.models.streams import GenerateStreamRequest, TemplateRunStreamRequest
 
-        for model in (GenerateRequest, TemplateRunRequest):
-            _adapter(model)
+        for model in (GenerateStreamRequest, TemplateRunStreamRequest, ChatCompletionRequest, CompletionRequest):
+            adapter(model)
         self.invoker.client  # noqa: B018 - boto3 and the client, built once
         return self
 
@@ -193,19 +125,21 @@ class StreamApp:
         event, refused = guards.screen(event)
         if refused is not None:
             return Answer(refused["statusCode"], list(JSON_HEADERS), refused["body"].encode())
+        if method == "POST" and path in OPENAI_TEXT_PATHS:
+            return _serve_openai(self, path, headers, event["body"], deadline, started)
         try:
             if method != "POST":
                 return no_route(method, path)
             if _GENERATE.match(path):
-                from frontdoor.models.generation import GenerateRequest
+                from frontdoor.models.streams import GenerateStreamRequest
 
-                request = validate_body(GenerateRequest, event["body"])
+                request = validate_body(GenerateStreamRequest, event["body"])
                 prepare = lambda: self.runtime.text.prepare_generate(  # noqa: E731
                     request.model, request.inputs, request.parameters.given(), system=request.system)
             elif match := _TEMPLATE.match(path):
                 from urllib.parse import unquote
 
-                from frontdoor.models.generation import TemplateRunRequest
+                from frontdoor.models.streams import TemplateRunStreamRequest
 
                 errors: list[dict[str, Any]] = []
                 try:
@@ -213,7 +147,7 @@ class StreamApp:
                 except RequestInvalid as exc:
                     errors += exc.details
                 try:
-                    request = validate_body(TemplateRunRequest, event["body"])
+                    request = validate_body(TemplateRunStreamRequest, event["body"])
                 except RequestInvalid as exc:
                     if exc.code == "invalid_json":
                         raise
@@ -224,9 +158,8 @@ class StreamApp:
                     name, request.model, request.variables, request.parameters.given())
             else:
                 return no_route(method, path)
-            from frontdoor.services.token_stream import open_stream
-
-            stream = open_stream(prepare(), self.invoker, request.candidates, clock=self.clock)
+            call = prepare()
+            stream = metered(tenant_of(headers), call, lambda: _open_stream(self, call, request.candidates))
         except RequestInvalid as exc:
             return json_answer(400, error_body(exc.code, exc.message, exc.details))
         except InferenceError as exc:
@@ -240,6 +173,20 @@ class StreamApp:
         answer = Answer(200, list(SSE_HEADERS), chunks=stream.chunks(deadline=limit))
         answer.log = {"stream": stream}
         return answer
+
+
+def _open_stream(app: StreamApp, call: Any, candidates: int | None) -> Any:
+    from frontdoor.services.token_stream import open_stream
+
+    return open_stream(call, app.invoker, candidates, clock=app.clock)
+
+
+def _serve_openai(app: StreamApp, path: str, headers: dict[str, str], body: str | None, deadline: float | None,
+                  started: float) -> Answer:
+    from frontdoor.openai_stream_routes import serve_openai
+
+    limit = deadline - DEADLINE_MARGIN_S if deadline is not None else started + FUNCTION_TIMEOUT_S - DEADLINE_MARGIN_S
+    return serve_openai(app, path, headers, body, limit)
 
 
 def _body_text(body: bytes) -> tuple[str | None, bool]:
@@ -306,6 +253,9 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         rid = request_id(headers)
         token = context.request_id.set(rid)
+        # A tenant (api.auth: tenant_keys) sees only its tier's models (inference.catalog.VISIBLE).
+        tenant = tenant_of(headers)
+        visible = VISIBLE.set(tenant.models if tenant is not None else None)
         try:
             answer = self.server.app.handle("POST", self.path.split("?", 1)[0], headers, body,
                                             lambda_deadline(headers, self.server.app.clock))
@@ -313,6 +263,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(answer)
         finally:
             context.request_id.reset(token)
+            VISIBLE.reset(visible)
 
     def _send(self, answer: Answer) -> None:
         self.send_response(answer.status)

@@ -6,13 +6,14 @@ does the inference component of a model on a shared endpoint.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, fields
 from typing import Any
 
 from inference.errors import BadRequest, ConfigError, NotFound, json_list
 
 # What a model makes; a route asks for one of them.
-KINDS = ("text", "image")
+KINDS = ("text", "image", "embedding")
 # family -> kind; the single source of truth for which families exist.
 FAMILY_KINDS: dict[str, str] = {
     "falcon": "text",
@@ -21,8 +22,15 @@ FAMILY_KINDS: dict[str, str] = {
     "flan-t5": "text",
     "ai21-j2": "text",
     "stable-diffusion": "image",
+    # JumpStart's sentence-similarity models on the Hugging Face inference container
+    # (inference.embeddings): {"text_inputs": [...]} -> {"embedding": [[...], ...]}.
+    "hf-embedding": "embedding",
 }
 
+
+# The models the current request may name (None: all). The front door sets it from the
+# caller's tenant tier (frontdoor.tenancy); a model outside it does not exist for the caller.
+VISIBLE: ContextVar[frozenset[str] | None] = ContextVar("visible_models", default=None)
 
 # Server-side only: clients name models, never endpoints.
 _PRIVATE = frozenset({"endpoint_name", "inference_component", "wakeable", "endpoint_config_parameter"})
@@ -99,6 +107,8 @@ def _parse_entry(entry: Any, index: int) -> ModelSpec:
     if spec.wakeable and spec.inference_component:
         raise ConfigError(f"{where}.wakeable must be false for a model with an inference_component: a shared "
                           "endpoint is never deleted to sleep, its copies scale to zero instead")
+    if kind == "embedding" and spec.max_input_length is None:
+        raise ConfigError(f"{where}: embedding models need max_input_length (the tokens one input may have)")
     if kind == "text" and (spec.max_input_length is None or spec.max_total_tokens is None):
         raise ConfigError(f"{where}: text models need max_input_length and max_total_tokens")
     if kind == "text" and spec.max_input_length >= spec.max_total_tokens:  # type: ignore[operator]
@@ -153,14 +163,17 @@ class Catalog:
         one-model deployment needs no ``default: true``.
         """
         if name is None:
-            candidates = [m for m in self.models if m.kind == kind]
+            visible = VISIBLE.get()
+            candidates = [m for m in self.models if m.kind == kind and (visible is None or m.name in visible)]
             chosen = [m for m in candidates if m.default] or (candidates if len(candidates) == 1 else [])
             if not chosen:
                 raise BadRequest(f"no default {kind} model is configured; name one in 'model'")
             return chosen[0]
-        spec = self._by_name.get(name)
+        visible = VISIBLE.get()
+        spec = self._by_name.get(name) if visible is None or name in visible else None
         if spec is None:
-            raise NotFound(f"unknown model {name!r}; GET /v1/models lists the configured models")
+            raise NotFound(f"unknown model {name!r}; GET /v1/models lists the configured models",
+                           details=[{"field": "model", "type": "not_found"}])
         if spec.kind != kind:
             raise BadRequest(f"model {name!r} is a {spec.kind} model; this route needs a {kind} model")
         return spec

@@ -20,6 +20,11 @@ Model behaviour, deterministic so tests can assert on it:
   leading sentences of the document.
 - stable-diffusion: ``Accept: application/json;jpeg`` -> real (tiny, solid-grey)
   baseline JPEGs of the requested size, base64 in ``generated_images``.
+- hf-embedding (JumpStart sentence-similarity models, e.g. bge-base-en-v1.5, on the Hugging
+  Face inference container): ``{"text_inputs": [...], "mode": "embedding"}`` (or
+  ``application/x-text``) -> ``{"embedding": [[...], ...]}``, a hash-seeded unit vector of
+  ``dimensions`` (768) per input; a malformed body is the toolkit's 400
+  ``{"code": 400, "type": "InternalServerException", "message": ...}``.
 - ai21-j2 (AWS Marketplace Jurassic-2): ``{prompt, maxTokens, temperature, topP,
   stopSequences, numResults}`` -> ``{completions: [{data: {text, tokens}, finishReason:
   {reason}}]}``, ``numResults`` completions (identical when temperature is 0), the stop
@@ -68,13 +73,13 @@ from local.emulator.eventstream import EVENTSTREAM, eventstream_message, payload
 from local.emulator.faults import STREAM_FAULTS, Faults
 from local.emulator.generation import count_tokens, generate_text
 from local.emulator.jpeg import solid_jpeg
-from local.emulator.models import (FAMILIES, TGI_FAMILIES, EndpointConfig, ModelErr, ai21_invoke, sd_invoke,
-                                   tgi_invoke, tgi_stream_events)
+from local.emulator.models import (FAMILIES, TGI_FAMILIES, EndpointConfig, ModelErr, ai21_invoke, embedding_invoke,
+                                   sd_invoke, tgi_invoke, tgi_stream_events)
 from local.emulator.server import Emulator
 
 __all__ = [
     "ACCOUNT", "EVENTSTREAM", "FAMILIES", "IC_HEADER", "IC_NOT_ALLOWED", "IC_REQUIRED", "MAX_PAYLOAD_BYTES",
     "NO_CAPACITY_MESSAGE", "REGION", "STREAM_FAULTS", "TGI_FAMILIES", "Emulator", "EndpointConfig", "Faults",
-    "ModelErr", "ai21_invoke", "count_tokens", "eventstream_message", "generate_text", "payload_part", "sd_invoke",
+    "ModelErr", "ai21_invoke", "count_tokens", "embedding_invoke", "eventstream_message", "generate_text", "payload_part", "sd_invoke",
     "solid_jpeg", "stream_exception", "tgi_invoke", "tgi_stream_events",
 ]

@@ -199,7 +199,7 @@ class EmulatorHandler(StreamResponses, BaseHTTPRequestHandler):
     def _answer(self, cfg: EndpointConfig, raw: bytes, accept: str, component: str | None) -> int:
         """The container's answer, sent after the latency model's time for it."""
         try:
-            body, tokens = invoke(cfg, raw, accept)
+            body, tokens = invoke(cfg, raw, accept, self.headers.get("Content-Type", "application/json"))
         except ModelErr as err:
             self._model_error(cfg, err.status, err.body)
             return 424

@@ -14,12 +14,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from inference.embeddings import EMBEDDING_FAMILIES, SPECIAL_TOKENS_PER_INPUT
 from inference.params import TGI_FAMILIES  # the families whose containers are TGI: one list
 
 from local.emulator.generation import count_tokens, generate_text, seeded_rng, token_pieces
 from local.emulator.jpeg import solid_jpeg
 
-FAMILIES = (*TGI_FAMILIES, "stable-diffusion", "ai21-j2")
+FAMILIES = (*TGI_FAMILIES, "stable-diffusion", "ai21-j2", *EMBEDDING_FAMILIES)
 
 
 @dataclass
@@ -29,7 +30,8 @@ class EndpointConfig:
 
     ``copies`` and ``scale_out_after_s`` are the IC's: running copies (0: every call
     answers no capacity), and how long after the first such call a copy is running
-    (None: never on its own)."""
+    (None: never on its own). ``dimensions``: an embedding model's vector length (768:
+    bge-base-en-v1.5's); ``max_input_length`` is then the tokens one input may have."""
 
     name: str
     family: str
@@ -42,6 +44,7 @@ class EndpointConfig:
     inference_component: str | None = None
     copies: int = 1
     scale_out_after_s: float | None = None
+    dimensions: int = 768
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
@@ -182,12 +185,73 @@ def sd_invoke(cfg: EndpointConfig, raw: bytes, accept: str) -> tuple[bytes, int]
     return json.dumps({"generated_images": images, "prompt": payload["prompt"]}).encode(), steps
 
 
-def invoke(cfg: EndpointConfig, raw: bytes, accept: str) -> tuple[bytes, int]:
+def _toolkit_error(message: str) -> ModelErr:
+    """The Hugging Face inference toolkit's refusal: every exception in its handler becomes
+    ``PredictionException(str(e), 400)`` (sagemaker-huggingface-inference-toolkit
+    ``handler_service.handle``), which the model server answers with a pretty-printed JSON
+    body that escapes ``'`` as ``\\u0027``, e.g. ``"message": "\\u0027text_inputs\\u0027"``
+    for a body without ``text_inputs`` (a KeyError)."""
+    body = json.dumps({"code": 400, "type": "InternalServerException", "message": message}, indent=2)
+    for char, escaped in (("'", "\\u0027"), ("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("=", "\\u003d")):
+        body = body.replace(char, escaped)
+    return ModelErr(400, body + "\n")
+
+
+def _embedding_texts(raw: bytes, content_type: str) -> list[Any]:
+    """The inputs of a JumpStart sentence-similarity request: ``application/json``
+    ``{"text_inputs": [...], "mode": "embedding"}``, or ``application/x-text`` (a JSON list
+    of strings, or one text)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _toolkit_error(str(exc)) from None
+    if content_type.split(";")[0].strip() == "application/x-text":
+        try:
+            payload = json.loads(text)
+        except ValueError:
+            return [text]
+        return payload if isinstance(payload, list) else [text]
+    try:
+        payload = json.loads(text)
+    except ValueError as exc:
+        raise _toolkit_error(str(exc)) from None
+    if not isinstance(payload, dict):
+        raise _toolkit_error(f"Unsupported payload: expected a JSON object, got {type(payload).__name__}")
+    if "text_inputs" not in payload:
+        raise _toolkit_error(repr("text_inputs"))  # str(KeyError('text_inputs'))
+    mode = payload.get("mode", "embedding")
+    if mode != "embedding":
+        raise _toolkit_error(f"mode {mode!r} is not emulated; only 'embedding' is")
+    return payload["text_inputs"]
+
+
+def unit_vector(text: str, dimensions: int) -> list[float]:
+    """A deterministic, hash-seeded unit vector for ``text`` (similar texts are not similar)."""
+    rng = seeded_rng("embedding", dimensions, text)
+    values = [rng.gauss(0.0, 1.0) for _ in range(dimensions)]
+    norm = sum(v * v for v in values) ** 0.5 or 1.0
+    return [round(v / norm, 8) for v in values]
+
+
+def embedding_invoke(cfg: EndpointConfig, raw: bytes, content_type: str = "application/json") -> tuple[bytes, int]:
+    """``{"embedding": [[float x dimensions], ...]}``, one unit vector per input, in order. An
+    input longer than ``max_input_length`` tokens is embedded all the same: the model truncates
+    at its limit (sentence-transformers' max_seq_length) instead of refusing."""
+    texts = _embedding_texts(raw, content_type)
+    if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+        raise _toolkit_error("text_inputs must be a list of strings")
+    tokens = sum(min(count_tokens(t) + SPECIAL_TOKENS_PER_INPUT, cfg.max_input_length) for t in texts)
+    return json.dumps({"embedding": [unit_vector(t, cfg.dimensions) for t in texts]}).encode(), tokens
+
+
+def invoke(cfg: EndpointConfig, raw: bytes, accept: str, content_type: str = "application/json") -> tuple[bytes, int]:
     """The answer of ``cfg``'s container to an InvokeEndpoint body: (body, tokens)."""
     if cfg.family in TGI_FAMILIES:
         return tgi_invoke(cfg, raw)
     if cfg.family == "ai21-j2":
         return ai21_invoke(cfg, raw)
+    if cfg.family in EMBEDDING_FAMILIES:
+        return embedding_invoke(cfg, raw, content_type)
     return sd_invoke(cfg, raw, accept)
 
 

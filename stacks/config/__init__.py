@@ -11,7 +11,7 @@ One module per part of the file (`endpoints`, `shared_endpoints`, `sleep`, `api`
 for YAML -> `AppConfig`. The names below are the package's public surface.
 """
 
-from stacks.config.api import ApiConfig, FeedbackConfig
+from stacks.config.api import ApiConfig, FeedbackConfig, TenantsConfig, TenantTier, TierQuota
 from stacks.config.app import AppConfig, MonitoringConfig, ObjectLockConfig
 from stacks.config.base import ConfigError
 from stacks.config.endpoints import (
@@ -36,5 +36,5 @@ __all__ = [
     "AlarmThresholds", "ApiConfig", "AppConfig", "AutoscalingConfig", "ConfigError", "DataCaptureConfig",
     "DEFAULT_CONFIG", "EndpointConfig", "FeedbackConfig", "MonitoringConfig", "NetworkConfig",
     "ObjectLockConfig", "REPO", "SharedEndpointConfig", "SharedModelConfig", "SleepConfig",
-    "SleepScheduleConfig", "StudioConfig", "load_config", "parse_config", "stack_name",
+    "SleepScheduleConfig", "StudioConfig", "TenantsConfig", "TenantTier", "TierQuota", "load_config", "parse_config", "stack_name",
 ]

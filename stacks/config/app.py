@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from stacks.config.api import ApiConfig
+from stacks.config.api import ApiConfig, check_tier_models
 from stacks.config.base import NAME_RE, REGION_RE, StrictModel, require_unique
 from stacks.config.endpoints import EndpointConfig
 from stacks.config.network import NetworkConfig
@@ -84,6 +84,13 @@ class AppConfig(StrictModel):
         require_unique([s.name for s in shared], "shared endpoint names")
         return shared
 
+    @field_validator("api")
+    @classmethod
+    def _tier_models_served(cls, api: ApiConfig, info: ValidationInfo) -> ApiConfig:
+        if api.tenants.tiers and "endpoints" in info.data and "shared_endpoints" in info.data:
+            check_tier_models(api, _model_names(info.data["endpoints"], info.data["shared_endpoints"]))
+        return api
+
     @field_validator("network")
     @classmethod
     def _azs_in_region(cls, network: NetworkConfig, info: ValidationInfo) -> NetworkConfig:
@@ -111,3 +118,18 @@ class AppConfig(StrictModel):
         if bad:
             raise ValueError(f"tag keys may not start with 'aws:': {bad}")
         return tags
+
+
+def _model_names(endpoints: list[EndpointConfig], shared: list[SharedEndpointConfig]) -> list[str]:
+    """The names clients use for this deployment's models (a config name, else the catalog's
+    short name); models the catalogs do not know are left to model resolution to refuse."""
+    from stacks.config.catalog import models as jumpstart_models
+    from stacks.config.marketplace_catalog import packages
+
+    facts, listed = jumpstart_models().models, packages().packages
+    names = []
+    for ep in [*endpoints, *(m for s in shared for m in s.models)]:
+        package = getattr(ep, "model_package", None)
+        known = facts.get(ep.model_id or "") or listed.get(package or "")
+        names += [n for n in (ep.name or getattr(known, "short_name", None),) if n]
+    return names

@@ -1,4 +1,5 @@
-"""Who may call the API: IAM (SigV4) on every method, or a Cognito user pool."""
+"""Who may call the API: IAM (SigV4) on every method, a Cognito user pool, or tenant keys
+(a Lambda REQUEST authorizer and API keys from it, `stacks/constructs/tenants.py`)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,24 @@ from stacks.compliance.nag import acknowledge
 from stacks.config import ApiConfig
 
 
-def method_auth(scope: Construct, api: apigw.RestApi, cfg: ApiConfig) -> dict:
+def method_auth(scope: Construct, api: apigw.RestApi, cfg: ApiConfig,
+                tenant_authorizer: apigw.IAuthorizer | None = None) -> dict:
     """`add_method` options for every method. With `api.auth: cognito`, a `UserPool`
-    (MFA required, no self sign-up) and its `Authorizer`, children of `scope`."""
+    (MFA required, no self sign-up) and its `Authorizer`, children of `scope`; with
+    `tenant_keys`, `tenant_authorizer` and an API key on every method (API Gateway takes it
+    from the authorizer's usageIdentifierKey: the RestApi's ApiKeySourceType AUTHORIZER)."""
+    if cfg.auth == "tenant_keys":
+        if tenant_authorizer is None:
+            raise ValueError("api.auth tenant_keys: method_auth needs the tenant authorizer")
+        acknowledge(
+            api,
+            "Every method requires a tenant key checked by the tenant Lambda authorizer (config "
+            "api.auth: tenant_keys, for OpenAI-style Bearer clients); api.auth: cognito switches to a "
+            "user-pool authorizer.",
+            "AwsSolutions-COG4",
+        )
+        return {"authorization_type": apigw.AuthorizationType.CUSTOM, "authorizer": tenant_authorizer,
+                "api_key_required": True}
     if cfg.auth == "iam":
         acknowledge(
             api,

@@ -32,8 +32,10 @@ VALIDATION_BODY = '{"error":"validation_error","message":"$context.error.validat
 def build_rest_api(scope: Construct, *, function: lambda_.IFunction, cfg: ApiConfig, key: kms.IKey,
                    log_retention: logs.RetentionDays,
                    operations: list[openapi.Operation] | None = None,
-                   streaming_function: lambda_.IFunction | None = None) -> apigw.RestApi:
-    """`Api` (with its `AccessLogs` group and, for Cognito, `UserPool`/`Authorizer`),
+                   streaming_function: lambda_.IFunction | None = None,
+                   tenant_authorizer: apigw.IAuthorizer | None = None) -> apigw.RestApi:
+    """`Api` (with its `AccessLogs` group and, for Cognito, `UserPool`/`Authorizer`; for tenant
+    keys, `tenant_authorizer` on every method),
     children of `scope`, proxying every operation of the contract to `function`, and every
     operation that answers server-sent events (`Operation.streams`) to `streaming_function`
     with response streaming (`_stream_integration`).
@@ -50,7 +52,7 @@ def build_rest_api(scope: Construct, *, function: lambda_.IFunction, cfg: ApiCon
     body_validator = api.add_request_validator(
         "BodyValidator", validate_request_body=True, validate_request_parameters=True
     )
-    auth = method_auth(scope, api, cfg)
+    auth = method_auth(scope, api, cfg, tenant_authorizer)
     integration, stream_integration = _integrations(api, operations, function, streaming_function)
     for op in operations:
         _add_method(api, op, cfg, auth, body_validator, stream_integration if op.streams else integration)
@@ -77,6 +79,9 @@ def _rest_api(scope: Construct, cfg: ApiConfig, access_logs: logs.ILogGroup) -> 
         rest_api_name=Stack.of(scope).stack_name,
         description="Foundation-model front door",
         endpoint_types=[apigw.EndpointType.REGIONAL],
+        # Tenant keys: usage plans take the API key from the authorizer's usageIdentifierKey
+        # (API Gateway Developer Guide, "Choose an API key source in API Gateway").
+        api_key_source_type=apigw.ApiKeySourceType.AUTHORIZER if cfg.auth == "tenant_keys" else None,
         cloud_watch_role=True,
         cloud_watch_role_removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         deploy_options=apigw.StageOptions(
@@ -136,14 +141,15 @@ def _add_method(api: apigw.RestApi, op: openapi.Operation, cfg: ApiConfig, auth:
     request body), the statuses it documents, and `integration`."""
     path = op.path.strip("/")
     options: dict = dict(auth)
-    if op.request_model is not None:
+    validates_body = op.request_model is not None and not op.function_validates
+    if validates_body:
         model = api.add_model(
             model_id(op.method, path),
             content_type=openapi.JSON,
             schema=json_schema(op.request_model),
         )
         options.update(request_validator=body_validator, request_models={openapi.JSON: model})
-    statuses = set(op.statuses) | gateway_statuses(validates_body=op.request_model is not None, auth=cfg.auth)
+    statuses = set(op.statuses) | gateway_statuses(validates_body=validates_body, auth=cfg.auth)
     # With a proxy integration these only document: the function's status passes through.
     options["method_responses"] = [apigw.MethodResponse(status_code=s) for s in sorted(statuses)]
     api.root.resource_for_path(path).add_method(op.method, integration, **options)
@@ -184,12 +190,14 @@ def gateway_statuses(*, validates_body: bool, auth: str) -> set[str]:
     runs, by what this module configures (Developer Guide, "Gateway response types for API
     Gateway"): 400 BAD_REQUEST_BODY where the body is validated; 403 MISSING_AUTHENTICATION_TOKEN,
     INVALID_SIGNATURE, EXPIRED_TOKEN or ACCESS_DENIED (every method needs auth) and WAF_FILTERED
-    (the web ACL); 401 UNAUTHORIZED from a Cognito authorizer; 429 THROTTLED (stage throttling).
+    (the web ACL); 401 UNAUTHORIZED from a Cognito or Lambda (tenant keys) authorizer; 429 THROTTLED
+    (stage throttling; with tenant keys also the usage plan's throttle and quota); 413
+    REQUEST_TOO_LARGE (a body over the 10 MB payload quota, on any method).
     Integration failures (502/504) are left to the document: any proxy method can have them."""
-    statuses = {"403", "429"}
+    statuses = {"403", "413", "429"}
     if validates_body:
         statuses.add("400")
-    if auth == "cognito":
+    if auth in ("cognito", "tenant_keys"):
         statuses.add("401")
     return statuses
 

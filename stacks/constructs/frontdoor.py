@@ -20,6 +20,7 @@ from stacks.constructs.api_gateway import build_rest_api
 from stacks.constructs.python_function import FunctionNetwork, PythonFunction
 from stacks.constructs.summarizer import SummarizeJobs
 from stacks.constructs.tables import feedback_table
+from stacks.constructs.tenants import TenantKeys
 from stacks.constructs.waf import protect_stage
 from stacks.contract.lambda_env import feedback_env
 
@@ -76,8 +77,12 @@ class FrontDoor(Construct):
     models from the front door's OpenAPI document), `api_auth` (IAM or Cognito),
     `waf` (the web ACL and its logs), `tables` (the feedback table), `summarize_jobs`.
 
+    With `api.auth: tenant_keys`, `tenants` (a `TenantKeys`: key and usage tables, the
+    authorizer, a usage plan per tier); both functions then count budgets and usage
+    (TENANT_USAGE_TABLE).
+
     Attributes: api, function, handler, streaming (the `/stream` routes' function), feedback_table,
-    jobs, asleep_responses.
+    jobs, asleep_responses, tenants (None unless tenant_keys).
     """
 
     def __init__(self, scope: Construct, id_: str, *, props: FrontDoorProps) -> None:
@@ -110,6 +115,7 @@ class FrontDoor(Construct):
         )
         self.function = self.handler.function
         self.streaming = self._build_streaming(props)
+        self.tenants = self._build_tenants(props)
         # With stored generations, feedback reads the generation it rates (GetItem) to check its ids.
         self.handler.role.add_to_policy(iam.PolicyStatement(
             sid="StoreFeedback",
@@ -125,11 +131,26 @@ class FrontDoor(Construct):
         self.api = build_rest_api(
             self, function=self.function, cfg=api_cfg, key=props.key, log_retention=props.log_retention,
             streaming_function=self.streaming.function,
+            tenant_authorizer=self.tenants.authorizer() if self.tenants else None,
         )
+        if self.tenants is not None:
+            self.tenants.bind(self.api)
         protect_stage(
             self, stage=self.api.deployment_stage, rate_limit_per_5min=api_cfg.waf_rate_limit_per_5min,
             key=props.key, log_retention=props.log_retention,
         )
+
+    def _build_tenants(self, props: FrontDoorProps) -> TenantKeys | None:
+        """`Tenants` with api.auth tenant_keys: the front door and the streaming function get the
+        usage table (env TENANT_USAGE_TABLE, UpdateItem only: budgets and usage are ADDs)."""
+        if props.api.auth != "tenant_keys":
+            return None
+        tenants = TenantKeys(self, "Tenants", cfg=props.api.tenants, key=props.key,
+                             log_retention=props.log_retention, why_no_vpc=NO_VPC, network=props.network)
+        for function in (self.handler, self.streaming):
+            function.function.add_environment("TENANT_USAGE_TABLE", tenants.usage_table.table_name)
+            tenants.grant_usage(function.role)
+        return tenants
 
     def _build_streaming(self, props: FrontDoorProps) -> PythonFunction:
         """The streaming function (`frontdoor/stream_server.py`): the `/stream` routes' token streams

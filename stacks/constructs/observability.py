@@ -144,6 +144,10 @@ class OperationsDashboard(Construct):
             self.dashboard.add_widgets(*self._api_row(front_door))
             self.dashboard.add_widgets(*self._lambda_row(front_door))
             self.dashboard.add_widgets(*self._queue_row(front_door))
+            if front_door.tenants is not None:
+                self.dashboard.add_widgets(_title("Tenants", "Usage per tenant key (docs/tenants.md); "
+                                                             "`make report` has the monthly table"))
+                self.dashboard.add_widgets(*_tenant_usage_row())
         if alarms:
             self.dashboard.add_widgets(
                 cloudwatch.AlarmStatusWidget(title="Alarms", alarms=alarms, width=WIDTH, height=HEIGHT)
@@ -165,28 +169,34 @@ class OperationsDashboard(Construct):
 
         def metric(name: str, statistic: str, namespace: str = "AWS/SageMaker", label: str | None = None):
             return cloudwatch.Metric(
-                namespace=namespace,
-                metric_name=name,
+                namespace=namespace, metric_name=name,
                 dimensions_map={"EndpointName": e.endpoint_name, "VariantName": VARIANT},
-                statistic=statistic,
-                period=PERIOD,
-                label=label or name,
+                statistic=statistic, period=PERIOD, label=label or name,
             )
 
         def graph(title: str, left: list, unit: str, right: list | None = None, left_max: float | None = None):
             return cloudwatch.GraphWidget(
-                title=f"{r.name}: {title}",
-                left=left,
-                right=right or [],
+                title=f"{r.name}: {title}", left=left, right=right or [],
                 left_y_axis=cloudwatch.YAxisProps(label=unit, min=0, max=left_max, show_units=False),
-                width=WIDTH // 4,
-                height=HEIGHT,
+                width=WIDTH // 4, height=HEIGHT,
             )
 
         title = _title(
             r.name,
             f"{r.model_id}@{r.model_version} on {r.instance_type} "
-            f"({gpus} x {r.instance.gpu}, {r.min_capacity}-{r.max_capacity} instances)",
+            f"({f'{gpus} x {r.instance.gpu}' if gpus else r.instance.hardware}, "
+            f"{r.min_capacity}-{r.max_capacity} instances)",
+        )
+        # A CPU-only instance (an embedding model) reports no GPU metrics: graph its host
+        # memory, which holds the weights there, in the GPU graph's place.
+        accelerator = graph(
+            f"GPU ({gpus} GPU{'s' if gpus > 1 else ''}, 100% each)",
+            [metric("GPUUtilization", "Average", SAGEMAKER_LOG_GROUPS),
+             metric("GPUMemoryUtilization", "Average", SAGEMAKER_LOG_GROUPS)],
+            "percent",
+            left_max=100 * gpus,
+        ) if gpus else graph(
+            "memory (host)", [metric("MemoryUtilization", "Average", SAGEMAKER_LOG_GROUPS)], "percent", left_max=100,
         )
         return title, [
             graph(
@@ -203,13 +213,7 @@ class OperationsDashboard(Construct):
                 "microseconds",
                 right=[metric("OverheadLatency", "p90", label="OverheadLatency p90")],
             ),
-            graph(
-                f"GPU ({gpus} GPU{'s' if gpus > 1 else ''}, 100% each)",
-                [metric("GPUUtilization", "Average", SAGEMAKER_LOG_GROUPS),
-                 metric("GPUMemoryUtilization", "Average", SAGEMAKER_LOG_GROUPS)],
-                "percent",
-                left_max=100 * gpus,
-            ),
+            accelerator,
             graph(
                 "CPU (100% per core)",
                 [metric("CPUUtilization", "Average", SAGEMAKER_LOG_GROUPS)],
@@ -344,6 +348,26 @@ class OperationsDashboard(Construct):
                 height=HEIGHT,
             ),
         ]
+
+
+def _tenant_search(metric: str, dimensions: str, statistic: str) -> cloudwatch.MathExpression:
+    """Every tenant's series of one usage metric (``tenants.usage``: EMF, namespace FmPlatform),
+    found at view time: tenants come and go after deploy, so their dimension values are not
+    known at synth (CloudWatch metric math SEARCH)."""
+    return cloudwatch.MathExpression(
+        expression=f"SEARCH('{{FmPlatform,{dimensions}}} MetricName=\"{metric}\"', '{statistic}', 3600)",
+        using_metrics={}, label="", period=Duration.hours(1))
+
+
+def _tenant_usage_row() -> list[cloudwatch.IWidget]:
+    """Usage per tenant (api.auth: tenant_keys): tokens and requests per hour, by tenant."""
+    def graph(title: str, metric: str, statistic: str = "Sum") -> cloudwatch.GraphWidget:
+        return cloudwatch.GraphWidget(title=title, left=[_tenant_search(metric, "Tenant", statistic)],
+                                      width=WIDTH // 3, height=HEIGHT)
+
+    return [graph("Prompt tokens per tenant (per hour)", "PromptTokens"),
+            graph("Completion tokens per tenant (per hour)", "CompletionTokens"),
+            graph("Requests per tenant (per hour)", "Requests")]
 
 
 def _title(heading: str, detail: str) -> cloudwatch.TextWidget:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from stacks.config import ApiConfig, AppConfig, ConfigError
+from stacks.config import ApiConfig, AppConfig, ConfigError, catalog
 from stacks.models.jumpstart import ResolvedEndpoint, resolve_endpoints
 from stacks.models.shared_endpoints import (
     ResolvedComponent,
@@ -36,15 +36,22 @@ def _model_fields(
 ) -> dict:
     """The MODELS_JSON fields every model has, in their serialized order (a model with its
     own endpoint, or an inference component on a shared one: `instance_*` then describe the
-    shared endpoint at most)."""
+    shared endpoint at most). `max_input_length` is TGI's MAX_INPUT_LENGTH for a text model
+    and, for an embedding model, the tokens one input may have (config/catalog/models.yaml)."""
     text = m.kind == "text"
+    if text:
+        max_input_length = m.max_input_length
+    elif m.kind == "embedding":
+        max_input_length = catalog.models().models[m.model_id].max_input_tokens
+    else:
+        max_input_length = None
     return {
         "name": m.name,
         "model_id": m.model_id,
         "endpoint_name": endpoint_name,
         "family": m.family,
         "kind": m.kind,
-        "max_input_length": m.max_input_length if text else None,
+        "max_input_length": max_input_length,
         "max_total_tokens": m.max_total_tokens if text else None,
         "instance_type": instance_type,
         "instance_count": instance_count,

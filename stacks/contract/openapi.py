@@ -70,6 +70,10 @@ LOOSENED = {"propertyNames", "if", "then", "else", "contains", "minContains", "m
             "unevaluatedProperties", "unevaluatedItems"}
 
 
+# frontdoor.models.openai_responses.OPENAI_EXTENSION (the Lambda package's name for it).
+ERROR_SHAPE_EXTENSION = "x-fm-error-shape"
+
+
 class ContractError(ValueError):
     """The document says something API Gateway's models cannot."""
 
@@ -89,6 +93,10 @@ class Operation:
     streams: bool = False
     """Its success answer is `text/event-stream`: API Gateway streams it from the streaming
     function (`ResponseTransferMode: STREAM`)."""
+    function_validates: bool = False
+    """An OpenAI-compatible route (`x-fm-error-shape: openai`): its function validates the body,
+    so that a refusal has OpenAI's error shape, and API Gateway adds no body validator (its
+    BAD_REQUEST_BODY answer is the API's own shape, which OpenAI's clients cannot read)."""
 
 
 def document_path() -> Path:
@@ -124,6 +132,7 @@ def operations(document: dict) -> list[Operation]:
                 statuses=tuple(sorted(s for s in op.get("responses", {}) if _STATUS.match(s))),
                 request_model=_request_model(op.get("requestBody"), components, where),
                 streams=streams(op),
+                function_validates=op.get(ERROR_SHAPE_EXTENSION) == "openai",
             ))
     documented = {(o.path, o.method) for o in found}
     for path, method in UNDOCUMENTED_ROUTES:

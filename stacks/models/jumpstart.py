@@ -77,7 +77,7 @@ def _check_instance(path: str, ep: EndpointConfig, spec: dict, facts: catalog.Mo
     known = catalog.instances().instances
     cheapest = (
         f"the cheapest supported instance that fits is {fitting[0][1]} "
-        f"({catalog.usd(fitting[0][0])}/h, {known[fitting[0][1]].total_gpu_memory_gib:g} GiB)"
+        f"({catalog.usd(fitting[0][0])}/h, {known[fitting[0][1]].model_memory_gib:g} GiB)"
         if fitting
         else "no supported instance fits"
     )
@@ -86,11 +86,10 @@ def _check_instance(path: str, ep: EndpointConfig, spec: dict, facts: catalog.Mo
         need = facts.weights_gib * catalog.models().memory_headroom
         raise ConfigError(
             f"{path}.instance_type",
-            f"{ep.model_id} needs ~{need:.1f} GiB of GPU memory (bf16 weights "
+            f"{ep.model_id} needs ~{need:.1f} GiB of {instance.memory_kind} ({facts.precision} weights "
             f"{facts.weights_gib:.1f} GiB x {catalog.models().memory_headroom} headroom) but "
-            f"{instance_type} has {instance.total_gpu_memory_gib:g} GiB "
-            f"({instance.gpus} x {instance.gpu} {instance.gpu_memory_gib:g} GiB); {cheapest}; "
-            f"supported: {', '.join(supported)}",
+            f"{instance_type} has {instance.model_memory_gib:g} GiB "
+            f"({instance.hardware}); {cheapest}; supported: {', '.join(supported)}",
         )
     if instance_type not in supported:
         raise ConfigError(
@@ -114,15 +113,15 @@ def _choose_instance(ep: EndpointConfig, spec: dict, fitting: list[tuple[float, 
     known = catalog.instances().instances
 
     def chosen_note(chosen: str, price: float) -> str:
-        note = (f"{chosen}: the cheapest supported instance whose GPU memory fits "
-                f"({known[chosen].total_gpu_memory_gib:g} GiB, {catalog.usd(price)}/h us-east-1 list price)")
+        note = (f"{chosen}: the cheapest supported instance whose {known[chosen].memory_kind} fits "
+                f"({known[chosen].model_memory_gib:g} GiB, {catalog.usd(price)}/h us-east-1 list price)")
         if chosen != default and default in known:
             saved = (known[default].usd_per_hour - price) * catalog.HOURS_PER_MONTH
             note += f"; JumpStart's default {default} would cost {catalog.usd(saved)}/month more"
         return note
 
     def cheaper_note(cheaper: str, price: float, saved: str) -> str:
-        return (f"{cheaper} also fits ({known[cheaper].total_gpu_memory_gib:g} GiB, "
+        return (f"{cheaper} also fits ({known[cheaper].model_memory_gib:g} GiB, "
                 f"{catalog.usd(price)}/h): {saved}/month less per instance than {ep.instance_type}")
 
     return sizing.choose_instance(
@@ -145,7 +144,7 @@ def resolve_endpoints(
                 f"name {ep.name!r} is already used by endpoints[{seen[ep.name]}]; set a unique name",
             )
         seen[ep.name] = i
-    for kind in ("text", "image"):
+    for kind in catalog.KINDS:
         defaults = [i for i, ep in enumerate(resolved) if ep.kind == kind and ep.is_default]
         if len(defaults) > 1:
             raise ConfigError(

@@ -242,7 +242,7 @@ def _check_accelerators(path: str, shared: SharedEndpointConfig, m: SharedModelC
                     "type with more GPU memory")
         raise ConfigError(
             f"{path}.accelerators",
-            f"one copy of {m.model_id} needs ~{need:.1f} GiB of GPU memory (bf16 weights "
+            f"one copy of {m.model_id} needs ~{need:.1f} GiB of GPU memory ({facts.precision} weights "
             f"{facts.weights_gib:.1f} GiB x {headroom} headroom) but {m.accelerators} x {instance.gpu} "
             f"({instance.gpu_memory_gib:g} GiB each) hold {have:g} GiB; {fix}",
         )
@@ -303,6 +303,13 @@ def resolve_shared_endpoint(
             f"no pinned facts for {shared.instance_type!r} (config/catalog/instances.yaml); "
             f"known: {', '.join(sorted(known))}",
         )
+    if not known[shared.instance_type].gpus:
+        raise ConfigError(
+            f"{path}.instance_type",
+            f"{shared.instance_type} has no GPUs, and a shared endpoint places copies by GPU "
+            "(NumberOfAcceleratorDevicesRequired); choose a GPU instance type, or host a CPU model "
+            "(an embedding model) under endpoints[] on its own CPU instance",
+        )
     components = tuple(
         resolve_component(config, shared, index, j, metadata_dir, cache) for j in range(len(shared.models))
     )
@@ -355,7 +362,7 @@ def check_models(classic: list[ResolvedEndpoint], shared: list[ResolvedSharedEnd
                 f"shared_endpoints[{i}].name",
                 f"{s.name!r} is also the name of the model at {where[s.name]}; give the shared endpoint another name",
             )
-    for kind in ("text", "image"):
+    for kind in catalog.KINDS:
         defaults = [path for path, _, k, is_default in entries if k == kind and is_default]
         if len(defaults) > 1:
             raise ConfigError(

@@ -1,4 +1,4 @@
-"""Right-sizing: whether a model's weights fit an instance's GPU memory, and which
+"""Right-sizing: whether a model's weights fit an instance's memory, and which
 instance a model gets when the config names none (the cheapest that can run it)."""
 
 from __future__ import annotations
@@ -9,8 +9,12 @@ from stacks.config import catalog
 
 
 def fits(facts: catalog.ModelFacts, instance: catalog.InstanceFacts) -> bool:
-    """The GPU-memory rule: bf16 weights x the catalog's headroom <= the instance's GPU memory."""
-    return facts.weights_gib * catalog.models().memory_headroom <= instance.total_gpu_memory_gib
+    """The memory rule: weights x the catalog's headroom <= the instance's GPU memory, or, on
+    an instance without GPUs, its host memory less what the OS and model server keep
+    (`InstanceFacts.model_memory_gib`). Only JumpStart's supported list puts a model on a
+    CPU instance (TGI models list none); among those that fit, the cheapest wins, so a small
+    embedding model lands on CPU (ml.c6i.xlarge, $0.204/h) rather than a GPU (from $0.94/h)."""
+    return facts.weights_gib * catalog.models().memory_headroom <= instance.model_memory_gib
 
 
 def choose_instance(

@@ -14,7 +14,8 @@ import pytest
 
 LAMBDAS = Path(__file__).resolve().parents[2] / "lambdas"
 # Higher may import lower, never the reverse.
-LAYERS = {"frontdoor": 3, "summarizer": 2, "inference": 1}
+# tenants (tenant keys: authorizer, budgets, usage) is the floor: anything may use it, it uses none.
+LAYERS = {"frontdoor": 3, "summarizer": 2, "inference": 1, "tenants": 0}
 # Packages of their own functions: nothing imports them; the idle checker uses the shared
 # model layer (its observability and clients), the Studio cleanup nothing at all.
 APART = {"idle_sleeper": {"inference"}, "studio_cleanup": set()}

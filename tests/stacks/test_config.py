@@ -139,7 +139,7 @@ def test_enum_refusal_lists_allowed_values():
     data["api"] = {"auth": "apikey"}
     with pytest.raises(ConfigError) as err:
         parse_config(data)
-    assert str(err.value) == "api.auth: Input should be 'iam' or 'cognito' (got 'apikey')"
+    assert str(err.value) == "api.auth: Input should be 'iam', 'cognito' or 'tenant_keys' (got 'apikey')"
 
 
 def test_duplicate_names_and_two_defaults_are_refused():

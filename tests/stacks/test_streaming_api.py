@@ -30,6 +30,9 @@ from stacks.constructs.frontdoor import STREAM_TIMEOUT, WEB_ADAPTER_LAYER_VERSIO
 from tests.synth import CONFIGS, synth
 
 STREAM_PATHS = {"v1/generate/stream", "v1/templates/{name}/stream"}
+# OpenAI's text routes answer JSON or, with `stream`, events: the streaming function serves both,
+# and validates their bodies itself (OpenAI's error shape; docs/openai-compatibility.md).
+OPENAI_STREAM_PATHS = {"v1/chat/completions", "v1/completions"}
 INVOKE = {"sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"}
 
 
@@ -86,17 +89,18 @@ def test_the_stream_methods_integrate_the_streaming_function_with_response_strea
     for (path, verb), method in methods.items():
         integration = method["Integration"]
         uri = json.dumps(integration["Uri"])
-        if path in STREAM_PATHS:
+        if path in STREAM_PATHS | OPENAI_STREAM_PATHS:
             assert verb == "POST" and integration["Type"] == "AWS_PROXY"
             assert integration["ResponseTransferMode"] == "STREAM"
             assert "/2021-11-15/functions/" in uri and "/response-streaming-invocations" in uri
             assert streaming_lid in uri
             assert 29_000 < integration["TimeoutInMillis"] <= 15 * 60 * 1000
-            assert method["RequestValidatorId"] and "application/json" in method["RequestModels"]
+            validated = "RequestValidatorId" in method and "application/json" in method.get("RequestModels", {})
+            assert validated == (path in STREAM_PATHS), path
         else:
             assert "ResponseTransferMode" not in integration or integration["ResponseTransferMode"] == "BUFFERED"
             assert streaming_lid not in uri and "/2015-03-31/functions/" in uri
-    assert {p for p, _ in methods} >= STREAM_PATHS
+    assert {p for p, _ in methods} >= STREAM_PATHS | OPENAI_STREAM_PATHS
 
 
 @pytest.mark.parametrize("config", sorted(CONFIGS))
@@ -120,27 +124,35 @@ def test_the_streaming_function_runs_behind_the_web_adapter_in_response_stream_m
 
 @pytest.mark.parametrize("config", sorted(CONFIGS))
 def test_the_streaming_role_may_stream_from_exactly_the_models_that_stream(config):
+    """It streams from exactly the TGI text models, and calls (InvokeEndpoint only) the other
+    text models: OpenAI's text routes answer them whole (docs/openai-compatibility.md)."""
     s = synth(CONFIGS[config])
     resources = s.template(s.deployment.api)["Resources"]
     _, fn = _streaming(resources)
-    invoking = [st for st in _statements(resources, fn) if _actions(st) & INVOKE]
-    families = {m["family"] for m in _models(s)}
-    if not families & set(TGI_FAMILIES):
-        assert invoking == []
-        return
-    [statement] = invoking
-    assert statement["Sid"] == "StreamFromModels" and _actions(statement) == INVOKE
-    granted = _resources(statement)
-    assert all(r != "*" and "*" not in json.dumps(r) for r in granted)
-    # Every resource is one the front door may invoke (this deployment's endpoints and ICs) ...
+    invoking = {st["Sid"]: st for st in _statements(resources, fn) if _actions(st) & INVOKE}
+    models = _models(s)
+    families = {m["family"] for m in models}
+    text_families = {m["family"] for m in models if m["kind"] == "text"}
+    assert set(invoking) == ({"StreamFromModels"} if families & set(TGI_FAMILIES) else set()) | (
+        {"InvokeTextModels"} if text_families - set(TGI_FAMILIES) else set())
     front = [p for p in _functions(resources).values() if p["Handler"] == "frontdoor.handler.lambda_handler"][0]
     front_invoke = [r for st in _statements(resources, front) if "sagemaker:InvokeEndpoint" in _actions(st)
                     for r in _resources(st)]
-    assert all(r in front_invoke for r in granted)
-    # ... and exactly those of streaming models: one per own-endpoint model, endpoint + ICs when shared.
-    expected = _streamable_arn_count(s)
-    assert len(granted) == expected
-    if families - set(TGI_FAMILIES):  # ai21-j2, stable-diffusion: never streamed from
+    for statement in invoking.values():
+        granted = _resources(statement)
+        assert all(r != "*" and "*" not in json.dumps(r) for r in granted)
+        # Every resource is one the front door may invoke (this deployment's endpoints and ICs).
+        assert all(r in front_invoke for r in granted)
+    if "InvokeTextModels" in invoking:
+        assert _actions(invoking["InvokeTextModels"]) == {"sagemaker:InvokeEndpoint"}
+    if "StreamFromModels" not in invoking:
+        return
+    statement = invoking["StreamFromModels"]
+    assert _actions(statement) == INVOKE
+    # ... exactly those of streaming models: one per own-endpoint model, endpoint + ICs when shared.
+    granted = _resources(statement)
+    assert len(granted) == _streamable_arn_count(s)
+    if families - set(TGI_FAMILIES):  # ai21-j2, stable-diffusion, embeddings: never streamed from
         assert len(granted) < len(front_invoke)
 
 

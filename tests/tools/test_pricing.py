@@ -28,7 +28,9 @@ def test_parser_keeps_only_hosting_prices_of_the_region(pages):
     assert prices["ml.g5.2xlarge"] == Decimal("1.515")
     assert prices["ml.g5.xlarge"] == Decimal("1.4084")
     assert prices["ml.p3.2xlarge"] == Decimal("3.825")
-    assert set(prices) == {"ml.g5.2xlarge", "ml.g5.xlarge", "ml.g5.12xlarge", "ml.p3.2xlarge", "ml.m5.large"}
+    assert prices["ml.c6i.xlarge"] == Decimal("0.204")  # CPU-only: the embedding model's instance
+    assert set(prices) == {"ml.g5.2xlarge", "ml.g5.xlarge", "ml.g5.12xlarge", "ml.p3.2xlarge", "ml.c6i.xlarge",
+                           "ml.m5.large"}
 
 
 def test_parser_reads_the_other_region_when_asked(pages):
@@ -100,3 +102,13 @@ def test_cli_writes_nothing_when_prices_are_missing(tmp_path, pages, monkeypatch
     assert "ml.p4d.24xlarge" in capsys.readouterr().err
     assert pricing.main(["--catalog", str(catalog), "--allow-missing"]) == 0
     assert yaml.safe_load(catalog.read_text())["instances"]["ml.g5.xlarge"]["usd_per_hour"] == 1.4084
+
+
+def test_a_cpu_only_instance_renders_with_a_null_gpu_and_validates():
+    # ml.c6i.xlarge (the embedding model's instance) has no GPU: `gpu: null`, 0 GPUs, 0 GiB
+    data = yaml.safe_load(CATALOG.read_text())
+    row = data["instances"]["ml.c6i.xlarge"]
+    assert (row["gpus"], row["gpu"], row["gpu_memory_gib"], row["local_nvme"]) == (0, None, 0, False)
+    assert "gpu: null," in pricing.render_catalog("", data)
+    facts = InstanceCatalog.model_validate(data).instances["ml.c6i.xlarge"]
+    assert facts.hardware == "4 vCPUs, 8 GiB, no GPU" and facts.model_memory_gib == 6

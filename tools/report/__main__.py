@@ -28,6 +28,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"report: {exc}", file=sys.stderr)
         return 2
     written = write_report(report, out, picture=None if args.no_picture else "architecture.png")
+    # Usage per tenant this month (tools/usage_report.py): a table for a deployed tenant_keys API,
+    # else one line saying why there is none; it never needs AWS to render.
+    from datetime import datetime, timezone
+
+    from tools.usage_report import section
+
+    with written[0].open("a") as md:
+        md.write("\n" + "\n".join(section(args.config, datetime.now(timezone.utc).strftime("%Y-%m"))) + "\n")
     if not args.no_picture:
         # Imported here: matplotlib is the slow part and --no-picture skips it.
         from tools.report.diagram import draw

@@ -20,15 +20,35 @@ Integral = BeforeValidator(_integral)
 ModelName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 
 
-def one_of_given(*fields: str) -> list[dict[str, Any]]:
-    """One JSON Schema branch per field: it is given, and not null."""
-    return [{"required": [name], "properties": {name: {"not": {"type": "null"}}}} for name in fields]
+# Rules across fields are stated as a top-level `not` beside `properties`, never as a
+# top-level `oneOf`/`anyOf`: client generators (openapi-python-client, ...) turn those into
+# a union of their branches and drop the properties declared beside them. `not` (and the
+# `anyOf` inside it) is also JSON Schema draft 4, which API Gateway validates with.
 
 
-def exactly_one(*fields: str) -> dict[str, Any]:
-    """``json_schema_extra`` for "exactly one of ``fields`` is given (and not null)":
-    each branch requires one of them with a non-null value, ``oneOf`` allows one branch."""
-    return {"oneOf": one_of_given(*fields)}
+def none_given(*fields: str) -> dict[str, Any]:
+    """Matches a body in which none of ``fields`` is given (each absent or null)."""
+    return {"properties": {name: {"type": "null"} for name in fields}}
+
+
+def all_given(*fields: str) -> dict[str, Any]:
+    """Matches a body in which every one of ``fields`` is given (present, not null)."""
+    return {"required": list(fields), "properties": {name: {"not": {"type": "null"}} for name in fields}}
+
+
+def refuse(*cases: dict[str, Any]) -> dict[str, Any]:
+    """``json_schema_extra``: a body matching any of ``cases`` is invalid."""
+    return {"not": cases[0] if len(cases) == 1 else {"anyOf": list(cases)}}
+
+
+def at_least_one(*fields: str) -> dict[str, Any]:
+    """``json_schema_extra`` for "at least one of ``fields`` is given (and not null)"."""
+    return refuse(none_given(*fields))
+
+
+def exactly_one(first: str, second: str) -> dict[str, Any]:
+    """``json_schema_extra`` for "exactly one of the two fields is given (and not null)"."""
+    return refuse(none_given(first, second), all_given(first, second))
 
 
 class ApiModel(BaseModel):

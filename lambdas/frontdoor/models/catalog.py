@@ -8,6 +8,7 @@ from pydantic import Field
 
 from frontdoor.models.base import ApiModel
 from frontdoor.models.images import ImagePresetInfo
+from frontdoor.models.openai_media import ModelObject
 from inference.catalog import KINDS
 
 
@@ -24,7 +25,12 @@ class ModelInfo(ApiModel):
 
 
 class ModelsResponse(ApiModel):
+    """This API's list (``models``) and OpenAI's (``object``, ``data``) in one body, so both
+    kinds of client read ``GET /v1/models``."""
+
     models: list[ModelInfo]
+    object: Literal["list"] = "list"
+    data: list[ModelObject] = Field(description="The same models as OpenAI lists them")
 
 
 class VariableInfo(ApiModel):

@@ -6,7 +6,7 @@ from typing import Annotated, Optional, Union
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from frontdoor.models.base import ApiModel, Integral, RequestModel
+from frontdoor.models.base import ApiModel, Integral, RequestModel, all_given, none_given, refuse
 from frontdoor.services.feedback import MAX_COMMENT_CHARS
 
 # An output's index, or its id: an id has a non-digit, so no id reads like an index
@@ -18,12 +18,9 @@ RankItem = Union[Annotated[int, Field(ge=0, le=1000), Integral],
 class FeedbackRequest(RequestModel):
     """Exactly one of ``rating`` or ``ranking``; ``candidate_id`` only with ``rating``."""
 
-    # Each branch says what the other must not have (absent or null), so a body matches one at most.
-    model_config = ConfigDict(json_schema_extra={"oneOf": [
-        {"required": ["rating"], "properties": {"rating": {"not": {"type": "null"}}, "ranking": {"type": "null"}}},
-        {"required": ["ranking"], "properties": {"ranking": {"not": {"type": "null"}}, "rating": {"type": "null"},
-                                                 "candidate_id": {"type": "null"}}},
-    ]})
+    # Refused: neither signal, both, or a ranking with a candidate_id ("given" = present and not null).
+    model_config = ConfigDict(json_schema_extra=refuse(
+        none_given("rating", "ranking"), all_given("rating", "ranking"), all_given("ranking", "candidate_id")))
 
     request_id: Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")]
     rating: Optional[Annotated[int, Field(ge=1, le=5), Integral]] = None

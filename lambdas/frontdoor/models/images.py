@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal, Optional
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from frontdoor.models.base import ApiModel, Integral, ModelName, RequestModel, one_of_given
+from frontdoor.models.base import ApiModel, Integral, ModelName, RequestModel, at_least_one
 from frontdoor.services import image_presets
 from frontdoor.services.generation import SEED_SPACE
 from inference.params import IMAGE_MAX_SIDE, IMAGE_MIN_SIDE, IMAGE_SIDE_STEP
@@ -26,7 +26,7 @@ PresetName = Literal[image_presets.NAMES]  # type: ignore[valid-type]
 class ImageRequest(RequestModel):
     """``prompt``, or a ``preset`` whose fields the caller may override one by one."""
 
-    model_config = ConfigDict(json_schema_extra={"anyOf": one_of_given("prompt", "preset")})
+    model_config = ConfigDict(json_schema_extra=at_least_one("prompt", "preset"))
 
     model: Optional[ModelName] = None
     preset: Optional[PresetName] = Field(

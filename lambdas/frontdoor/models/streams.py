@@ -3,12 +3,30 @@ the ``data`` of each server-sent event, as the OpenAPI document describes it."""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Annotated, Optional
 
 from pydantic import Field
 
-from frontdoor.models.base import ApiModel
+from frontdoor.models.base import ApiModel, Integral
+from frontdoor.models.generation import GenerateRequest, TemplateRunRequest
 from frontdoor.models.responses import ErrorResponse
+
+# One stream is one answer (``services.token_stream.check_streamable``): 1 is the only count.
+_ONE_CANDIDATE = Optional[Annotated[int, Field(ge=1, le=1), Integral]]
+_ONE_DESCRIPTION = ("A stream carries one answer: 1 (or absent) only; the buffered route "
+                    "returns several candidates")
+
+
+class GenerateStreamRequest(GenerateRequest):
+    """``POST /v1/generate``'s body, one candidate at most."""
+
+    candidates: _ONE_CANDIDATE = Field(default=None, description=_ONE_DESCRIPTION)
+
+
+class TemplateRunStreamRequest(TemplateRunRequest):
+    """``POST /v1/templates/{name}``'s body, one candidate at most."""
+
+    candidates: _ONE_CANDIDATE = Field(default=None, description=_ONE_DESCRIPTION)
 
 
 class StreamToken(ApiModel):

@@ -2,6 +2,7 @@
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from frontdoor import tenancy
 from frontdoor.config import runtime
 from frontdoor.models.catalog import ModelInfo, ModelsResponse, TemplateInfo, TemplatesResponse
 from frontdoor.models.responses import responses
@@ -12,11 +13,15 @@ router = Router()
 @router.get("/v1/models", tags=["catalog"], summary="List the configured models",
             responses=responses({200: (ModelsResponse, "The models")}))
 def list_models() -> ModelsResponse:
-    """The models this deployment hosts, with kind, token limits and instance.
+    """The models this deployment hosts (for a tenant: its tier's), with kind, token limits
+    and instance, and the same list in OpenAI's shape (``object: list``, ``data``).
 
     Endpoint names are deliberately absent: clients address models by name.
     """
-    return ModelsResponse(models=[ModelInfo(**m.public()) for m in runtime().catalog.models])
+    from frontdoor.routes.openai_media import model_object
+
+    specs = tenancy.visible_models(runtime().catalog, tenancy.tenant_of(router.current_event.raw_event))
+    return ModelsResponse(models=[ModelInfo(**m.public()) for m in specs], data=[model_object(m) for m in specs])
 
 
 @router.get("/v1/templates", tags=["catalog"], summary="List the prompt templates",

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.metrics import MetricUnit
 
-from frontdoor import context
+from frontdoor import context, tenancy
 from frontdoor.config import runtime
 from frontdoor.errors import INTERNAL_ERROR_MESSAGE, error_body, status_of
 from frontdoor.models.generation import (
@@ -33,6 +33,8 @@ from inference.catalog import ModelSpec
 from inference.control import wake_if_asleep
 from inference.errors import InferenceError
 from inference.observability import logger, metrics
+from inference.params import DEFAULT_MAX_NEW_TOKENS
+from inference.tokens import lower_bound
 from inference.runtime import READ_TIMEOUT_S
 
 router = Router()
@@ -46,6 +48,11 @@ TemplateName = Annotated[str, Path(min_length=1, max_length=MAX_TEMPLATE_NAME_CH
 # Time left for a batch input to start: its call may take READ_TIMEOUT_S (and retries),
 # and the function must answer before its own timeout (28 s deployed).
 BATCH_MARGIN_S = 3.0
+
+
+def _reserve(text: str, requested: dict[str, Any], candidates: int | None) -> int:
+    """The most a call can charge a tenant's token budget: its text and every answer's max_new_tokens."""
+    return lower_bound(text) + (candidates or 1) * int(requested.get("max_new_tokens") or DEFAULT_MAX_NEW_TOKENS)
 
 
 def _record(model: str, model_ms: float) -> None:
@@ -97,8 +104,11 @@ def generate(body: GenerateRequest) -> GenerateResponse:
     ``POST /v1/feedback`` to rank.
     """
     requested = body.parameters.given()
-    result = runtime().text.generate(body.model, body.inputs, requested, system=body.system,
-                                     candidates=body.candidates)
+    result = tenancy.charged(
+        router.current_event.raw_event, _reserve(body.inputs, requested, body.candidates),
+        lambda: runtime().text.generate(body.model, body.inputs, requested, system=body.system,
+                                        candidates=body.candidates),
+        lambda r: (r.model, r.usage))
     _record(result.model, result.model_ms)
     _store(result, "generate", requested)
     return GenerateResponse(output=result.output, model=result.model, finish_reason=result.finish_reason,
@@ -114,7 +124,10 @@ def run_template(name: TemplateName, body: TemplateRunRequest) -> TemplateRunRes
     ``candidates`` returns several sampled outputs with ids, for ``POST /v1/feedback``.
     """
     requested = body.parameters.given()
-    result = runtime().text.run_template(name, body.model, body.variables, requested, candidates=body.candidates)
+    result = tenancy.charged(
+        router.current_event.raw_event, _reserve(" ".join(body.variables.values()), requested, body.candidates),
+        lambda: runtime().text.run_template(name, body.model, body.variables, requested, candidates=body.candidates),
+        lambda r: (r.model, r.usage))
     _record(result.model, result.model_ms)
     _store(result, "template", requested)
     return TemplateRunResponse(output=result.output, model=result.model, finish_reason=result.finish_reason,
@@ -149,6 +162,15 @@ def _item(index: int, outcome: Outcome[TextResult]) -> BatchItemResult:
                            retry_after=retry_after)
 
 
+def _batch_usage(answer: tuple[ModelSpec, Sequence[Outcome[TextResult]]]) -> tuple[str, dict[str, Any]]:
+    """What a batch charges its tenant: the answered inputs' tokens (a failed input is given back)."""
+    spec, outcomes = answer
+    done = [o.value.usage for o in outcomes if o.value is not None]
+    generated = [u.get("generated_tokens") for u in done]
+    return spec.name, {"input_tokens_estimate": sum(u["input_tokens_estimate"] for u in done),
+                       "generated_tokens": None if None in generated else sum(generated)}
+
+
 def _batch(spec: ModelSpec, template: str | None, outcomes: Sequence[Outcome[TextResult]]) -> BatchResponse:
     results = [_item(i, o) for i, o in enumerate(outcomes)]
     done = [o.value for o in outcomes if o.value is not None]
@@ -175,8 +197,12 @@ def generate_batch(body: BatchGenerateRequest) -> BatchResponse:
     # A sleeping model fails the whole batch at once with 503 model_asleep (and is
     # started), as on every route, rather than every input alone.
     wake_if_asleep(runtime().waker, text.catalog.resolve(body.model, "text"))
-    spec, outcomes = text.generate_batch(body.model, body.inputs, body.parameters.given(), system=body.system,
-                                         start_by=_start_by(started))
+    requested = body.parameters.given()
+    spec, outcomes = tenancy.charged(
+        router.current_event.raw_event, sum(_reserve(i, requested, 1) for i in body.inputs),
+        lambda: text.generate_batch(body.model, body.inputs, requested, system=body.system,
+                                    start_by=_start_by(started)),
+        _batch_usage)
     return _batch(spec, None, outcomes)
 
 
@@ -192,6 +218,11 @@ def run_template_batch(name: TemplateName, body: BatchTemplateRequest) -> BatchR
     # A sleeping model fails the whole batch at once with 503 model_asleep (and is
     # started), as on every route, rather than every input alone.
     wake_if_asleep(runtime().waker, text.catalog.resolve(body.model, "text"))
-    spec, outcomes = text.run_template_batch(name, body.model, [item.variables for item in body.items],
-                                             body.parameters.given(), start_by=_start_by(started))
+    requested = body.parameters.given()
+    spec, outcomes = tenancy.charged(
+        router.current_event.raw_event,
+        sum(_reserve(" ".join(item.variables.values()), requested, 1) for item in body.items),
+        lambda: text.run_template_batch(name, body.model, [item.variables for item in body.items], requested,
+                                        start_by=_start_by(started)),
+        _batch_usage)
     return _batch(spec, name, outcomes)

@@ -18,9 +18,9 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel
 
 from frontdoor.config import runtime
-from frontdoor.models.generation import GenerateRequest, TemplateRunRequest
-from frontdoor.models.responses import error_responses
-from frontdoor.models.streams import StreamDone, StreamError, StreamToken
+from frontdoor.models.responses import error_responses, inline_schema
+from frontdoor.models.streams import (GenerateStreamRequest, StreamDone, StreamError, StreamToken,
+                                      TemplateRunStreamRequest)
 from frontdoor.routes.generation import TEXT_ERRORS, TemplateName
 from frontdoor.services.generation import PreparedText
 from frontdoor.services.token_stream import EVENT_STREAM, open_stream
@@ -38,30 +38,13 @@ _EVENTS = (
 )
 
 
-def _inline(model: type[BaseModel]) -> dict[str, Any]:
-    """``model``'s JSON Schema with its ``$defs`` inlined (a response schema of its own)."""
-    schema = model.model_json_schema()
-    defs = schema.pop("$defs", {})
-
-    def walk(node: Any) -> Any:
-        if isinstance(node, dict):
-            if "$ref" in node:
-                return walk(defs[node["$ref"].rsplit("/", 1)[-1]])
-            return {k: walk(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [walk(v) for v in node]
-        return node
-
-    return walk(schema)
-
-
 def _event(name: str, data: type[BaseModel]) -> dict[str, Any]:
     """One server-sent event as OpenAPI 3.1 tools read a `text/event-stream` schema (each event an
     object with `event` and `data`; Open API 3.2 spells this `itemSchema`): `data` is JSON."""
     return {"type": "object", "required": ["event", "data"],
             "properties": {"event": {"const": name},
                            "data": {"type": "string", "contentMediaType": "application/json",
-                                    "contentSchema": _inline(data)}}}
+                                    "contentSchema": inline_schema(data)}}}
 
 
 def stream_responses() -> dict:
@@ -82,17 +65,17 @@ def _collect(call: PreparedText, candidates: int | None) -> Response:
 
 @router.post("/v1/generate/stream", tags=["generation"], summary="Generate text, streamed token by token",
              responses=stream_responses())
-def generate_stream(body: GenerateRequest):  # no return annotation: the body is an event stream
+def generate_stream(body: GenerateStreamRequest):  # no return annotation: the body is an event stream
     """``POST /v1/generate`` as server-sent events: the same body, validation, prompt
     format, parameters and stop handling; one event per token, then the whole answer.
-    Models whose container cannot stream (ai21-j2) and ``candidates`` above 1 are 422."""
+    Models whose container cannot stream (ai21-j2) are 422; ``candidates`` is 1 at most."""
     call = runtime().text.prepare_generate(body.model, body.inputs, body.parameters.given(), system=body.system)
     return _collect(call, body.candidates)
 
 
 @router.post("/v1/templates/<name>/stream", tags=["generation"], summary="Run a prompt template, streamed",
              responses=stream_responses())
-def run_template_stream(name: TemplateName, body: TemplateRunRequest):
+def run_template_stream(name: TemplateName, body: TemplateRunStreamRequest):
     """``POST /v1/templates/{name}`` as server-sent events; the final event carries the
     template's ``label`` for label templates."""
     call = runtime().text.prepare_template(name, body.model, body.variables, body.parameters.given())

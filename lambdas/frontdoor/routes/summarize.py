@@ -22,6 +22,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel
 
+from frontdoor import tenancy
 from frontdoor.config import runtime
 from frontdoor.errors import PayloadTooLarge
 from frontdoor.models.responses import responses
@@ -121,6 +122,7 @@ def summarize(body: SummarizeRequest):
     """
     from summarizer.mapreduce import Summarizer
 
+    tenancy.refuse_unmetered(router.current_event.raw_event, "POST /v1/summarize")
     started = time.monotonic()
     services = _services()
     sync_budget_s = services.settings.sync_budget_s

@@ -219,6 +219,11 @@ class TextService:
             first.usage = {**first.usage, "generated_tokens": sum(tokens) if None not in tokens else None}
         return first
 
+    def sample(self, spec: ModelSpec, prompt: str, requested: dict[str, Any], n: int = 1) -> TextResult:
+        """``n`` answers of a prompt already in the model's format (the OpenAI-compatible routes
+        render their own: ``inference.chat``), as ``generate`` samples candidates."""
+        return self._sample(spec, prompt, requested, None, n if n > 1 else None)
+
     def _generate_prompt(self, spec: ModelSpec, inputs: str, system: str | None) -> str:
         fmt = prompt_format(spec.family)
         fmt.check(inputs, "inputs")

@@ -148,6 +148,7 @@ class OpenStream:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.first, self.rest, self.started, self.clock = first, rest, started, clock
         self.outcome = Outcome(first_event_ms=(clock() - started) * 1000)
+        self.done: DoneEvent | None = None  # the final event, once sent (its usage: what the stream cost)
 
     def close(self) -> None:
         close = getattr(self.rest, "close", None)
@@ -169,6 +170,7 @@ class OpenStream:
                     outcome.finish_reason = item.finish_reason
                 yield encode(item)
                 if isinstance(item, DoneEvent):
+                    self.done = item
                     break
                 if deadline is not None and self.clock() > deadline:
                     raise ModelTimeout("the answer did not finish within the streaming function's time limit")

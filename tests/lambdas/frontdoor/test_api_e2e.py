@@ -476,6 +476,6 @@ def test_feedback_rejects_invalid_requests(api, body):
 
 
 def test_feedback_takes_exactly_one_signal_the_other_may_be_null(api):
-    """The document's oneOf: exactly one of rating/ranking given and not null."""
+    """The document's `not`: exactly one of rating/ranking given and not null."""
     assert api.post("/v1/feedback", {"request_id": "r1", "rating": 3, "ranking": None}).status == 201
     assert api.post("/v1/feedback", {"request_id": "r1", "rating": None, "ranking": [1, "x1"]}).status == 201

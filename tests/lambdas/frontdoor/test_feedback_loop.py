@@ -68,7 +68,7 @@ def test_feedback_is_checked_against_the_stored_candidates(api, ddb):
                         ({"ranking": [0, "c0"]}, "twice"), ({"rating": 4, "candidate_id": "c7"}, "no candidate")]:
         reply = api.post("/v1/feedback", {"request_id": rid, **body})
         assert reply.status == 422 and reply.body["error"] == "bad_request" and where in reply.body["message"], body
-    # candidate_id names the rated output; a ranking names its own (the schema's oneOf).
+    # candidate_id names the rated output; a ranking names its own (the schema's `not`).
     assert api.post("/v1/feedback", {"request_id": rid, "rating": 5, "candidate_id": "c1"}).status == 201
     assert api.post("/v1/feedback", {"request_id": rid, "ranking": [0, 1], "candidate_id": "c1"}).status == 400
 

@@ -328,11 +328,16 @@ def test_template_path_and_body_errors_match_the_buffered_route(stack, api, path
 
 
 def test_only_the_streaming_routes_own_refusals_are_new(stack, emulator):
-    for body, kind in (({"model": "j2-mid", "inputs": "hi"}, "model"), ({"inputs": "hi", "candidates": 2}, "candidates")):
-        reply = post_stream(stack.url, GENERATE, body)
-        assert reply.status == 422 and reply.body["error"] == "bad_request"
-        assert reply.body["details"] == [{"field": kind, "type": "not_streamable"}]
-    assert emulator.calls() == []
+    reply = post_stream(stack.url, GENERATE, {"model": "j2-mid", "inputs": "hi"})
+    assert reply.status == 422 and reply.body["error"] == "bad_request"
+    assert reply.body["details"] == [{"field": "model", "type": "not_streamable"}]
+    # One answer per stream: the document says candidates <= 1 (GenerateStreamRequest), so more is a 400.
+    for path, body in ((GENERATE, {"inputs": "hi", "candidates": 2}), ("/v1/templates/code/stream", {"candidates": 3})):
+        reply = post_stream(stack.url, path, body)
+        assert reply.status == 400 and reply.body["error"] == "validation_error"
+        assert [d["loc"] for d in reply.body["details"]] == [["body", "candidates"]], reply.body
+    assert post_stream(stack.url, GENERATE, {"inputs": "hi", "candidates": 1}).status == 200
+    assert len(emulator.calls()) == 1  # the refusals never reached the model
 
 
 def test_model_errors_before_the_first_token_are_the_buffered_routes_answers(stack, emulator):
@@ -421,7 +426,14 @@ def test_the_document_lists_both_routes_with_event_streams_and_their_twins_error
         op, buffered_op = document["paths"][stream]["post"], document["paths"][twin]["post"]
         assert list(op["responses"]["200"]["content"]) == ["text/event-stream"]
         assert set(op["responses"]) == set(buffered_op["responses"])
-        assert op["requestBody"] == buffered_op["requestBody"]
+        # The twin's body but for candidates: 1 at most (one stream is one answer).
+        schemas = document["components"]["schemas"]
+        body, buffered_body = (schemas[o["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/")[-1]]
+                               for o in (op, buffered_op))
+        assert set(body["properties"]) == set(buffered_body["properties"])
+        assert {k: v for k, v in body["properties"].items() if k != "candidates"} == \
+            {k: v for k, v in buffered_body["properties"].items() if k != "candidates"}
+        assert body["properties"]["candidates"]["anyOf"][0]["maximum"] == 1
         assert op.get("parameters") == buffered_op.get("parameters")
     name = document["paths"]["/v1/templates/{name}/stream"]["post"]["parameters"][0]["schema"]
     assert name["pattern"] == TEMPLATE_NAME_PATTERN and (name["minLength"], name["maxLength"]) == (1, 64)

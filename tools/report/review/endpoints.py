@@ -196,10 +196,11 @@ def _gpu_fit(instance, r: ResolvedEndpoint | None, models) -> dict:
             {
                 "weights_gib": round(r.weights_gib, 2),
                 "needed_gib": round(need, 2),
-                "headroom_gib": round(instance.total_gpu_memory_gib - r.weights_gib, 2),
-                "weights_share": round(r.weights_gib / instance.total_gpu_memory_gib, 3),
-                "rule": f"bf16 weights x {models.memory_headroom} <= total GPU memory",
-                "fits": need <= instance.total_gpu_memory_gib,
+                "headroom_gib": round(instance.model_memory_gib - r.weights_gib, 2),
+                "weights_share": round(r.weights_gib / instance.model_memory_gib, 3),
+                "rule": (f"bf16 weights x {models.memory_headroom} <= total GPU memory" if instance.gpus else
+                         f"weights x {models.memory_headroom} <= host memory - {catalog.HOST_RESERVE_GIB:g} GiB"),
+                "fits": need <= instance.model_memory_gib,
             }
         )
     return gpu
