@@ -7,7 +7,7 @@ context in it), then ``services.openai_serve.serve_text``; errors in OpenAI's sh
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
 from frontdoor import context, tenancy
 from frontdoor.errors import INTERNAL_ERROR_MESSAGE, status_of
@@ -32,13 +32,9 @@ def serve_openai(app: Any, path: str, headers: dict[str, str], body: str | None,
     from frontdoor.models.chat import ChatCompletionRequest, CompletionRequest
 
     def on_stream(stream: ChunkStream, admission: tenancy.Admission) -> Answer:
-        def chunks() -> Iterator[bytes]:
-            try:
-                yield from stream.chunks(deadline=limit)
-            finally:
-                admission.finish(stream.job.spec.name, stream.usage, 200)
-
-        answer = Answer(200, list(SSE_HEADERS), chunks=chunks())
+        # Settled when the stream ends or its connection closes, whichever comes first (finish is idempotent).
+        stream.on_close = lambda: admission.finish(stream.job.spec.name, stream.charged_usage(), 200)
+        answer = Answer(200, list(SSE_HEADERS), chunks=stream.chunks(deadline=limit))
         answer.log = {"stream": stream}
         return answer
 

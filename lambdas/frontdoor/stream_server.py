@@ -266,18 +266,21 @@ class _Handler(BaseHTTPRequestHandler):
             VISIBLE.reset(visible)
 
     def _send(self, answer: Answer) -> None:
-        self.send_response(answer.status)
-        for name, value in answer.headers:
-            self.send_header(name, value)
         if answer.chunks is None:
+            self.send_response(answer.status)
+            for name, value in answer.headers:
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(answer.body)))
             self.end_headers()
             self.wfile.write(answer.body)
             return
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
         stream = answer.log.get("stream")
-        try:
+        try:  # a stream is closed (and its tenant charged) even if the caller left before its headers
+            self.send_response(answer.status)
+            for name, value in answer.headers:
+                self.send_header(name, value)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
             for chunk in answer.chunks:
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                 self.wfile.flush()

@@ -73,12 +73,15 @@ class Admission:
     reservation: Reservation | None = None
     started: float = field(default_factory=time.perf_counter)
     user: str | None = None
+    finished: bool = False
 
     def finish(self, model: str, usage: dict[str, Any] | None, status: int) -> None:
-        """Settle the budget (nothing used when ``usage`` is None: the call failed) and record
-        the call's usage. Never raises: the answer is already made."""
-        if self.tenant is None:
+        """Settle the budget (nothing used when ``usage`` is None: the call failed before the
+        model answered) and record the call's usage, once (later calls do nothing: a stream's
+        end and its connection's close both finish it). Never raises: the answer is made."""
+        if self.tenant is None or self.finished:
             return
+        self.finished = True
         prompt = int((usage or {}).get("prompt_tokens") or 0)
         completion = int((usage or {}).get("completion_tokens") or 0)
         if self.reservation is not None:
@@ -90,7 +93,7 @@ class Admission:
             return
         sources = {usage.get("prompt_tokens_source"), usage.get("completion_tokens_source")}
         record(self.tenant.tenant, model, prompt, completion, "estimate" if "estimate" in sources else "model",
-               (time.perf_counter() - self.started) * 1000, status, tier=self.tenant.tier)
+               (time.perf_counter() - self.started) * 1000, status, tier=self.tenant.tier, end_user=self.user)
 
 
 def admit(tenant: TenantContext | None, tokens: int, user: str | None = None) -> Admission:
@@ -136,22 +139,41 @@ class MeteredStream:
     admission is finished with the stream's own usage once its last event is sent (or with
     nothing used, if it failed first)."""
 
-    def __init__(self, stream: Any, admission: Admission, model: str) -> None:
-        self.stream, self.admission, self.model = stream, admission, model
+    def __init__(self, stream: Any, admission: Admission, call: Any) -> None:
+        self.stream, self.admission, self.call = stream, admission, call
 
     @property
     def outcome(self) -> Any:
         return self.stream.outcome
 
     def close(self) -> None:
+        """Close the model's stream and settle (the server closes every stream it sent, even one
+        whose first chunk never went out)."""
         self.stream.close()
+        self.finish()
+
+    def finish(self) -> None:
+        done = self.stream.done
+        if done is not None:
+            self.admission.finish(self.call.spec.name, native_usage(done.usage), 200)
+            return
+        # Ended early (a model error, the deadline, the caller gone): what was streamed is charged,
+        # estimated -- the prompt and a token per token event.
+        self.admission.finish(self.call.spec.name, partial_usage(self.call.params.input_tokens_estimate,
+                                                                 self.stream.outcome.tokens), 200)
 
     def chunks(self, deadline: float | None = None) -> Any:
         try:
             yield from self.stream.chunks(deadline=deadline)
         finally:
-            done = self.stream.done
-            self.admission.finish(self.model, native_usage(done.usage) if done is not None else None, 200)
+            self.finish()
+
+
+def partial_usage(prompt_estimate: int, tokens_sent: int) -> dict[str, Any]:
+    """What a stream that ended before its last event used, estimated: its prompt and the
+    tokens it sent (the model may have made a few more, which nobody received)."""
+    return {"prompt_tokens": prompt_estimate, "completion_tokens": tokens_sent,
+            "prompt_tokens_source": "estimate", "completion_tokens_source": "estimate"}
 
 
 def metered(tenant: TenantContext | None, call: Any, open_: Callable[[], Any]) -> Any:
@@ -165,7 +187,7 @@ def metered(tenant: TenantContext | None, call: Any, open_: Callable[[], Any]) -
     except BaseException:
         admission.finish(call.spec.name, None, 0)
         raise
-    return MeteredStream(stream, admission, call.spec.name)
+    return MeteredStream(stream, admission, call)
 
 
 def refuse_unmetered(event: Mapping[str, Any] | None, route: str) -> None:

@@ -29,7 +29,8 @@ FAILURE_METRIC = "UsageRecordFailures"
 
 
 def record(tenant: str, model: str, prompt_tokens: int, completion_tokens: int, token_source: TokenSource,
-           latency_ms: float, status: int, *, tier: str | None = None, now: datetime | None = None) -> bool:
+           latency_ms: float, status: int, *, tier: str | None = None, now: datetime | None = None,
+           end_user: str | None = None) -> bool:
     """Record one answered call; True when both the metric line and the counter were written.
 
     `token_source` says whose count the tokens are: the model container's ("model") or the
@@ -38,7 +39,7 @@ def record(tenant: str, model: str, prompt_tokens: int, completion_tokens: int, 
     now = now or datetime.now(timezone.utc)
     try:
         emit_metrics(tenant, model, prompt_tokens, completion_tokens, token_source, latency_ms, status,
-                     tier=tier, now=now)
+                     tier=tier, now=now, end_user=end_user)
         add_daily(tenant, model, prompt_tokens, completion_tokens, token_source, latency_ms, status, now=now)
         return True
     except Exception as err:  # noqa: BLE001 - the call is answered; its usage line must not undo it
@@ -48,13 +49,16 @@ def record(tenant: str, model: str, prompt_tokens: int, completion_tokens: int, 
 
 
 def emit_metrics(tenant: str, model: str, prompt_tokens: int, completion_tokens: int, token_source: str,
-                 latency_ms: float, status: int, *, tier: str | None, now: datetime) -> None:
+                 latency_ms: float, status: int, *, tier: str | None, now: datetime,
+                 end_user: str | None = None) -> None:
     values = {"Requests": 1, "PromptTokens": int(prompt_tokens), "CompletionTokens": int(completion_tokens),
               "Latency": round(float(latency_ms), 1)}
     units = {"Requests": "Count", "PromptTokens": "Count", "CompletionTokens": "Count", "Latency": "Milliseconds"}
     # Status and token source are properties, not dimensions: each dimension value is a metric of its own.
     properties = {"Tenant": tenant, "Model": model, "Tier": tier or "", "TokenSource": token_source,
                   "Status": int(status)}
+    if end_user:  # the request's `user` (OpenAI's end-user id): a property, never a dimension
+        properties["EndUser"] = end_user
     _emit(values, properties, now, units=units, dimensions=[["Tenant", "Model"], ["Tenant"]])
 
 

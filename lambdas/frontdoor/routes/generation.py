@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any, Sequence
+from typing import Annotated, Any, Callable, Sequence
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
@@ -27,14 +27,12 @@ from frontdoor.models.generation import (
 from frontdoor.models.responses import ErrorResponse, responses
 from frontdoor.services.batch import Outcome
 from frontdoor.services.feedback import build_generation_record
-from frontdoor.services.generation import TextResult, candidate_id
+from frontdoor.services.generation import PreparedText, TextResult, candidate_id
 from frontdoor.services.templating import MAX_TEMPLATE_NAME_CHARS, TEMPLATE_NAME_PATTERN
 from inference.catalog import ModelSpec
 from inference.control import wake_if_asleep
 from inference.errors import InferenceError
 from inference.observability import logger, metrics
-from inference.params import DEFAULT_MAX_NEW_TOKENS
-from inference.tokens import lower_bound
 from inference.runtime import READ_TIMEOUT_S
 
 router = Router()
@@ -50,9 +48,18 @@ TemplateName = Annotated[str, Path(min_length=1, max_length=MAX_TEMPLATE_NAME_CH
 BATCH_MARGIN_S = 3.0
 
 
-def _reserve(text: str, requested: dict[str, Any], candidates: int | None) -> int:
-    """The most a call can charge a tenant's token budget: its text and every answer's max_new_tokens."""
-    return lower_bound(text) + (candidates or 1) * int(requested.get("max_new_tokens") or DEFAULT_MAX_NEW_TOKENS)
+def _reserve(prepare: Callable[[], PreparedText], candidates: int | None, per_input: bool = False) -> int:
+    """The most a call can charge a tenant's token budget, from the call as it will be sent: its
+    prompt (template text included) and every answer's max_new_tokens (a template's default
+    included). A call that cannot be prepared fails as the route would (422); one input of a
+    batch that cannot is that input's failure alone, and costs nothing."""
+    try:
+        call = prepare()
+    except InferenceError:
+        if not per_input:
+            raise
+        return 0
+    return call.params.input_tokens_estimate + (candidates or 1) * call.params.max_new_tokens
 
 
 def _record(model: str, model_ms: float) -> None:
@@ -104,8 +111,11 @@ def generate(body: GenerateRequest) -> GenerateResponse:
     ``POST /v1/feedback`` to rank.
     """
     requested = body.parameters.given()
+    text = runtime().text
     result = tenancy.charged(
-        router.current_event.raw_event, _reserve(body.inputs, requested, body.candidates),
+        router.current_event.raw_event,
+        _reserve(lambda: text.prepare_generate(body.model, body.inputs, requested, system=body.system),
+                 body.candidates),
         lambda: runtime().text.generate(body.model, body.inputs, requested, system=body.system,
                                         candidates=body.candidates),
         lambda r: (r.model, r.usage))
@@ -124,8 +134,10 @@ def run_template(name: TemplateName, body: TemplateRunRequest) -> TemplateRunRes
     ``candidates`` returns several sampled outputs with ids, for ``POST /v1/feedback``.
     """
     requested = body.parameters.given()
+    text = runtime().text
     result = tenancy.charged(
-        router.current_event.raw_event, _reserve(" ".join(body.variables.values()), requested, body.candidates),
+        router.current_event.raw_event,
+        _reserve(lambda: text.prepare_template(name, body.model, body.variables, requested), body.candidates),
         lambda: runtime().text.run_template(name, body.model, body.variables, requested, candidates=body.candidates),
         lambda r: (r.model, r.usage))
     _record(result.model, result.model_ms)
@@ -199,7 +211,9 @@ def generate_batch(body: BatchGenerateRequest) -> BatchResponse:
     wake_if_asleep(runtime().waker, text.catalog.resolve(body.model, "text"))
     requested = body.parameters.given()
     spec, outcomes = tenancy.charged(
-        router.current_event.raw_event, sum(_reserve(i, requested, 1) for i in body.inputs),
+        router.current_event.raw_event,
+        sum(_reserve(lambda i=i: text.prepare_generate(body.model, i, requested, system=body.system), 1,
+                     per_input=True) for i in body.inputs),
         lambda: text.generate_batch(body.model, body.inputs, requested, system=body.system,
                                     start_by=_start_by(started)),
         _batch_usage)
@@ -221,7 +235,8 @@ def run_template_batch(name: TemplateName, body: BatchTemplateRequest) -> BatchR
     requested = body.parameters.given()
     spec, outcomes = tenancy.charged(
         router.current_event.raw_event,
-        sum(_reserve(" ".join(item.variables.values()), requested, 1) for item in body.items),
+        sum(_reserve(lambda v=item.variables: text.prepare_template(name, body.model, v, requested), 1,
+                     per_input=True) for item in body.items),
         lambda: text.run_template_batch(name, body.model, [item.variables for item in body.items], requested,
                                         start_by=_start_by(started)),
         _batch_usage)

@@ -36,7 +36,7 @@ def _collected(stream: ChunkStream, admission: tenancy.Admission) -> Response:
     try:
         body = b"".join(stream.chunks())
     finally:
-        admission.finish(stream.job.spec.name, stream.usage, 200)
+        admission.finish(stream.job.spec.name, stream.charged_usage(), 200)
     return Response(status_code=200, content_type=EVENT_STREAM, body=body.decode())
 
 

@@ -31,6 +31,7 @@ from frontdoor.services.openai_text import (
 )
 from frontdoor.services.token_stream import DoneEvent, OpenStream, Outcome, TokenEvent, open_stream
 from inference.errors import InferenceError, ModelTimeout
+from inference.prompts import StopFilter
 from inference.tokens import lower_bound
 
 
@@ -43,12 +44,24 @@ class ChunkStream:
         self.started = clock()
         self.usage: dict[str, Any] | None = None
         self.outcome = Outcome()
+        self.on_close: Callable[[], None] | None = None  # e.g. settle the tenant's budget (idempotent)
         self._token_stream: OpenStream | None = None
         self._body: Iterator[bytes] = iter(())
 
     def close(self) -> None:
+        """Close the model's stream, then ``on_close`` (the server closes every stream it sent,
+        even one whose first chunk never went out)."""
         if self._token_stream is not None:
             self._token_stream.close()
+        if self.on_close is not None:
+            self.on_close()
+
+    def charged_usage(self) -> dict[str, Any]:
+        """``usage`` once the answer has finished; before that (a model error, the deadline, the
+        caller gone) what was streamed, estimated: the prompt and a token per content chunk."""
+        if self.usage is not None:
+            return self.usage
+        return usage(sum(lower_bound(p) for p in self.job.prompts), self.outcome.tokens, "estimate", "estimate")
 
     def chunks(self, deadline: float | None = None) -> Iterator[bytes]:
         try:
@@ -63,14 +76,23 @@ class ChunkStream:
     def _tokens(self, stream: OpenStream, deadline: float | None) -> Iterator[bytes]:
         job, outcome = self.job, self.outcome
         item: TokenEvent | DoneEvent | None = stream.first
+        cut = StopFilter(job.cut) if job.cut else None
         try:
             if job.kind == "chat":
                 yield chunk(job, 0, role=True)
             while item is not None:
                 if isinstance(item, TokenEvent):
                     outcome.tokens += 1
-                    yield chunk(job, 0, text=item.text)
+                    text = cut.push(item.text) if cut else item.text
+                    if text:
+                        yield chunk(job, 0, text=text)
+                    if cut and cut.stopped:  # the layout's stop: the answer ends here
+                        yield from self._cut_short()
+                        return
                 else:
+                    tail = cut.finish() if cut else ""
+                    if tail:
+                        yield chunk(job, 0, text=tail)
                     yield from self._done(item)
                     return
                 if deadline is not None and self.clock() > deadline:
@@ -85,6 +107,14 @@ class ChunkStream:
             yield error_chunk(openai_error_body(500, "internal_error", INTERNAL_ERROR_MESSAGE,
                                                 request_id=context.request_id.get()))
             raise
+
+    def _cut_short(self) -> Iterator[bytes]:
+        self.outcome.finish_reason = "stop_sequence"
+        self.usage = self.charged_usage()
+        yield chunk(self.job, 0, finish="stop", text="" if self.job.kind == "completion" else None)
+        if self.job.include_usage:
+            yield chunk(self.job, usage_=self.usage)
+        yield DONE
 
     def _done(self, done: DoneEvent) -> Iterator[bytes]:
         self.outcome.finish_reason = done.finish_reason

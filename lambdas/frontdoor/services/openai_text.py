@@ -20,6 +20,7 @@ from inference.catalog import ModelSpec
 from inference.chat import Message, render_chat
 from inference.errors import BadRequest
 from inference.params import DEFAULT_MAX_NEW_TOKENS, MAX_STOP_SEQUENCES, TGI_FAMILIES
+from inference.prompts import strip_stops
 from inference.tokens import lower_bound
 
 DONE = b"data: [DONE]\n\n"
@@ -36,6 +37,8 @@ class TextJob:
     requested: dict[str, Any]
     n: int = 1
     include_usage: bool = False
+    # The layout's stop strings TGI's 4 left no room for: cut from the answer here instead.
+    cut: tuple[str, ...] = ()
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     created: int = field(default_factory=lambda: int(time.time()))
 
@@ -50,9 +53,16 @@ class TextJob:
         return self.n == 1 and len(self.prompts) == 1 and self.spec.family in TGI_FAMILIES
 
     def reserve_tokens(self) -> int:
-        """The most this request can cost: every prompt (estimated) and n answers of max_new_tokens."""
-        budget = int(self.requested.get("max_new_tokens") or DEFAULT_MAX_NEW_TOKENS)
-        return sum(lower_bound(p) + self.n * budget for p in self.prompts)
+        """The most this request can cost: every prompt (estimated) and n answers of max_new_tokens,
+        an answer capped at what the model's context leaves (a max_tokens over it is refused with
+        400 context_length_exceeded once the call is prepared, not with a spent budget)."""
+        wanted = int(self.requested.get("max_new_tokens") or DEFAULT_MAX_NEW_TOKENS)
+        total = 0
+        for prompt in self.prompts:
+            tokens = lower_bound(prompt)
+            room = wanted if self.spec.max_total_tokens is None else max(0, self.spec.max_total_tokens - tokens)
+            total += tokens + self.n * min(wanted, room)
+        return total
 
 
 def sampling(body: Any) -> dict[str, Any]:
@@ -95,13 +105,15 @@ def chat_job(spec: ModelSpec, body: Any) -> TextJob:
     rendered = render_chat(spec.family, chat_messages(body))
     requested = sampling(body)
     stops = list(requested.get("stop") or ())
-    for stop in rendered.stops:  # the layout's own, while TGI's 4 leave room
-        if stop not in stops and len(stops) < MAX_STOP_SEQUENCES:
-            stops.append(stop)
+    cut = []
+    for stop in rendered.stops:  # the layout's own: sent while TGI's 4 leave room, else cut here
+        if stop in stops:
+            continue
+        (stops if len(stops) < MAX_STOP_SEQUENCES else cut).append(stop)
     if stops:
         requested["stop"] = stops
     check_context(spec, rendered.prompt, "messages")
-    return TextJob("chat", spec, (rendered.prompt,), requested, body.n or 1, _include_usage(body))
+    return TextJob("chat", spec, (rendered.prompt,), requested, body.n or 1, _include_usage(body), tuple(cut))
 
 
 def completion_job(spec: ModelSpec, body: Any, check: Callable[[str, str], None]) -> TextJob:
@@ -156,7 +168,8 @@ def run(text: TextService, job: TextJob) -> Answered:
     for result in results:
         outputs = result.candidates or [result]
         for c in outputs:
-            choices.append((c.output, finish_reason(c.finish_reason)))
+            text, cut = strip_stops(c.output, job.cut)
+            choices.append((text, "stop" if cut else finish_reason(c.finish_reason)))
             tokens = c.usage.get("generated_tokens")
             if tokens is None:
                 tokens, source = lower_bound(c.output), "estimate"

@@ -134,3 +134,15 @@ def test_validation_messages_name_the_field():
 def test_only_openais_routes_use_its_shape():
     assert is_openai_path("/v1/chat/completions") and is_openai_path("/v1/models/falcon")
     assert not is_openai_path("/v1/models") and not is_openai_path("/v1/generate")
+
+
+def test_the_layout_stop_is_cut_here_when_tgi_has_no_room_for_it():
+    assert chat_job(spec("falcon"), request(stop=["a", "b", "c", "d"])).cut == (TRANSCRIPT_STOP,)
+    assert chat_job(spec("falcon"), request(stop=["a"])).cut == ()
+
+
+def test_the_budget_reservation_is_capped_at_the_models_context():
+    job = chat_job(spec("falcon", max_input=1024), request(max_tokens=1_000_000, n=2))
+    assert job.reserve_tokens() <= 2 * 2048 + 10
+    small = chat_job(spec("falcon"), request(max_tokens=10))
+    assert small.reserve_tokens() == len(small.prompts[0]) // 4 + (len(small.prompts[0]) % 4 > 0) + 10
