@@ -54,6 +54,17 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt $(BIN)/.installed
 
 checkov-setup: $(CHECKOV_VENV)/.installed
 
+## The lecture notebook's kernel (tests/studio/test_lecture_notebook.py) in its own venv: the
+## SageMaker SDK 2.x it deploys with cannot share the app's venv (requirements-notebook.txt).
+.PHONY: notebook-setup
+NOTEBOOK_VENV := .venv-notebook
+$(NOTEBOOK_VENV)/.installed: requirements-notebook.txt $(BIN)/.installed
+	$(PYTHON) -m venv $(NOTEBOOK_VENV)
+	$(UV) pip install --quiet --python $(NOTEBOOK_VENV)/bin/python -r requirements-notebook.txt
+	touch $@
+
+notebook-setup: $(NOTEBOOK_VENV)/.installed
+
 ## Synthesize the chosen config with the pinned CDK CLI (cdk.json context applies) and summarize it.
 synth: setup
 	cdk synth --quiet -c config=$(CONFIG)
@@ -76,7 +87,7 @@ tenant: setup
 	$(BIN)/python -m tools.tenants --config $(CONFIG) $(ARGS)
 
 ## The whole test suite.
-test: setup checkov-setup
+test: setup checkov-setup notebook-setup
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 ## Local front door + SageMaker runtime emulator on 127.0.0.1:8080.

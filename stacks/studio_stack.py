@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
@@ -12,9 +13,14 @@ from stacks.constructs.encryption import (
     limit_grants_to_aws_services,
 )
 from stacks.constructs.jumpstart_endpoint import JumpStartEndpoint
+from stacks.constructs.log_retention import log_retention
 from stacks.constructs.network import Network
 from stacks.constructs.secure_bucket import AccessLogBucket, SecureBucket
+from stacks.constructs.studio_deploy import NotebookDeployGuardrails
 from stacks.constructs.studio_domain import StudioDomain
+from stacks.constructs.studio_notebook import LectureNotebook
+from stacks.constructs.studio_reaper import StudioReaper
+from stacks.models.notebook_deploys import notebook_deploys
 
 
 class StudioStack(Stack):
@@ -48,6 +54,9 @@ class StudioStack(Stack):
             self, "Bucket", key=self.key, access_logs=access_logs, log_prefix="studio-bucket/",
             object_lock=config.object_lock,
         ).bucket
+        deploys = notebook_deploys(config)
+        # Where notebooks may deploy, each JupyterLab space gets the lecture notebook (docs/studio.md).
+        self.lecture_notebook = deploys and LectureNotebook(self, "LectureNotebook", config=config, deploys=deploys)
         self.studio = StudioDomain(
             self,
             "Studio",
@@ -58,5 +67,25 @@ class StudioStack(Stack):
             key=self.key,
             bucket=self.bucket,
             log_retention_days=config.log_retention_days,
+            jupyter_lifecycle_config_arn=self.lecture_notebook.arn if self.lecture_notebook else None,
         )
         self.studio.grant_endpoints(endpoints)
+        # studio.deploy.enabled: notebooks may deploy within guardrails (off: the role stays read-only).
+        self.notebook_deploys = deploys and NotebookDeployGuardrails(
+            self, "NotebookDeploys", deploys=deploys, execution_role=self.studio.role, key=self.key
+        )
+        if self.lecture_notebook and self.notebook_deploys:
+            self.lecture_notebook.use_model_role(self.notebook_deploys.model_role.role_arn)
+        self.reaper = self._build_reaper(config, network, endpoints) if config.studio.deploy.enabled else None
+
+    def _build_reaper(self, config: AppConfig, network: Network, endpoints: list[JumpStartEndpoint]) -> StudioReaper:
+        """Deletes what notebooks deployed and left idle or past its TTL (docs/studio.md, Reaper)."""
+        function_network = network.function_network()
+        if function_network is not None:
+            # It notifies owners on SNS, which no other function in the VPC calls.
+            network.add_function_endpoint("Sns", ec2.InterfaceVpcEndpointAwsService.SNS)
+        return StudioReaper(
+            self, "Reaper", deploy=config.studio.deploy, project_name=config.project_name,
+            platform_endpoints=endpoints, key=self.key,
+            log_retention=log_retention(config.log_retention_days), network=function_network,
+        )

@@ -15,9 +15,11 @@ from pathlib import Path
 
 from stacks.config import catalog
 from stacks.config.catalog import usd
-from stacks.config import load_config
+from stacks.config import AppConfig, load_config
+from stacks.config.studio import OWNER_TAG
 from stacks.models.jumpstart import ResolvedEndpoint, resolve_endpoints
 from stacks.models.marketplace import ResolvedPackage
+from stacks.models.notebook_deploys import notebook_deploys
 from stacks.models.shared_endpoints import ResolvedSharedEndpoint, resolve_shared_endpoints
 from tools.report import short_summary
 
@@ -122,6 +124,40 @@ def shared_endpoint_lines(shared: list[ResolvedSharedEndpoint]) -> list[str]:
     return lines
 
 
+def studio_lines(config: AppConfig) -> list[str]:
+    """What a Studio notebook user may do and, with notebook deploys on, what it costs at most."""
+    if not config.studio.enabled:
+        return []
+    profiles = config.studio.user_profiles
+    who = f"{len(profiles)} user profile(s): {', '.join(profiles)}" if profiles else "no user profiles in config"
+    d = notebook_deploys(config)
+    if d is None:
+        return ["Studio notebooks (studio.deploy.enabled: false):",
+                f"  {who}; read-only: browse JumpStart, invoke and describe this deployment's endpoints"]
+    facts = catalog.instances()
+    known = facts.instances
+    dearest, price = d.dearest
+    where = "" if config.region == facts.price_region else f" ({facts.price_region} list prices)"
+    allowed = ", ".join(f"{t} {usd(known[t].usd_per_hour)}/h" for t in d.instance_types)
+    lines = [
+        "Studio notebooks may deploy (studio.deploy; docs/studio.md):",
+        f"  users          {who}; IAM tells them apart by the session's source identity (the user profile)",
+        f"  may            create models, endpoint configs and endpoints tagged {OWNER_TAG}=<own profile>, passing"
+        " only the notebook model role (output NotebookModelRoleArn); describe, invoke, update and delete only"
+        " their own; invoke this deployment's endpoints",
+        f"  instances      {allowed}{where}",
+    ]
+    lines += [f"    {c.model_id} -> {c.instance_type}: {c.note}" for c in d.choices]
+    per_user = d.max_usd_per_hour_per_user
+    lines.append(
+        f"  cost at most   {usd(price)}/h per endpoint ({dearest}, one instance: the SDK's default; IAM cannot bound"
+        f" the count); x {d.max_endpoints_per_user}"
+        f" endpoints per user (studio.deploy.max_endpoints_per_user, which IAM cannot enforce: the reaper can)"
+        f" = {usd(per_user)}/h per user" + (f", {usd(per_user * len(profiles))}/h for the {len(profiles)} configured" if profiles else "")
+    )
+    return lines
+
+
 def render(assembly: Path, config_path: str | None) -> str:
     config = load_config(config_path)
     resolved = resolve_endpoints(config)
@@ -142,6 +178,7 @@ def render(assembly: Path, config_path: str | None) -> str:
         f"Total GPU cost at min scale: {usd(total)}/h, {usd(total * catalog.HOURS_PER_MONTH, 0)}/month "
         f"(prices pinned {facts.pinned}, {facts.source})"
     )
+    out += studio_lines(config)
     out += short_summary(assembly, config_path, resolved=resolved, shared=shared)
     return "\n".join(out)
 

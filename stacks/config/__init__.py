@@ -30,11 +30,11 @@ from stacks.config.loading import (
 from stacks.config.network import NetworkConfig
 from stacks.config.shared_endpoints import SharedEndpointConfig, SharedModelConfig
 from stacks.config.sleep import SleepConfig, SleepScheduleConfig
-from stacks.config.studio import StudioConfig
+from stacks.config.studio import StudioConfig, StudioDeployConfig
 
 __all__ = [
     "AlarmThresholds", "ApiConfig", "AppConfig", "AutoscalingConfig", "ConfigError", "DataCaptureConfig",
     "DEFAULT_CONFIG", "EndpointConfig", "FeedbackConfig", "MonitoringConfig", "NetworkConfig",
     "ObjectLockConfig", "REPO", "SharedEndpointConfig", "SharedModelConfig", "SleepConfig",
-    "SleepScheduleConfig", "StudioConfig", "TenantsConfig", "TenantTier", "TierQuota", "load_config", "parse_config", "stack_name",
+    "SleepScheduleConfig", "StudioConfig", "StudioDeployConfig", "TenantsConfig", "TenantTier", "TierQuota", "load_config", "parse_config", "stack_name",
 ]

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from aws_cdk import Aws, Duration, Stack, TimeZone
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
@@ -208,23 +209,34 @@ class IdleSleeper(Construct):
 
     def _build_schedule(self) -> scheduler.Schedule:
         """`Schedule` (hourly, no retries: the next hour's run is the retry) and its `ScheduleRole`."""
-        invoke_role = _scheduler_role(self, "ScheduleRole", "Runs the idle-endpoint check hourly")
-        schedule = scheduler.Schedule(
-            self,
-            "Schedule",
-            schedule=scheduler.ScheduleExpression.rate(IDLE_CHECK_RATE),
-            target=targets.LambdaInvoke(
-                self.function, role=invoke_role, retry_attempts=0, max_event_age=Duration.minutes(30),
-            ),
+        return invoke_on_schedule(
+            self, self.function, rate=IDLE_CHECK_RATE, what="idle-check",
             description="Hourly check for SageMaker endpoints without invocations",
+            role_description="Runs the idle-endpoint check hourly",
         )
-        acknowledge(
-            invoke_role.policy,
-            "The schedule invokes the unqualified idle-check function; CDK's invoke grant also names "
-            "its versions and aliases (ARN:*), and this function publishes none.",
-            finding_id(self, "AwsSolutions-IAM5", f"{self.function.function_arn}:*"),
-        )
-        return schedule
+
+
+def invoke_on_schedule(scope: Construct, function: lambda_.IFunction, *, rate: Duration, what: str,
+                       description: str, role_description: str) -> scheduler.Schedule:
+    """`Schedule`: an EventBridge Scheduler schedule (in `scope`) that invokes `function` every
+    `rate` through its own `ScheduleRole` (trusting scheduler.amazonaws.com for this account
+    only), with no retries and a 30-minute event age at most: each run repeats the whole
+    check, so the next run is the retry."""
+    invoke_role = _scheduler_role(scope, "ScheduleRole", role_description)
+    schedule = scheduler.Schedule(
+        scope,
+        "Schedule",
+        schedule=scheduler.ScheduleExpression.rate(rate),
+        target=targets.LambdaInvoke(function, role=invoke_role, retry_attempts=0, max_event_age=Duration.minutes(30)),
+        description=description,
+    )
+    acknowledge(
+        invoke_role.policy,
+        f"The schedule invokes the unqualified {what} function; CDK's invoke grant also names "
+        "its versions and aliases (ARN:*), and this function publishes none.",
+        finding_id(scope, "AwsSolutions-IAM5", f"{function.function_arn}:*"),
+    )
+    return schedule
 
 
 def volume_key_statements(key_arns: list[str | None]) -> list[iam.PolicyStatement]:

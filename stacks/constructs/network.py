@@ -116,6 +116,18 @@ class Network(Construct):
                 self._build_function_endpoints()
             self._function_network = self._publish_function_network(parameter_prefix, config.mode == "create")
 
+    def add_function_endpoint(self, name: str, service: ec2.IInterfaceVpcEndpointService) -> None:
+        """One more interface endpoint for the functions, where `FUNCTION_INTERFACE_ENDPOINTS`
+        are (a created VPC with network.functions_in_vpc), for a service only an optional
+        function calls (e.g. SNS for the Studio reaper); nothing otherwise (an imported VPC's
+        owner provides its endpoints)."""
+        if self._function_network is None or self.endpoint_security_group is None:
+            return
+        self.vpc.add_interface_endpoint(
+            name, service=service, subnets=ec2.SubnetSelection(subnet_group_name=PRIVATE),
+            security_groups=[self.endpoint_security_group], private_dns_enabled=True, open=False,
+        )
+
     def model_network(self) -> ModelNetwork:
         """Where `JumpStartEndpoint` model containers attach."""
         return ModelNetwork(

@@ -28,6 +28,9 @@ PYTHON_TAG = "python313"
 # Directories under lambdas/ that are assets of their own (plain boto3 handlers, no
 # Powertools): `code=` names one; the shared asset leaves them out.
 PLAIN_ASSETS = ("studio_cleanup",)
+# Packages shipped alone, as a package (the asset root holds the package directory, so its
+# modules import each other by absolute name as in the tests): plain boto3 handlers too.
+PACKAGE_ASSETS = ("studio_reaper",)
 
 # Lambda: "You can reserve up to the unreserved account concurrency minus 100"
 # (Configuring reserved concurrency); new accounts often have a quota of 10 or 50.
@@ -103,7 +106,8 @@ class PythonFunction(Construct):
             `network.functions_in_vpc`); its role gets the VPC-access permissions Lambda needs.
         why_no_reservation: why it reserves no concurrency (when `reserved_concurrency` is None).
         wildcard_reason: why the role has `Resource: *` statements (default: X-Ray only).
-        code: one of `PLAIN_ASSETS` to ship that directory alone (default: the shared
+        code: one of `PLAIN_ASSETS` to ship that directory alone, or of `PACKAGE_ASSETS` to ship
+            that package alone (default: the shared
             `lambdas/` asset, in which every package is importable as the runtime sees it).
         log_removal: what happens to the log group when the function goes (default: retained).
         logging_format: Lambda's log format (JSON turns a plain handler's `logging` lines into
@@ -251,10 +255,15 @@ def _powertools_environment(function_id: str) -> dict[str, str]:
 def _code(plain_asset: str | None) -> lambda_.Code:
     if plain_asset is None:
         return lambda_.Code.from_asset(
-            str(LAMBDAS_DIR), exclude=["**/__pycache__", "**/*.pyc", *PLAIN_ASSETS, "**/tests"]
+            str(LAMBDAS_DIR), exclude=["**/__pycache__", "**/*.pyc", *PLAIN_ASSETS, *PACKAGE_ASSETS, "**/tests"]
         )
+    if plain_asset in PACKAGE_ASSETS:
+        others = sorted(p.name for p in LAMBDAS_DIR.iterdir() if p.name != plain_asset)
+        return lambda_.Code.from_asset(str(LAMBDAS_DIR), exclude=[*others, "**/__pycache__", "**/*.pyc"])
     if plain_asset not in PLAIN_ASSETS:
-        raise ValueError(f"PythonFunction code {plain_asset!r}: not one of PLAIN_ASSETS {PLAIN_ASSETS}")
+        raise ValueError(
+            f"PythonFunction code {plain_asset!r}: not one of PLAIN_ASSETS {PLAIN_ASSETS} or PACKAGE_ASSETS {PACKAGE_ASSETS}"
+        )
     return lambda_.Code.from_asset(str(LAMBDAS_DIR / plain_asset), exclude=["**/__pycache__", "**/*.pyc"])
 
 

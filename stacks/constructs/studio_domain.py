@@ -52,8 +52,11 @@ class StudioDomain(Construct):
         key: kms.IKey,
         bucket: s3.IBucket,
         log_retention_days: int,
+        jupyter_lifecycle_config_arn: str | None = None,
     ) -> None:
         super().__init__(scope, id_)
+        # Run by every JupyterLab space at start-up (the lecture notebook: studio_notebook.py).
+        self._jupyter_lifecycle_config_arn = jupyter_lifecycle_config_arn
         if not subnet_ids:
             raise ValueError("StudioDomain: VpcOnly needs private subnet_ids, got none")
         self.security_group = self._build_security_group(vpc)
@@ -268,8 +271,12 @@ class StudioDomain(Construct):
         self, config: StudioConfig, name: str, vpc: ec2.IVpc, subnet_ids: list[str], key: kms.IKey
     ) -> sagemaker.CfnDomain:
         small = sagemaker.CfnDomain.ResourceSpecProperty(instance_type=config.instance_type)
+        lcc = self._jupyter_lifecycle_config_arn
         jupyter = sagemaker.CfnDomain.JupyterLabAppSettingsProperty(
-            default_resource_spec=small, app_lifecycle_management=self._idle(config)
+            default_resource_spec=sagemaker.CfnDomain.ResourceSpecProperty(
+                instance_type=config.instance_type, lifecycle_config_arn=lcc),
+            app_lifecycle_management=self._idle(config),
+            lifecycle_config_arns=[lcc] if lcc else None,
         )
         storage = sagemaker.CfnDomain.DefaultSpaceStorageSettingsProperty(
             default_ebs_storage_settings=sagemaker.CfnDomain.DefaultEbsStorageSettingsProperty(
@@ -305,9 +312,7 @@ class StudioDomain(Construct):
             default_space_settings=sagemaker.CfnDomain.DefaultSpaceSettingsProperty(
                 execution_role=self.role.role_arn,
                 security_groups=groups,
-                jupyter_lab_app_settings=sagemaker.CfnDomain.JupyterLabAppSettingsProperty(
-                    default_resource_spec=small, app_lifecycle_management=self._idle(config)
-                ),
+                jupyter_lab_app_settings=jupyter,
                 space_storage_settings=storage,
             ),
         )

@@ -17,8 +17,9 @@ LAMBDAS = Path(__file__).resolve().parents[2] / "lambdas"
 # tenants (tenant keys: authorizer, budgets, usage) is the floor: anything may use it, it uses none.
 LAYERS = {"frontdoor": 3, "summarizer": 2, "inference": 1, "tenants": 0}
 # Packages of their own functions: nothing imports them; the idle checker uses the shared
-# model layer (its observability and clients), the Studio cleanup nothing at all.
-APART = {"idle_sleeper": {"inference"}, "studio_cleanup": set()}
+# model layer (its observability and clients), the Studio cleanup and the Studio reaper
+# (plain boto3, shipped alone) nothing at all.
+APART = {"idle_sleeper": {"inference"}, "studio_cleanup": set(), "studio_reaper": set()}
 
 
 def _module(path: Path) -> str:

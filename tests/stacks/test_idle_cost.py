@@ -53,8 +53,10 @@ def _actions(statement: dict) -> list[str]:
 def test_idle_cost_controls_are_off_by_default(config):
     # Given a shipped config without `sleep`
     s = synth(CONFIGS[config])
-    templates = json.dumps(s.templates())
-    # Then nothing schedules, deletes or wakes endpoints
+    # (the Studio stack's notebook guardrails and reaper create and delete *notebook* endpoints on
+    # a schedule by design: issue 21, tests/studio; the platform's endpoints are the question here)
+    templates = json.dumps({name: t for name, t in s.templates().items() if name != "Studio"})
+    # Then nothing schedules, deletes or wakes the platform's endpoints
     for needle in ("AWS::Scheduler::Schedule", "sagemaker:CreateEndpoint", "sagemaker:DeleteEndpoint",
                    "wakeable", "idle_sleeper"):
         assert needle not in templates, (config, needle)

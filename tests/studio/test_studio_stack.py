@@ -104,9 +104,13 @@ def test_jupyterlab_and_code_editor_shut_down_when_idle_on_small_instances(reque
         },
         "DefaultResourceSpec": {"InstanceType": "ml.t3.medium"},
     }
-    assert props["DefaultUserSettings"]["JupyterLabAppSettings"] == expected
+    # JupyterLab also runs the lecture notebook's lifecycle config (test_lecture_notebook_shipping.py).
+    lcc = props["DefaultUserSettings"]["JupyterLabAppSettings"]["DefaultResourceSpec"].get("LifecycleConfigArn")
+    jupyter = {**expected, "DefaultResourceSpec": {**expected["DefaultResourceSpec"], "LifecycleConfigArn": lcc},
+               "LifecycleConfigArns": [lcc]}
+    assert props["DefaultUserSettings"]["JupyterLabAppSettings"] == jupyter
     assert props["DefaultUserSettings"]["CodeEditorAppSettings"] == expected
-    assert props["DefaultSpaceSettings"]["JupyterLabAppSettings"] == expected
+    assert props["DefaultSpaceSettings"]["JupyterLabAppSettings"] == jupyter
 
 
 def test_imported_domain_uses_the_configured_vpc_and_subnets(studio_imported):
@@ -146,7 +150,13 @@ def test_role_is_never_sagemaker_full_access_and_has_no_action_wildcards(any_stu
 
 
 def test_role_invokes_and_describes_only_this_deployments_endpoints(studio_vpc):
-    by_action = {a: s for s in statements(studio(studio_vpc)) for a in actions(s)}
+    """Unconditionally; beyond them only endpoints tagged with the caller's own user profile
+    (notebook deploys: tests/deploy/test_studio_notebook_deploys.py evaluates them)."""
+    unconditional = [s for s in statements(studio(studio_vpc)) if "Condition" not in s]
+    by_action = {a: s for s in unconditional for a in actions(s)}
+    for s in statements(studio(studio_vpc)):
+        if "sagemaker:InvokeEndpoint" in actions(s) and "Condition" in s:
+            assert s["Condition"]["StringEquals"] == {"sagemaker:ResourceTag/fm:owner": "${aws:SourceIdentity}"}
     for action in ("sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream", "sagemaker:DescribeEndpoint"):
         # the endpoint's ARN, read from the Endpoints stack's output
         output = by_action[action]["Resource"]["Fn::GetStackOutput"]

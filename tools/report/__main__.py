@@ -32,10 +32,15 @@ def main(argv: list[str] | None = None) -> int:
     # else one line saying why there is none; it never needs AWS to render.
     from datetime import datetime, timezone
 
+    from tools.reaper_report import section as reaper_section
     from tools.usage_report import section
 
+    now = datetime.now(timezone.utc)
     with written[0].open("a") as md:
-        md.write("\n" + "\n".join(section(args.config, datetime.now(timezone.utc).strftime("%Y-%m"))) + "\n")
+        md.write("\n" + "\n".join(section(args.config, now.strftime("%Y-%m"))) + "\n")
+        # Notebook endpoints the Studio reaper would delete (tools/reaper_report.py): read from the
+        # deployed account, or one line saying it needs credentials.
+        md.write("\n" + "\n".join(reaper_section(args.config, now)) + "\n")
     if not args.no_picture:
         # Imported here: matplotlib is the slow part and --no-picture skips it.
         from tools.report.diagram import draw
