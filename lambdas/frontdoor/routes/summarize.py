@@ -164,6 +164,9 @@ def summarize(body: SummarizeRequest):
                                         stats=Stats(**result.stats.as_dict())))
 
 
+UNRECORDED_ERROR = "unrecorded"
+
+
 def _status(services: Services, job: Job) -> JobStatus:
     from summarizer.jobs import FAILED, SUCCEEDED
 
@@ -173,7 +176,11 @@ def _status(services: Services, job: Job) -> JobStatus:
         stats = item.get("stats")
         result = JobResult(summary=services.store.load_result(job) or "", stats=Stats(**stats) if stats else None)
     elif job.status == FAILED:
-        error = JobError(**{k: v for k, v in item.get("error", {}).items() if k in JobError.model_fields})
+        # A FAILED item always carries its error (one UpdateItem sets both); a record without it is
+        # still answered, never a 500.
+        recorded = {k: v for k, v in (item.get("error") or {}).items() if k in JobError.model_fields}
+        error = JobError(**{"code": UNRECORDED_ERROR, "message": "the job failed; its error was not recorded",
+                            **recorded})
     return JobStatus(job_id=job.job_id, status=job.status, model=job.model, style=job.style,
                      progress=Progress(chunks_done=job.chunks_done, chunks_total=job.chunks_total),
                      result=result, error=error, created_at=item.get("created_at", 0),

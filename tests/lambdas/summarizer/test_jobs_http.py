@@ -32,7 +32,10 @@ def poll(api, job_id: str, timeout_s: float = 60.0) -> dict:
     while True:
         reply = api.get(f"/v1/jobs/{job_id}")
         assert reply.status == 200, reply.body
-        if reply.body["status"] in ("SUCCEEDED", "FAILED") or time.monotonic() > deadline:
+        # moto's server applies an UpdateItem's SET clauses one by one while another thread may read
+        # the item (DynamoDB applies them atomically): a FAILED status can be read before its error.
+        half_written = reply.body["status"] == "FAILED" and reply.body["error"]["code"] == "unrecorded"
+        if (reply.body["status"] in ("SUCCEEDED", "FAILED") and not half_written) or time.monotonic() > deadline:
             return reply.body
         time.sleep(0.1)
 
